@@ -1,0 +1,53 @@
+"""Errors a user can act on, each with its own exit code.
+
+The CLI turns these into one line on stderr and the exit code; anything else is a bug
+and keeps its traceback.
+"""
+
+
+class SohoaError(Exception):
+    """Something went wrong that the user can fix; the message says what to do."""
+
+    exit_code = 1
+
+
+class BadArgument(SohoaError):
+    """A command-line value is wrong (unknown record, component, paper id...)."""
+
+    exit_code = 2
+
+
+class InputError(SohoaError):
+    """An input file cannot be read: empty, truncated, not an image or PDF, bad register row."""
+
+    exit_code = 3
+
+
+class EncryptedPDF(InputError):
+    """A PDF needs a password before it can be read."""
+
+    exit_code = 4
+
+
+class MissingDependency(SohoaError):
+    """A program or language data Sohoa needs is not installed."""
+
+    exit_code = 5
+
+
+class ArchiveLocked(SohoaError):
+    """Another process holds the archive (index writer) longer than we are willing to wait."""
+
+    exit_code = 6
+
+
+class ArchiveError(SohoaError):
+    """The archive itself is unusable: newer schema, missing file, damaged catalog."""
+
+    exit_code = 7
+
+
+EXIT_CODES = {
+    cls.__name__: cls.exit_code
+    for cls in (SohoaError, BadArgument, InputError, EncryptedPDF, MissingDependency, ArchiveLocked, ArchiveError)
+}
