@@ -6,7 +6,6 @@ All text is NFC-normalised before it is written here.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import unicodedata
 from dataclasses import dataclass, field
@@ -64,6 +63,7 @@ MIGRATIONS = [
         mode TEXT NOT NULL,
         confidence REAL,
         text_source TEXT NOT NULL,
+        language TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (paper_id, page_no)
     );
     -- A paper serves a record as one of its components, or as its result (component = '').
@@ -113,6 +113,7 @@ class PageInfo:
     mode: str
     confidence: float | None  # mean word confidence 0-100; None when the text came from a text layer
     text_source: str  # "ocr" or "text-layer"
+    language: str = ""  # Tesseract languages that produced the text
 
 
 @dataclass
@@ -241,7 +242,8 @@ class Catalog:
         row = self.db.execute("SELECT id FROM papers WHERE sha256 = ?", (sha256,)).fetchone()
         return row[0] if row else None
 
-    def add_paper(self, paper: NewPaper) -> int:
+    def add_paper(self, paper: NewPaper, link: dict | None = None) -> int:
+        """Insert a paper with its pages, and its link to a record if given, in one transaction."""
         with self.transaction():
             cur = self.db.execute(
                 """INSERT INTO papers (sha256, source_name, source_path, pdf_path, page_count,
@@ -253,11 +255,13 @@ class Catalog:
             )
             paper_id = cur.lastrowid
             self.db.executemany(
-                """INSERT INTO pages (paper_id, page_no, width, height, dpi, mode, confidence, text_source)
-                   VALUES (?,?,?,?,?,?,?,?)""",
-                [(paper_id, n, p.width, p.height, p.dpi, p.mode, p.confidence, p.text_source)
+                """INSERT INTO pages (paper_id, page_no, width, height, dpi, mode, confidence, text_source, language)
+                   VALUES (?,?,?,?,?,?,?,?,?)""",
+                [(paper_id, n, p.width, p.height, p.dpi, p.mode, p.confidence, p.text_source, p.language)
                  for n, p in enumerate(paper.pages, 1)],
             )
+            if link:
+                self.attach(paper_id, user=paper.scanned_by, **link)
         return paper_id
 
     def attach(self, paper_id: int, record_code: str, component: str | None, is_result: bool,
@@ -278,7 +282,7 @@ class Catalog:
         paper = dict(row)
         paper["pages"] = [
             dict(p) for p in self.db.execute(
-                "SELECT page_no, width, height, dpi, mode, confidence, text_source FROM pages "
+                "SELECT page_no, width, height, dpi, mode, confidence, text_source, language FROM pages "
                 "WHERE paper_id = ? ORDER BY page_no", (paper_id,))
         ]
         paper["attachments"] = [
@@ -338,6 +342,3 @@ class _Transaction:
 def _split_sql(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
 
-
-def dumps(value) -> str:
-    return json.dumps(value, ensure_ascii=False)

@@ -94,5 +94,7 @@ def save_multipage(images: list[Image.Image], path: Path, **options) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     extra = {"resolution": float(dpi[0])} if path.suffix.lower() == ".pdf" else {"dpi": dpi}
-    images[0].save(path, save_all=True, append_images=images[1:], **extra, **options)
+    # Copies: Pillow's PDF writer leaves encoder state on the images that breaks a later TIFF save.
+    first, *rest = (image.copy() for image in images)
+    first.save(path, save_all=True, append_images=rest, **extra, **options)
     return path

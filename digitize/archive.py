@@ -1,0 +1,124 @@
+"""The archive folder: the catalog, the archived PDFs (content-addressed), the index, quarantine.
+
+    ARCHIVE/
+      catalog.sqlite            source of truth (SQLite, WAL)
+      papers/ab/abcd….pdf       one searchable PDF per paper, named by the SHA-256 of its original
+      index/                    Whoosh index, derived from the catalog (`sohoa reindex` rebuilds it)
+      quarantine/               copies of files that could not be archived, each with a .txt reason
+      tmp/                      work files; a file is renamed into papers/ only once complete
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+
+from digitize.catalog import Catalog
+from digitize.errors import ArchiveError
+
+INDEX_BATCH = 25  # papers per index commit during a scan; a crash in between is healed by sync_index
+
+
+def default_root() -> Path:
+    """$SOHOA_ARCHIVE, else the user's data folder (~/.local/share/sohoa)."""
+    if os.environ.get("SOHOA_ARCHIVE"):
+        return Path(os.environ["SOHOA_ARCHIVE"])
+    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data_home) / "sohoa"
+
+
+class Archive:
+    def __init__(self, root: Path | None = None):
+        self.root = Path(root) if root else default_root()
+        if self.root.exists() and not self.root.is_dir():
+            raise ArchiveError(f"{self.root}: is a file, not an archive folder; choose another --archive")
+        try:
+            for sub in ("papers", "quarantine", "tmp"):
+                (self.root / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ArchiveError(f"{self.root}: cannot create the archive folder ({exc.strerror})") from None
+        self.catalog = Catalog(self.root / "catalog.sqlite")
+
+    @cached_property
+    def index(self):
+        from index import SearchIndex
+
+        return SearchIndex(self.root / "index")
+
+    def close(self) -> None:
+        if "index" in self.__dict__:
+            self.index.close()
+        self.catalog.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- files ---------------------------------------------------------------------------
+    def paper_path(self, relative: str) -> Path:
+        return self.root / relative
+
+    def write_paper(self, sha256: str, data: bytes) -> str:
+        """Write an archived PDF atomically (temp name, fsync, rename); returns its relative path."""
+        relative = f"papers/{sha256[:2]}/{sha256}.pdf"
+        target = self.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.root / "tmp", suffix=".pdf")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        _fsync_dir(target.parent)
+        return relative
+
+    def quarantine(self, source: Path, reason: str) -> Path:
+        """Set a copy of a file that failed aside, with the reason beside it; the original stays put."""
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        safe = "".join(c if c.isprintable() and c not in "/\\" else "_" for c in source.name) or "unnamed"
+        target = self.root / "quarantine" / f"{stamp}-{safe}"
+        n = 1
+        while target.exists() or target.with_name(target.name + ".txt").exists():
+            n += 1
+            target = self.root / "quarantine" / f"{stamp}-{n}-{safe}"
+        try:
+            if source.is_file():
+                shutil.copyfile(source, target)
+        except OSError:
+            pass  # unreadable: the reason file still records it
+        target.with_name(target.name + ".txt").write_text(f"{source}\n{reason}\n", encoding="utf-8")
+        return target
+
+    # -- index (derived) -------------------------------------------------------------------
+    def sync_index(self, timeout: float = 30.0) -> int:
+        """Index every paper the catalog has that the index does not have yet."""
+        docs = list(self.catalog.index_documents(only_unindexed=True))
+        if not docs:
+            return 0
+        written = self.index.add(docs, timeout=timeout)
+        self.catalog.mark_indexed(written)
+        return len(written)
+
+    def reindex(self, timeout: float = 30.0) -> int:
+        """Rebuild the index from the catalog."""
+        count = self.index.rebuild(self.catalog.index_documents(), timeout=timeout)
+        self.catalog.db.execute("UPDATE papers SET indexed = 1")
+        return count
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

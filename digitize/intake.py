@@ -1,0 +1,234 @@
+"""Intake: find the scans a user named and stream their pages as image files ready for OCR.
+
+Each input file is one paper. Pages are read one at a time so memory stays flat, images are
+handed to OCR as they are (no lossy re-encoding), and every way a file can be unreadable becomes
+an InputError that names the problem and what to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import unicodedata
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from PIL import Image, UnidentifiedImageError
+from pypdf import PdfReader
+from pypdf.errors import DependencyError, FileNotDecryptedError
+
+from digitize.errors import EncryptedPDF, InputError, MissingDependency
+
+SCAN_SUFFIXES = {".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png"}
+MAX_PIXELS = 120_000_000  # an A3 page at 600 dpi is 70 MP; beyond this OCR takes minutes and GBs
+DEFAULT_DPI = 300  # assumed when a file does not say, as for most scanner PNGs
+RASTER_DPI = 300  # for PDF pages that are not a single embedded image
+MIN_TEXT_LAYER_CHARS = 20  # fewer visible characters than this is no real text layer
+
+# Pillow's own bomb check would raise for large pages before ours can give the advice below.
+Image.MAX_IMAGE_PIXELS = None
+
+
+@dataclass
+class Page:
+    number: int
+    width: int
+    height: int
+    dpi: int  # 0 for a page kept as vector PDF with its text layer
+    mode: str
+    image_path: Path | None = None  # the file to OCR
+    text: str | None = None  # a real text layer, kept instead of OCR
+    pdf_page: object | None = None  # the original pypdf page, copied as it is when its text is kept
+
+
+def find_inputs(paths: list[Path]) -> Iterator[Path]:
+    """Files as named, and the scans inside folders (recursively, sorted, links not followed)."""
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            for folder, dirs, files in os.walk(path, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    candidate = Path(folder) / name
+                    if candidate.suffix.lower() in SCAN_SUFFIXES and not name.startswith(".") and not candidate.is_symlink():
+                        yield candidate
+        else:
+            yield path
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sniff(path: Path) -> str:
+    """The file's real type from its first bytes, whatever its name says."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(1024)
+    except FileNotFoundError:
+        raise InputError("no such file; check the path") from None
+    except IsADirectoryError:
+        raise InputError("is a folder") from None
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror}); check its permissions") from None
+    if size == 0:
+        raise InputError("is empty (0 bytes); scan the paper again")
+    if b"%PDF-" in head:
+        return "pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tiff"
+    raise InputError("is not a PDF, TIFF, JPEG or PNG scan; export it from the scanner in one of those formats")
+
+
+def read_pages(path: Path, workdir: Path) -> Iterator[Page]:
+    """Yield the pages of one scan, writing images that need converting into `workdir`."""
+    kind = sniff(path)
+    if kind == "pdf":
+        yield from _pdf_pages(path, workdir)
+    else:
+        yield from _image_pages(path, workdir, kind)
+
+
+# -- images --------------------------------------------------------------------------------
+def _image_pages(path: Path, workdir: Path, kind: str) -> Iterator[Page]:
+    try:
+        image = Image.open(path)
+    except (UnidentifiedImageError, OSError) as exc:
+        raise InputError(f"is not a readable {kind.upper()} image ({exc}); scan the paper again") from None
+    with image:
+        try:
+            count = getattr(image, "n_frames", 1)
+        except Exception as exc:  # Pillow raises many kinds on a damaged frame table
+            raise InputError(f"is a damaged {kind.upper()} file ({_brief(exc)}); scan the paper again") from None
+        for number in range(1, count + 1):
+            try:
+                image.seek(number - 1)
+                _check_size(image.size, f"page {number}")
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    image.load()
+                dpi = _image_dpi(image)
+                # Tesseract reads single-frame PNG/JPEG of ordinary modes directly, and embeds a
+                # JPEG in the PDF byte for byte; anything else becomes a lossless PNG first.
+                if count == 1 and kind in ("png", "jpeg") and image.mode in ("1", "L", "RGB", "P"):
+                    image_path = path
+                else:
+                    frame = image if image.mode in ("1", "L", "RGB") else image.convert("RGB")
+                    image_path = workdir / f"page-{number:04d}.png"
+                    frame.save(image_path, dpi=(dpi, dpi))
+            except InputError:
+                raise
+            except Exception as exc:
+                raise InputError(f"page {number} is damaged or truncated ({_brief(exc)}); scan the paper again") from None
+            yield Page(number=number, width=image.width, height=image.height, dpi=dpi, mode=image.mode,
+                       image_path=image_path)
+
+
+def _image_dpi(image: Image.Image) -> int:
+    dpi = image.info.get("dpi")
+    try:
+        value = round(float(dpi[0])) if dpi else 0
+    except (TypeError, ValueError):
+        value = 0
+    return value if 30 <= value <= 2400 else DEFAULT_DPI
+
+
+def _check_size(size: tuple[int, int], where: str) -> None:
+    pixels = size[0] * size[1]
+    if pixels > MAX_PIXELS:
+        raise InputError(
+            f"{where} is {size[0]}×{size[1]} pixels ({pixels // 1_000_000} megapixels, over the "
+            f"{MAX_PIXELS // 1_000_000} MP limit); rescan it at 200–300 dpi"
+        )
+
+
+# -- PDF -----------------------------------------------------------------------------------
+def _pdf_pages(path: Path, workdir: Path) -> Iterator[Page]:
+    try:
+        reader = PdfReader(path, strict=False)
+        if reader.is_encrypted:
+            try:
+                unlocked = reader.decrypt("")
+            except (DependencyError, NotImplementedError):
+                unlocked = 0
+            if not unlocked:
+                raise EncryptedPDF(
+                    "is a password-protected PDF; remove the password first "
+                    "(e.g. qpdf --decrypt --password=PASSWORD in.pdf out.pdf) and scan the copy"
+                )
+        pages = reader.pages
+        count = len(pages)
+    except EncryptedPDF:
+        raise
+    except FileNotDecryptedError:
+        raise EncryptedPDF("is a password-protected PDF; remove the password first and scan the copy") from None
+    except Exception as exc:  # pypdf raises many kinds on damaged files
+        raise InputError(f"is not a readable PDF ({_brief(exc)}); re-export or rescan it") from None
+    if count == 0:
+        raise InputError("is a PDF with no pages; re-export or rescan it")
+    for number in range(1, count + 1):
+        try:
+            page = pages[number - 1]
+            yield _pdf_page(path, page, number, workdir)
+        except (InputError, MissingDependency):
+            raise
+        except Exception as exc:
+            raise InputError(f"page {number} of the PDF is damaged ({_brief(exc)}); re-export or rescan it") from None
+
+
+def _pdf_page(path: Path, page, number: int, workdir: Path) -> Page:
+    width_pt, height_pt = float(page.mediabox.width), float(page.mediabox.height)
+    text = unicodedata.normalize("NFC", page.extract_text() or "")
+    if sum(not c.isspace() for c in text) >= MIN_TEXT_LAYER_CHARS:
+        return Page(number=number, width=round(width_pt), height=round(height_pt), dpi=0, mode="vector",
+                    text=text.strip(), pdf_page=page)
+    images = list(page.images)
+    if len(images) == 1:
+        # A scanner's page is one image: take it as it is rather than re-rasterising it.
+        embedded = images[0]
+        image = embedded.image
+        _check_size(image.size, f"page {number}")
+        dpi = round(image.width / (width_pt / 72)) if width_pt else DEFAULT_DPI
+        if embedded.name.lower().endswith((".jpg", ".jpeg")) and image.mode in ("L", "RGB"):
+            image_path = workdir / f"page-{number:04d}.jpg"
+            image_path.write_bytes(embedded.data)
+        else:
+            image_path = workdir / f"page-{number:04d}.png"
+            (image if image.mode in ("1", "L", "RGB") else image.convert("RGB")).save(image_path, dpi=(dpi, dpi))
+        return Page(number=number, width=image.width, height=image.height, dpi=dpi, mode=image.mode,
+                    image_path=image_path)
+    return _rasterise(path, number, workdir)
+
+
+def _rasterise(path: Path, number: int, workdir: Path) -> Page:
+    if shutil.which("pdftoppm") is None:
+        raise MissingDependency("pdftoppm is needed to read this PDF; install it with: apt-get install poppler-utils")
+    prefix = workdir / f"raster-{number:04d}"
+    run = subprocess.run(
+        ["pdftoppm", "-r", str(RASTER_DPI), "-f", str(number), "-l", str(number), "-png", "-singlefile",
+         str(path), str(prefix)],
+        capture_output=True, text=True,
+    )
+    image_path = prefix.with_suffix(".png")
+    if run.returncode != 0 or not image_path.exists():
+        raise InputError(f"page {number} of the PDF cannot be rendered ({_brief(run.stderr)}); re-export or rescan it")
+    with Image.open(image_path) as image:
+        return Page(number=number, width=image.width, height=image.height, dpi=RASTER_DPI, mode=image.mode,
+                    image_path=image_path)
+
+
+def _brief(exc) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__

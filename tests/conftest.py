@@ -1,0 +1,83 @@
+"""Shared fixtures: real files rendered at test time, real Tesseract, real archives in tmp folders."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from samples.render import render_page, save, save_multipage
+
+REGISTER_HEADER = ["record_code", "procedure_code", "procedure_name", "agency", "channel", "received_date",
+                   "due_date", "applicant_name", "applicant_id", "requires_paper_result", "components"]
+
+RECORDS = [
+    ["000.00.53.H48-260105-0001", "1.001193", "Đăng ký khai sinh", "UBND phường Bến Nghé", "1",
+     "2026-01-05", "2026-01-08", "Nguyễn Văn An", "079203001234", "true", "Tờ khai đăng ký khai sinh;Giấy chứng sinh"],
+    ["000.00.53.H48-260106-0002", "1.001193", "Đăng ký khai sinh", "UBND phường Bến Nghé", "2",
+     "06/01/2026", "", "Đặng Thị Hương", "079303004567", "true", "Tờ khai đăng ký khai sinh"],
+    ["000.00.12.H48-260210-0001", "1.004227", "Cấp phiếu lý lịch tư pháp", "Sở Tư pháp", "1",
+     "2026-02-10", "2026-02-20", "Trần Thị Ngọc Ánh", "001185009876", "false", "Tờ khai yêu cầu cấp phiếu lý lịch tư pháp"],
+]
+
+
+def page_lines(title: str, name: str, extra: list[str] | None = None) -> list[str]:
+    return ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", title,
+            f"Họ, chữ đệm và tên: {name}", *(extra or [])]
+
+
+def make_scan(path: Path, lines: list[str], dpi: int = 300, pages: int = 1, **options) -> Path:
+    """Render a paper (title line bold) and save it in the format the suffix names."""
+    images = [render_page(lines + ([f"Trang {n}"] if pages > 1 else []), dpi=dpi, title_lines=3,
+                          size_mm=(210, 150), noise=0.0005, seed=n, **options) for n in range(1, pages + 1)]
+    if pages > 1:
+        return save_multipage(images, path)
+    if path.suffix.lower() in (".jpg", ".jpeg"):
+        return save(images[0].convert("RGB"), path, quality=85)
+    return save(images[0], path)
+
+
+@pytest.fixture
+def archive_dir(tmp_path, monkeypatch) -> Path:
+    root = tmp_path / "archive"
+    monkeypatch.setenv("SOHOA_ARCHIVE", str(root))
+    monkeypatch.setenv("SOHOA_USER", "clerk1")
+    return root
+
+
+@pytest.fixture
+def register_csv(tmp_path) -> Path:
+    path = tmp_path / "register.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(REGISTER_HEADER)
+        writer.writerows(RECORDS)
+    return path
+
+
+class Sohoa:
+    """Runs the real `sohoa` command in-process and keeps stdout and stderr apart."""
+
+    def __init__(self):
+        self.runner = CliRunner()
+
+    def __call__(self, *args, expect: int | None = 0):
+        result = self.runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+        if expect is not None:
+            assert result.exit_code == expect, (result.exit_code, result.stdout, result.stderr)
+        return result
+
+    def json(self, *args, expect: int | None = 0):
+        return json.loads(self(*args, "--json", expect=expect).stdout)
+
+    def jsonl(self, *args, expect: int | None = 0):
+        return [json.loads(line) for line in self(*args, "--json", expect=expect).stdout.splitlines()]
+
+
+@pytest.fixture
+def sohoa(archive_dir) -> Sohoa:
+    return Sohoa()

@@ -1,0 +1,166 @@
+"""`sohoa scan`: every supported format in, one searchable PDF per paper out; bad files set aside."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pypdf import PdfReader, PdfWriter
+
+from tests.conftest import make_scan, page_lines
+
+HUONG = page_lines("GIẤY CHỨNG SINH", "Đặng Thị Hương", ["Nơi sinh: Bệnh viện Từ Dũ"])
+
+
+def test_each_format_becomes_one_searchable_pdf(sohoa, archive_dir, tmp_path):
+    batch = tmp_path / "batch"
+    make_scan(batch / "a.png", HUONG, dpi=300)
+    make_scan(batch / "b.jpg", page_lines("TỜ KHAI ĐĂNG KÝ KHAI SINH", "Nguyễn Văn An"), dpi=200)
+    make_scan(batch / "c.tif", page_lines("GIẤY KHAI SINH", "Trần Thị Ngọc Ánh"), dpi=300, pages=2)
+    make_scan(batch / "d.pdf", page_lines("PHIẾU LÝ LỊCH TƯ PHÁP", "Phạm Đức Thắng"), dpi=200, pages=2)
+
+    rows = sohoa.jsonl("scan", batch)
+
+    assert [(r["source_name"], r["status"], r["pages"]) for r in rows] == [
+        ("a.png", "new", 1), ("b.jpg", "new", 1), ("c.tif", "new", 2), ("d.pdf", "new", 2)]
+    for row in rows:
+        assert row["error"] is None and isinstance(row["id"], int)
+        pdf = PdfReader(row["pdf_path"])
+        assert pdf.pdf_header >= "%PDF-1.4"
+        assert len(pdf.pages) == row["pages"]
+        assert "Họ, chữ đệm và tên" in pdf.pages[0].extract_text()  # the invisible text layer
+    # Page images keep their resolution and colour: the JPEG is embedded byte for byte.
+    xobjects = PdfReader(rows[1]["pdf_path"]).pages[0]["/Resources"]["/XObject"]
+    (embedded,) = [x.get_object() for x in xobjects.values()]
+    assert embedded["/Filter"] == "/DCTDecode" and embedded.get_data() == (batch / "b.jpg").read_bytes()
+    with Image.open(batch / "a.png") as original:
+        assert PdfReader(rows[0]["pdf_path"]).pages[0].images[0].image.size == original.size
+
+    paper = sohoa.json("show", rows[0]["id"])
+    assert paper["page_count"] == 1 and paper["scanned_by"] == "clerk1"
+    assert paper["pages"][0]["dpi"] == 300 and paper["pages"][0]["confidence"] > 70
+    assert "Đặng Thị Hương" in sohoa("text", rows[0]["id"]).stdout
+
+
+def test_rescan_skips_by_content_and_never_duplicates(sohoa, archive_dir, tmp_path):
+    first = make_scan(tmp_path / "x.png", HUONG)
+    copy = tmp_path / "copy-of-x.png"
+    copy.write_bytes(first.read_bytes())
+
+    (row,) = sohoa.jsonl("scan", first)
+    again = sohoa.jsonl("scan", first, copy)
+
+    assert [r["status"] for r in again] == ["skipped", "skipped"]
+    assert {r["id"] for r in again} == {row["id"]}
+    assert "already archived" in again[0]["note"]
+    with sqlite3.connect(archive_dir / "catalog.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM papers").fetchone()[0] == 1
+    assert len(list((archive_dir / "papers").rglob("*.pdf"))) == 1
+    summary = sohoa("scan", first).stdout
+    assert "0 new, 1 skipped, 0 failed" in summary
+
+
+def test_pdf_with_text_layer_is_kept_not_reocred(sohoa, tmp_path):
+    image = make_scan(tmp_path / "page.png", HUONG)
+    subprocess.run(["tesseract", str(image), str(tmp_path / "searchable"), "-l", "vie", "pdf"],
+                   check=True, capture_output=True)
+    source = tmp_path / "searchable.pdf"
+
+    (row,) = sohoa.jsonl("scan", source)
+
+    paper = sohoa.json("show", row["id"])
+    assert paper["pages"][0]["text_source"] == "text-layer"
+    assert Path(row["pdf_path"]).read_bytes() == source.read_bytes()
+    assert "Hương" in sohoa("text", row["id"]).stdout
+
+
+def _bad_files(folder: Path) -> dict[str, int]:
+    """Each kind of broken input, with the exit code it must get."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "empty.png").write_bytes(b"")
+    good = make_scan(folder / "whole.jpg", HUONG, dpi=200)
+    (folder / "truncated.jpg").write_bytes(good.read_bytes()[: len(good.read_bytes()) // 3])
+    (folder / "notes.pdf").write_text("this is a text file, not a PDF\n")
+    tif = make_scan(folder / "stack.tif", HUONG, pages=2)
+    (folder / "truncated.tif").write_bytes(tif.read_bytes()[: len(tif.read_bytes()) // 2])
+    tif.unlink()
+    good.unlink()
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.encrypt("secret", algorithm="RC4-128")
+    with open(folder / "locked.pdf", "wb") as f:
+        writer.write(f)
+    return {"empty.png": 3, "truncated.jpg": 3, "notes.pdf": 3, "truncated.tif": 3, "locked.pdf": 4}
+
+
+def test_bad_files_fail_alone_with_a_reason_and_are_set_aside(sohoa, archive_dir, tmp_path):
+    batch = tmp_path / "batch"
+    expected = _bad_files(batch)
+    make_scan(batch / "good.png", HUONG)
+
+    result = sohoa("scan", batch, "--json", expect=3)  # mixed failures: the generic input-error code
+
+    rows = {r["source_name"]: r for r in map(json.loads, result.stdout.splitlines())}
+    assert rows["good.png"]["status"] == "new"
+    for name, code in expected.items():
+        assert rows[name]["status"] == "failed", name
+        assert rows[name]["exit_code"] == code, name
+        assert rows[name]["error"], name
+    assert "password" in rows["locked.pdf"]["error"] and "qpdf --decrypt" in rows["locked.pdf"]["error"]
+    assert "0 bytes" in rows["empty.png"]["error"]
+    stderr_lines = result.stderr.strip().splitlines()
+    assert len(stderr_lines) == len(expected) and all(line.startswith("sohoa: ") for line in stderr_lines)
+    quarantined = {p.name.split("-", 2)[-1] for p in (archive_dir / "quarantine").iterdir() if p.suffix != ".txt"}
+    assert quarantined == set(expected)
+    assert all((batch / name).exists() for name in expected)  # originals untouched
+
+
+def test_a_single_encrypted_pdf_gets_its_own_exit_code(sohoa, tmp_path):
+    _bad_files(tmp_path / "bad")
+    result = sohoa("scan", tmp_path / "bad" / "locked.pdf", expect=4)
+    assert "locked.pdf" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_attach_to_record_component_and_result(sohoa, register_csv, tmp_path):
+    sohoa("records", "import", register_csv)
+    paper = make_scan(tmp_path / "to-khai.png", page_lines("TỜ KHAI ĐĂNG KÝ KHAI SINH", "Đặng Thị Hương"))
+    result_paper = make_scan(tmp_path / "giay-khai-sinh.png", page_lines("GIẤY KHAI SINH", "Đặng Thị Hương"))
+
+    (row,) = sohoa.jsonl("scan", paper, "--record", "000.00.53.H48-260106-0002",
+                         "--component", "tờ khai đăng ký khai sinh")
+    (res,) = sohoa.jsonl("scan", result_paper, "--record", "000.00.53.H48-260106-0002", "--result")
+
+    assert (row["record_code"], row["component"]) == ("000.00.53.H48-260106-0002", "Tờ khai đăng ký khai sinh")
+    assert res["is_result"] is True
+    attachments = sohoa.json("show", row["id"])["attachments"]
+    assert attachments[0]["component"] == "Tờ khai đăng ký khai sinh"
+
+
+def test_unknown_record_or_component_is_refused_with_the_choices(sohoa, register_csv, tmp_path):
+    sohoa("records", "import", register_csv)
+    paper = make_scan(tmp_path / "p.png", HUONG)
+
+    unknown = sohoa("scan", paper, "--record", "000.00.53.H48-260105-0009", "--component", "x", expect=2)
+    assert "unknown record code" in unknown.stderr and "000.00.53.H48-260105-0001" in unknown.stderr
+
+    wrong = sohoa("scan", paper, "--record", "000.00.53.H48-260105-0001", "--component", "Sổ hộ khẩu", expect=2)
+    assert "Tờ khai đăng ký khai sinh; Giấy chứng sinh" in wrong.stderr
+
+
+def test_console_script_reports_bad_input_without_traceback(archive_dir, tmp_path):
+    (tmp_path / "empty.pdf").write_bytes(b"")
+    sohoa_bin = Path(sys.executable).with_name("sohoa")
+    run = subprocess.run([str(sohoa_bin), "scan", str(tmp_path / "empty.pdf")], capture_output=True, text=True)
+    assert run.returncode == 3
+    assert run.stderr.strip().splitlines() == [f"sohoa: {tmp_path / 'empty.pdf'}: is empty (0 bytes); scan the paper again"]
+
+
+@pytest.mark.parametrize("args", [["--component", "x"], ["--result"]])
+def test_component_or_result_without_record_is_a_usage_error(sohoa, tmp_path, args):
+    paper = make_scan(tmp_path / "p.png", HUONG)
+    assert "need --record" in sohoa("scan", paper, *args, expect=2).stderr
