@@ -230,7 +230,7 @@ def text(archive, user, paper_id):
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--csv", "as_csv", is_flag=True)
 def coverage(archive, user, by, date_from, date_to, as_json, as_csv):
-    """Digitized records rate: records with every paper archived ÷ records received."""
+    """Digitized records rate: records with every component (and required result) archived ÷ received."""
     from digitize.coverage import coverage as compute, format_table, to_csv
 
     if as_json and as_csv:

@@ -118,7 +118,7 @@ def format_table(report: dict) -> str:
         out += [fmt(cells) for cells in lines_data]
         out.append(rule)
     out.append(fmt(total_data))
-    return "\n".join(out) + "\n"
+    return "\n".join(out)
 
 
 def to_csv(report: dict) -> str:

@@ -33,6 +33,9 @@ BOOLEANS = {"true": True, "1": True, "yes": True, "có": True,
             "false": False, "0": False, "no": False, "không": False}
 
 
+MAX_PROBLEMS_SHOWN = 20  # a wholly wrong file would otherwise print thousands of lines
+
+
 def parse_date(text: str) -> str:
     """`YYYY-MM-DD`, `DD/MM/YYYY` or `D/M/YYYY` → ISO `YYYY-MM-DD`; ValueError says why not."""
     text = text.strip()
@@ -105,7 +108,11 @@ def read_register(path: Path) -> list[Record]:
                 "save it as CSV UTF-8") from exc
 
     if problems:
-        error = InputError("\n".join(problems))
+        shown = problems[:MAX_PROBLEMS_SHOWN]
+        if len(problems) > len(shown):
+            shown.append(f"{name}: … and {len(problems) - len(shown)} more problems")
+        shown.append(f"{name}: nothing was imported; correct the file and import it again")
+        error = InputError("\n".join(shown))
         error.problems = problems
         raise error
     return records

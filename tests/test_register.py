@@ -1,0 +1,332 @@
+"""The register of received records: parsing, checking every row, importing and re-importing."""
+
+import csv
+import io
+import unicodedata
+
+import pytest
+
+from digitize.catalog import Catalog
+from digitize.errors import InputError
+from digitize.register import MAX_PROBLEMS_SHOWN, import_register, parse_date, read_register
+
+HEADER = ("record_code,procedure_code,procedure_name,agency,channel,received_date,due_date,"
+          "applicant_name,applicant_id,requires_paper_result,components")
+ROW1 = ('000.00.53.H48-220921-0099,1.001612,Đăng ký khai sinh,000.00.53.H48,1,2022-09-21,'
+        '23/09/2022,Nguyễn Văn An,001090012345,false,Tờ khai đăng ký khai sinh;Giấy chứng sinh')
+ROW2 = ('000.00.53.H48-220922-0001,1.000894,"Cấp giấy phép xây dựng, sửa chữa",000.00.53.H48,2,'
+        '22/9/2022,,Trần Thị Bình,,có,Đơn đề nghị; Bản vẽ thiết kế ;Giấy tờ đất')
+ROW3 = ('000.00.12.H48-221001-0002,1.001612,Đăng ký khai sinh,000.00.12.H48,3,1/10/2022,'
+        '2022-10-05,Lê Văn Cường,123456789,Yes,Tờ khai đăng ký khai sinh')
+
+
+@pytest.fixture
+def catalog(tmp_path):
+    cat = Catalog(tmp_path / "catalog.sqlite")
+    yield cat
+    cat.close()
+
+
+def write(tmp_path, *lines, name="register.csv", bom=False, newline="\n"):
+    path = tmp_path / name
+    text = newline.join(lines) + newline
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+    return path
+
+
+def problems_of(excinfo):
+    """The problem lines of the message, without the closing advice row problems end with."""
+    lines = str(excinfo.value).splitlines()
+    advice = "nothing was imported; correct the file and import it again"
+    return lines[:-1] if lines[-1].endswith(advice) else lines
+
+
+# -- parse_date ----------------------------------------------------------------------------
+@pytest.mark.parametrize("text, iso", [
+    ("2022-09-21", "2022-09-21"),
+    ("21/09/2022", "2022-09-21"),
+    ("1/2/2024", "2024-02-01"),
+    ("29/02/2024", "2024-02-29"),
+    (" 2022-09-21 ", "2022-09-21"),
+])
+def test_parse_date_accepts_iso_and_vietnamese_forms(text, iso):
+    assert parse_date(text) == iso
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("2023-02-29", "no such date"),
+    ("31/04/2024", "no such date"),
+    ("12/31/2024", "day comes first"),
+    ("2024/03/05", "expected YYYY-MM-DD or DD/MM/YYYY"),
+    ("05-03-2024", "expected YYYY-MM-DD or DD/MM/YYYY"),
+    ("5/3/24", "expected YYYY-MM-DD or DD/MM/YYYY"),
+    ("2024-3-5", "expected YYYY-MM-DD or DD/MM/YYYY"),
+    ("", "expected YYYY-MM-DD or DD/MM/YYYY"),
+    ("hôm qua", "expected YYYY-MM-DD or DD/MM/YYYY"),
+])
+def test_parse_date_rejects_with_a_reason(text, reason):
+    with pytest.raises(ValueError, match=reason):
+        parse_date(text)
+
+
+# -- good registers --------------------------------------------------------------------------
+def test_good_register_imports_every_field(tmp_path, catalog):
+    path = write(tmp_path, HEADER, ROW1, ROW2, ROW3)
+    assert import_register(catalog, path) == (3, 0)
+    assert catalog.record_codes() == [
+        "000.00.12.H48-221001-0002", "000.00.53.H48-220921-0099", "000.00.53.H48-220922-0001"]
+
+    r1 = catalog.get_record("000.00.53.H48-220921-0099")
+    assert (r1.procedure_code, r1.procedure_name, r1.agency) == ("1.001612", "Đăng ký khai sinh", "000.00.53.H48")
+    assert (r1.channel, r1.received_date, r1.due_date) == (1, "2022-09-21", "2022-09-23")
+    assert (r1.applicant_name, r1.applicant_id, r1.requires_paper_result) == ("Nguyễn Văn An", "001090012345", False)
+    assert r1.components == ["Tờ khai đăng ký khai sinh", "Giấy chứng sinh"]
+
+    r2 = catalog.get_record("000.00.53.H48-220922-0001")
+    assert r2.procedure_name == "Cấp giấy phép xây dựng, sửa chữa"  # quoted comma
+    assert (r2.channel, r2.received_date, r2.due_date) == (2, "2022-09-22", None)
+    assert (r2.applicant_id, r2.requires_paper_result) == (None, True)
+    assert r2.components == ["Đơn đề nghị", "Bản vẽ thiết kế", "Giấy tờ đất"]  # trimmed
+
+    r3 = catalog.get_record("000.00.12.H48-221001-0002")
+    assert (r3.channel, r3.received_date, r3.due_date, r3.applicant_id) == (3, "2022-10-01", "2022-10-05", "123456789")
+
+
+def test_column_order_may_differ_and_crlf_bom_blank_lines_are_fine(tmp_path, catalog):
+    columns = HEADER.split(",")
+    order = list(reversed(range(len(columns))))
+    values = next(csv.reader(io.StringIO(ROW1)))
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([columns[i] for i in order])
+    w.writerow([values[i] for i in order])
+    w.writerow([""] * len(columns))  # a spreadsheet's empty row
+    path = tmp_path / "register.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (buf.getvalue() + "\r\n").encode())
+    assert import_register(catalog, path) == (1, 0)
+    assert catalog.get_record("000.00.53.H48-220921-0099").components == [
+        "Tờ khai đăng ký khai sinh", "Giấy chứng sinh"]
+
+
+def test_bom_is_tolerated(tmp_path, catalog):
+    path = write(tmp_path, HEADER, ROW1, bom=True)
+    assert import_register(catalog, path) == (1, 0)
+
+
+def test_text_is_nfc_normalised_and_stripped(tmp_path, catalog):
+    nfd = unicodedata.normalize("NFD", ROW1.replace("Nguyễn Văn An", "  Nguyễn Văn An  "))
+    assert nfd != unicodedata.normalize("NFC", nfd)
+    path = write(tmp_path, HEADER, nfd)
+    import_register(catalog, path)
+    record = catalog.get_record("000.00.53.H48-220921-0099")
+    assert record.applicant_name == "Nguyễn Văn An"
+    assert record.applicant_name == unicodedata.normalize("NFC", record.applicant_name)
+    assert record.components == ["Tờ khai đăng ký khai sinh", "Giấy chứng sinh"]
+    assert all(unicodedata.is_normalized("NFC", c) for c in record.components)
+
+
+@pytest.mark.parametrize("word, expected", [
+    ("true", True), ("TRUE", True), ("1", True), ("yes", True), ("Có", True), ("CÓ", True),
+    ("false", False), ("0", False), ("No", False), ("không", False), ("Không", False), ("KHÔNG", False),
+])
+def test_requires_paper_result_words(tmp_path, word, expected):
+    path = write(tmp_path, HEADER, ROW1.replace(",false,", f",{word},"))
+    assert read_register(path)[0].requires_paper_result is expected
+
+
+def test_reimport_updates_without_duplicating(tmp_path, catalog):
+    import_register(catalog, write(tmp_path, HEADER, ROW1, ROW2))
+    changed = ROW1.replace("Nguyễn Văn An", "Nguyễn Văn Ân").replace(
+        "Tờ khai đăng ký khai sinh;Giấy chứng sinh", "Giấy chứng sinh;Tờ khai;CCCD của mẹ")
+    assert import_register(catalog, write(tmp_path, HEADER, changed, ROW2, ROW3, name="again.csv")) == (1, 2)
+    assert len(catalog.record_codes()) == 3
+    record = catalog.get_record("000.00.53.H48-220921-0099")
+    assert record.applicant_name == "Nguyễn Văn Ân"
+    assert record.components == ["Giấy chứng sinh", "Tờ khai", "CCCD của mẹ"]
+    count = catalog.db.execute(
+        "SELECT COUNT(*) FROM components WHERE record_code = ?", (record.record_code,)).fetchone()[0]
+    assert count == 3
+    # the same file again changes nothing but the update stamp
+    assert import_register(catalog, write(tmp_path, HEADER, changed, ROW2, ROW3, name="again.csv")) == (0, 3)
+    assert len(catalog.record_codes()) == 3
+
+
+# -- bad registers ---------------------------------------------------------------------------
+def replace_field(row, column, value):
+    values = next(csv.reader(io.StringIO(row)))
+    values[HEADER.split(",").index(column)] = value
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="").writerow(values)
+    return buf.getvalue()
+
+
+BAD_FIELDS = [
+    ("record_code", "", "record_code is empty"),
+    ("record_code", "000.00.53.H48-220921-99", "record_code must look like AGENCY-YYMMDD-NNNN"),
+    ("record_code", "000.00.53.H48/220921/0099", "record_code must look like AGENCY-YYMMDD-NNNN"),
+    ("record_code", "000..53.H48-220921-0099", "record_code must look like AGENCY-YYMMDD-NNNN"),
+    ("record_code", "000.00.53.H48-220231-0099", "record_code has no such date 220231"),
+    ("procedure_code", " ", "procedure_code is empty"),
+    ("procedure_name", "", "procedure_name is empty"),
+    ("agency", "", "agency is empty"),
+    ("applicant_name", "", "applicant_name is empty"),
+    ("channel", "4", 'channel must be 1, 2 or 3 (got "4")'),
+    ("channel", "", 'channel must be 1, 2 or 3 (got "")'),
+    ("received_date", "", "received_date is empty"),
+    ("received_date", "2022-13-01", 'received_date: no such date (got "2022-13-01")'),
+    ("received_date", "21.09.2022", 'received_date: expected YYYY-MM-DD or DD/MM/YYYY (got "21.09.2022")'),
+    ("due_date", "31/09/2022", 'due_date: no such date (got "31/09/2022")'),
+    ("due_date", "2022-09-20", "due_date 2022-09-20 is before received_date 2022-09-21"),
+    ("applicant_id", "12345", 'applicant_id must be 9 or 12 digits (got "12345")'),
+    ("applicant_id", "1090012345", "applicant_id must be 9 or 12 digits; a spreadsheet may have dropped "
+                                   'leading zeros: format the column as text (got "1090012345")'),
+    ("applicant_id", "00109001234X", "applicant_id must be 9 or 12 digits"),
+    ("requires_paper_result", "maybe", 'requires_paper_result must be one of true/false, 1/0, yes/no, có/không (got "maybe")'),
+    ("requires_paper_result", "", "requires_paper_result must be one of"),
+    ("components", "", "components is empty"),
+    ("components", "Tờ khai;;Giấy chứng sinh", "components has an empty name between ';'"),
+    ("components", "Tờ khai;", "components has an empty name between ';'"),
+    ("components", "Tờ khai; Giấy chứng sinh ;tờ khai", 'components lists "tờ khai" twice'),
+]
+
+
+@pytest.mark.parametrize("column, value, message", BAD_FIELDS)
+def test_each_bad_field_is_reported_with_its_line_and_nothing_is_imported(tmp_path, catalog, column, value, message):
+    path = write(tmp_path, HEADER, ROW2, replace_field(ROW1, column, value), ROW3)
+    with pytest.raises(InputError) as excinfo:
+        import_register(catalog, path)
+    problems = problems_of(excinfo)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"register.csv line 3: {message}"), problems
+    assert excinfo.value.exit_code == 3
+    assert catalog.record_codes() == []
+
+
+def test_example_message_shape(tmp_path):
+    path = write(tmp_path, HEADER, ROW1, ROW2, ROW3, ROW3.replace("-0002,", "-0003,").replace(",3,", ",4,", 1),
+                 "", "", replace_field(ROW1.replace("-0099", "-0100"), "channel", "4"))
+    with pytest.raises(InputError) as excinfo:
+        read_register(path)
+    assert problems_of(excinfo) == [
+        'register.csv line 5: channel must be 1, 2 or 3 (got "4")',
+        'register.csv line 8: channel must be 1, 2 or 3 (got "4")',
+    ]
+
+
+def test_all_problems_are_collected_one_line_each(tmp_path, catalog):
+    import_register(catalog, write(tmp_path, HEADER, ROW1, name="first.csv"))
+    before = catalog.get_record("000.00.53.H48-220921-0099")
+    bad_row = replace_field(replace_field(ROW3, "channel", "9"), "received_date", "32/01/2022")
+    path = write(
+        tmp_path, HEADER,
+        ROW1.replace("Nguyễn Văn An", "Someone Else"),     # line 2: fine, but must not be imported
+        bad_row,                                           # line 3: two problems
+        ROW2,                                              # line 4: fine
+        ROW2.replace("Trần Thị Bình", "Trần Thị B"),       # line 5: same record code as line 4
+        "000.00.53.H48-220923-0001,1.001612,Too few",      # line 6: wrong field count
+    )
+    with pytest.raises(InputError) as excinfo:
+        import_register(catalog, path)
+    assert problems_of(excinfo) == [
+        'register.csv line 3: channel must be 1, 2 or 3 (got "9")',
+        'register.csv line 3: received_date: no such date (got "32/01/2022")',
+        'register.csv line 5: record_code "000.00.53.H48-220922-0001" is repeated (first on line 4)',
+        "register.csv line 6: has 3 fields, expected 11 (a comma inside a value needs the value in double quotes)",
+    ]
+    assert excinfo.value.problems == problems_of(excinfo)
+    assert catalog.record_codes() == ["000.00.53.H48-220921-0099"]
+    assert catalog.get_record("000.00.53.H48-220921-0099") == before
+
+
+def test_a_wholly_wrong_file_shows_the_first_problems_and_counts_the_rest(tmp_path, catalog):
+    rows = [",".join(["bad"] * 11)] * 30
+    path = tmp_path / "register.csv"
+    path.write_text(HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as excinfo:
+        import_register(catalog, path)
+    lines = problems_of(excinfo)
+    assert len(lines) == MAX_PROBLEMS_SHOWN + 1
+    assert lines[-1] == f"register.csv: … and {len(excinfo.value.problems) - MAX_PROBLEMS_SHOWN} more problems"
+
+
+def test_repeated_record_code_is_reported_even_when_the_first_row_is_bad(tmp_path):
+    path = write(tmp_path, HEADER, replace_field(ROW1, "channel", "7"), ROW2, ROW1)
+    with pytest.raises(InputError) as excinfo:
+        read_register(path)
+    assert problems_of(excinfo) == [
+        'register.csv line 2: channel must be 1, 2 or 3 (got "7")',
+        'register.csv line 4: record_code "000.00.53.H48-220921-0099" is repeated (first on line 2)',
+    ]
+
+
+def test_line_numbers_count_lines_inside_quoted_values(tmp_path):
+    multi_line = ROW2.replace('"Cấp giấy phép xây dựng, sửa chữa"', '"Cấp giấy phép xây dựng,\nsửa chữa\nnhà ở"')
+    path = write(tmp_path, HEADER, multi_line, replace_field(ROW1, "channel", "0"))
+    with pytest.raises(InputError) as excinfo:
+        read_register(path)
+    assert problems_of(excinfo) == ['register.csv line 5: channel must be 1, 2 or 3 (got "0")']
+
+
+def test_unclosed_quote_is_reported(tmp_path):
+    path = write(tmp_path, HEADER, ROW1, ROW2.replace('sửa chữa"', "sửa chữa"))
+    with pytest.raises(InputError, match=r"register.csv line 3: cannot read the row: .*check its quotes"):
+        read_register(path)
+
+
+def test_missing_columns_are_named(tmp_path, catalog):
+    header = HEADER.replace("channel,", "").replace(",applicant_id", "")
+    path = write(tmp_path, header, "x")
+    with pytest.raises(InputError) as excinfo:
+        import_register(catalog, path)
+    assert problems_of(excinfo) == ["register.csv line 1: missing columns: channel, applicant_id"]
+
+
+def test_unknown_and_repeated_columns(tmp_path):
+    path = write(tmp_path, HEADER + ",notes,agency", ROW1 + ",x,y")
+    with pytest.raises(InputError) as excinfo:
+        read_register(path)
+    assert problems_of(excinfo) == [
+        'register.csv line 1: unknown columns: "notes"',
+        "register.csv line 1: repeated columns: agency",
+    ]
+
+
+def test_semicolon_separated_file_gets_a_hint(tmp_path):
+    path = write(tmp_path, HEADER.replace(",", ";"), ROW1.replace(",", ";"))
+    with pytest.raises(InputError, match="seems to use ';' between columns"):
+        read_register(path)
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n", b"\xef\xbb\xbf"])
+def test_empty_file_is_an_error(tmp_path, catalog, content):
+    path = tmp_path / "register.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match="register.csv: the file is empty"):
+        import_register(catalog, path)
+
+
+def test_header_only_is_an_error(tmp_path, catalog):
+    with pytest.raises(InputError, match="register.csv: no records"):
+        import_register(catalog, write(tmp_path, HEADER))
+    with pytest.raises(InputError, match="register.csv: no records"):
+        import_register(catalog, write(tmp_path, HEADER, "", ",,,,,,,,,,"))
+
+
+def test_not_utf8_names_the_line(tmp_path):
+    path = tmp_path / "register.csv"
+    legacy = ROW3.encode("utf-8").replace("Cường".encode(), b"C\xf6\xf4ng")  # a Windows code page
+    path.write_bytes((HEADER + "\n" + ROW1 + "\n").encode() + legacy + b"\n")
+    with pytest.raises(InputError, match="register.csv line 3: the file is not UTF-8 text"):
+        read_register(path)
+
+
+def test_utf16_file_is_refused_clearly(tmp_path):
+    path = tmp_path / "register.csv"
+    path.write_bytes((HEADER + "\n" + ROW1 + "\n").encode("utf-16"))
+    with pytest.raises(InputError, match="UTF-16"):
+        read_register(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match="register.csv: cannot read the register"):
+        read_register(tmp_path / "register.csv")
