@@ -1,0 +1,45 @@
+"""`sohoa records import`: the register in, upserted by record code, all-or-nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from tests.conftest import REGISTER_HEADER, RECORDS
+
+
+def _count(archive_dir, table: str) -> int:
+    with sqlite3.connect(archive_dir / "catalog.sqlite") as db:
+        return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_import_then_reimport_updates_without_duplicates(sohoa, archive_dir, register_csv):
+    first = sohoa.json("records", "import", register_csv)
+    assert (first["new"], first["updated"]) == (3, 0)
+
+    text = register_csv.read_text(encoding="utf-8").replace("Đặng Thị Hương", "Đặng Thị Thu Hương")
+    register_csv.write_text(text, encoding="utf-8")
+    again = sohoa("records", "import", register_csv)
+
+    assert "3 records imported (0 new, 3 updated)" in again.stdout
+    assert _count(archive_dir, "records") == 3
+    with sqlite3.connect(archive_dir / "catalog.sqlite") as db:
+        name = db.execute("SELECT applicant_name FROM records WHERE record_code = ?", (RECORDS[1][0],)).fetchone()[0]
+    assert name == "Đặng Thị Thu Hương"
+
+
+def test_a_bad_row_is_named_by_line_and_nothing_is_imported(sohoa, archive_dir, tmp_path):
+    bad = tmp_path / "bad.csv"
+    rows = [list(r) for r in RECORDS]
+    rows[2][4] = "7"  # channel
+    bad.write_text("\n".join([",".join(REGISTER_HEADER)] + [",".join(r) for r in rows]) + "\n", encoding="utf-8")
+
+    result = sohoa("records", "import", bad, expect=3)
+
+    assert 'bad.csv line 4: channel must be 1, 2 or 3 (got "7")' in result.stderr
+    assert "Traceback" not in result.stderr
+    assert _count(archive_dir, "records") == 0
+
+
+def test_missing_file_is_a_usage_error(sohoa, tmp_path):
+    result = sohoa("records", "import", tmp_path / "nope.csv", expect=2)
+    assert "does not exist" in result.stderr
