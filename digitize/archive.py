@@ -71,6 +71,7 @@ class Archive:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.root / "tmp", suffix=".pdf")
         try:
+            os.fchmod(fd, 0o644)  # mkstemp makes it private; archived papers are shared
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
                 f.flush()

@@ -15,11 +15,8 @@ from typing import Iterable, Iterator
 
 from digitize.errors import ArchiveError, ArchiveLocked
 
-SCHEMA_VERSION = 1
-
 # Each entry upgrades the schema from version i to i+1; never edit a released one, append.
-MIGRATIONS = [
-    """
+V1_BASE = """
     CREATE TABLE records (
         record_code TEXT PRIMARY KEY,
         procedure_code TEXT NOT NULL,
@@ -78,8 +75,15 @@ MIGRATIONS = [
         PRIMARY KEY (record_code, component, is_result, paper_id)
     );
     CREATE INDEX attachments_paper ON attachments (paper_id);
-    """,
-]
+"""
+# One slot per line of work, so parallel changes never renumber each other; an empty one is a no-op.
+V2_INTAKE = ""  # batch intake: page rotation/skew, quality flags, batches, hot folder
+V3_METADATA = ""  # extracted metadata, corrections, validity, replacement
+V4_REGISTER = ""  # register results and component status, reuse
+V5_TRUST = ""  # audit log, integrity
+
+MIGRATIONS = [V1_BASE, V2_INTAKE, V3_METADATA, V4_REGISTER, V5_TRUST]
+SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def nfc(value):
