@@ -1,0 +1,166 @@
+"""`ocr.tesseract`: real Tesseract on pages rendered at test time; text, confidence and PDF come back whole."""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from digitize.errors import InputError, MissingDependency
+from ocr.tesseract import TesseractEngine, check_languages, looks_vietnamese
+from samples.render import render_page, save
+
+VIETNAMESE = [
+    "Đặng Thị Hương sinh ngày 05 tháng 11 năm 2023 tại Hà Nội",
+    "Người được cấp giấy: Nguyễn Thị Bích Ngọc, trường Tiểu học Phước Lễ",
+]
+VIETNAMESE_KEYS = ["Đặng Thị Hương", "sinh ngày 05 tháng 11 năm 2023", "Hà Nội", "Người được cấp giấy",
+                   "Nguyễn Thị Bích Ngọc", "trường Tiểu học Phước Lễ"]
+ENGLISH = [
+    "CERTIFICATE OF INCORPORATION",
+    "The company was incorporated under the laws of the State",
+    "of Delaware on the fifth day of March with limited liability",
+    "and its registered office is located in Wilmington.",
+]
+STRIP_MM = (210, 50)  # a strip of A4 width: real 300 dpi text, a fraction of a full page's OCR time
+
+
+@pytest.fixture(scope="module")
+def vietnamese_page(tmp_path_factory) -> Path:
+    return save(render_page(VIETNAMESE, dpi=300, size_mm=STRIP_MM), tmp_path_factory.mktemp("vi") / "huong.png")
+
+
+@pytest.fixture(scope="module")
+def vietnamese_result(vietnamese_page):
+    return TesseractEngine().read(vietnamese_page, 300)
+
+
+@pytest.fixture(scope="module")
+def english_page(tmp_path_factory) -> Path:
+    image = render_page(ENGLISH, dpi=300, size_mm=(210, 60), title_lines=1)
+    return save(image, tmp_path_factory.mktemp("en") / "certificate.png")
+
+
+def test_vietnamese_page_keeps_its_diacritics(vietnamese_result):
+    result = vietnamese_result
+    for key in VIETNAMESE_KEYS:
+        assert key in result.text, (key, result.text)
+    assert result.text == unicodedata.normalize("NFC", result.text)
+    assert result.language == "vie"  # marks found: no fallback pass
+
+
+def test_vietnamese_result_has_confidence_and_word_count(vietnamese_result):
+    result = vietnamese_result
+    assert result.confidence is not None and 60 < result.confidence <= 100
+    # Two lines of 13 words each; Tesseract may split or merge a token, never lose most of them.
+    assert 20 <= result.words <= 30
+
+
+def test_pdf_is_one_page_with_the_image_and_a_text_layer(vietnamese_result, vietnamese_page):
+    pdf = PdfReader(io.BytesIO(vietnamese_result.pdf))
+    assert len(pdf.pages) == 1
+    page = pdf.pages[0]
+    # The page is sized from the dpi given: 210 mm wide at any resolution.
+    assert float(page.mediabox.width) == pytest.approx(210 / 25.4 * 72, abs=1)
+    (embedded,) = page.images
+    with Image.open(vietnamese_page) as original:
+        assert embedded.image.size == original.size
+    layer = unicodedata.normalize("NFC", page.extract_text())
+    for key in ("Đặng Thị Hương", "Hà Nội", "Nguyễn Thị Bích Ngọc", "Phước Lễ"):
+        assert key in layer, (key, layer)
+
+
+def test_english_page_falls_back_to_vie_eng(english_page):
+    result = TesseractEngine().read(english_page, 300)
+    assert result.language == "vie+eng"
+    assert "CERTIFICATE OF INCORPORATION" in result.text
+    assert "registered office" in result.text
+    assert result.confidence is not None and result.confidence > 60
+
+
+def test_no_fallback_keeps_the_first_language(english_page):
+    result = TesseractEngine(fallback=None).read(english_page, 300)
+    assert result.language == "vie"
+    assert "INCORPORATION" in result.text
+
+
+def test_blank_page_gives_empty_text_and_no_confidence(tmp_path):
+    blank = save(render_page([], dpi=300, size_mm=STRIP_MM), tmp_path / "blank.png")
+    result = TesseractEngine().read(blank, 300)
+    assert result.text == ""
+    assert result.confidence is None
+    assert result.words == 0
+    assert result.language == "vie"
+    assert len(PdfReader(io.BytesIO(result.pdf)).pages) == 1  # still a page for the archive
+
+
+def test_vietnamese_file_name_is_read(tmp_path, vietnamese_page):
+    named = tmp_path / "Giấy khai sinh Hương.png"
+    named.write_bytes(vietnamese_page.read_bytes())
+    assert "Đặng Thị Hương" in TesseractEngine().read(named, 300).text
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("", True),  # nothing to judge: keep the Vietnamese reading
+    ("CERTIFICATE OF INCORPORATION", True),  # fewer than 8 words
+    (" ".join(VIETNAMESE), True),
+    ("Ủy ban nhân dân phường Bến Nghé xác nhận công dân đã nộp hồ sơ đầy đủ", True),
+    (" ".join(ENGLISH), False),
+    ("Dang Thi Huong sinh ngay 05 thang 11 nam 2023 tai Ha Noi", False),  # marks stripped
+    # One marked word in twenty is the 5% threshold; đ alone counts as a mark.
+    ("the of and to in is was for on with as by at from that this be are it " + "đi", True),
+    ("the of and to in is was for on with as by at from that this be are it so", False),
+    ("the of and to in is was for on with as by at from that this be are it an " + "đi", False),  # 1/21
+])
+def test_looks_vietnamese(text, expected):
+    assert looks_vietnamese(text) is expected
+
+
+def test_looks_vietnamese_on_decomposed_text():
+    # The same prose in NFD is still Vietnamese: the function is public and _has_vietnamese_marks
+    # normalises to NFD itself, so any normalisation form is meant to be accepted.
+    prose = ("Công dân có nhu cầu xin cấp bản sao giấy khai sinh theo mẫu quy định, "
+             "xin vui lòng mang theo căn cước và đến quầy tiếp nhận của ủy ban nhân dân phường")
+    assert looks_vietnamese(prose) is True
+    assert looks_vietnamese(unicodedata.normalize("NFD", prose)) is True
+
+
+def test_check_languages_names_the_missing_package():
+    check_languages("vie+eng")  # installed: no error
+    with pytest.raises(MissingDependency) as info:
+        check_languages("vie+xyz")
+    assert "tesseract-ocr-xyz" in str(info.value)
+    assert "tesseract-ocr-vie" not in str(info.value)
+    assert info.value.exit_code == 5
+
+
+def test_engine_check_covers_the_fallback():
+    TesseractEngine().check()
+    with pytest.raises(MissingDependency, match="tesseract-ocr-xyz"):
+        TesseractEngine(language="vie", fallback="vie+xyz").check()
+
+
+def test_not_an_image_is_an_input_error(tmp_path):
+    notes = tmp_path / "page.png"
+    notes.write_text("biên bản họp, not an image\n", encoding="utf-8")
+    with pytest.raises(InputError, match="Tesseract could not read the page"):
+        TesseractEngine().read(notes, 300)
+
+
+def test_missing_image_is_an_input_error(tmp_path):
+    with pytest.raises(InputError):
+        TesseractEngine().read(tmp_path / "gone.png", 300)
+
+
+def test_text_file_naming_another_image_is_not_read_as_that_image(tmp_path, vietnamese_page):
+    # Tesseract treats any input it cannot decode as a list of image paths, one per line: a text file
+    # that names a scan must fail like any other non-image, not return that other scan's text.
+    listing = tmp_path / "page.png"
+    listing.write_text(f"{vietnamese_page}\n", encoding="utf-8")
+    with pytest.raises(InputError):
+        result = TesseractEngine().read(listing, 300)
+        pytest.fail(f"read a text file as {vietnamese_page.name}: {result.text[:40]!r}")
