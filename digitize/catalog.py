@@ -140,32 +140,43 @@ class NewPaper:
 class Catalog:
     def __init__(self, path: Path):
         self.path = Path(path)
+        self.db = None
         try:
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise ArchiveError(f"{self.path}: cannot open the catalog ({exc})") from exc
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute("PRAGMA journal_mode = WAL")
-        self.db.execute("PRAGMA synchronous = FULL")
-        self._migrate()
+            self.db.row_factory = sqlite3.Row
+            self._refuse_newer()  # before anything writes to a file we may not understand
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = FULL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise ArchiveError(
+                f"{self.path}: the catalog is damaged or not a Sohoa catalog ({exc}); restore it from a backup"
+            ) from None
+        except ArchiveError:
+            self.close()
+            raise
 
     def close(self) -> None:
-        self.db.close()
+        if self.db is not None:
+            self.db.close()
 
     # -- schema -----------------------------------------------------------------------
     @property
     def schema_version(self) -> int:
         return self.db.execute("PRAGMA user_version").fetchone()[0]
 
-    def _migrate(self) -> None:
+    def _refuse_newer(self) -> None:
         version = self.schema_version
         if version > SCHEMA_VERSION:
             raise ArchiveError(
                 f"{self.path}: catalog schema version {version} is newer than this Sohoa "
                 f"understands ({SCHEMA_VERSION}); upgrade Sohoa to open this archive"
             )
-        for target in range(version + 1, SCHEMA_VERSION + 1):
+
+    def _migrate(self) -> None:
+        for target in range(self.schema_version + 1, SCHEMA_VERSION + 1):
             with self.transaction():
                 for statement in _split_sql(MIGRATIONS[target - 1]):
                     self.db.execute(statement)
@@ -326,12 +337,21 @@ class Catalog:
 
 
 class _Transaction:
-    """BEGIN IMMEDIATE … COMMIT, so writers queue on SQLite's lock instead of failing mid-way."""
+    """BEGIN IMMEDIATE … COMMIT, so writers queue on SQLite's lock instead of failing mid-way.
+
+    Inside another transaction it becomes a savepoint, so library functions can each be atomic and
+    still compose into one commit (a paper, its link and its metadata appear together or not at all).
+    """
 
     def __init__(self, db: sqlite3.Connection):
         self.db = db
+        self.nested = False
 
     def __enter__(self):
+        self.nested = self.db.in_transaction
+        if self.nested:
+            self.db.execute("SAVEPOINT nested")
+            return self.db
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -339,7 +359,12 @@ class _Transaction:
         return self.db
 
     def __exit__(self, exc_type, exc, tb):
-        self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if self.nested:
+            if exc_type is not None:
+                self.db.execute("ROLLBACK TO nested")
+            self.db.execute("RELEASE nested")
+        else:
+            self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
         return False
 
 
