@@ -126,15 +126,31 @@ def _image_pages(path: Path, workdir: Path, kind: str) -> Iterator[Page]:
                 if count == 1 and kind in ("png", "jpeg") and image.mode in ("1", "L", "RGB", "P"):
                     image_path = path
                 else:
-                    frame = image if image.mode in ("1", "L", "RGB") else image.convert("RGB")
                     image_path = workdir / f"page-{number:04d}.png"
-                    frame.save(image_path, dpi=(dpi, dpi))
+                    eight_bit(image).save(image_path, dpi=(dpi, dpi))
             except InputError:
                 raise
             except Exception as exc:
                 raise InputError(f"page {number} is damaged or truncated ({_brief(exc)}); scan the paper again") from None
             yield Page(number=number, width=image.width, height=image.height, dpi=dpi, mode=image.mode,
                        image_path=image_path)
+
+
+def eight_bit(image: Image.Image) -> Image.Image:
+    """A mode Tesseract and PDF pages take as they are: 1, L or RGB, losing neither ink nor paper."""
+    if image.mode in ("1", "L", "RGB"):
+        return image
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit scans: scale to 8 bits (a plain convert clips everything above 255 to white).
+        high = image.convert("I").getextrema()[1] or 1
+        scale = 255 / (65535 if high > 255 else 255)
+        return image.convert("I").point(lambda v: v * scale).convert("L")
+    if "A" in image.mode or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        page = Image.new("RGB", rgba.size, "white")  # transparent means paper, not black
+        page.paste(rgba, mask=rgba.getchannel("A"))
+        return page
+    return image.convert("RGB")
 
 
 def _image_dpi(image: Image.Image) -> int:
@@ -202,12 +218,13 @@ def _pdf_page(path: Path, page, number: int, workdir: Path) -> Page:
         image = embedded.image
         _check_size(image.size, f"page {number}")
         dpi = round(image.width / (width_pt / 72)) if width_pt else DEFAULT_DPI
-        if embedded.name.lower().endswith((".jpg", ".jpeg")) and image.mode in ("L", "RGB"):
+        stream = embedded.indirect_reference.get_object() if embedded.indirect_reference else None
+        if stream is not None and stream.get("/Filter") == "/DCTDecode" and image.mode in ("L", "RGB"):
             image_path = workdir / f"page-{number:04d}.jpg"
-            image_path.write_bytes(embedded.data)
+            image_path.write_bytes(stream.get_data())  # the scanner's JPEG itself; pypdf's .data re-encodes
         else:
             image_path = workdir / f"page-{number:04d}.png"
-            (image if image.mode in ("1", "L", "RGB") else image.convert("RGB")).save(image_path, dpi=(dpi, dpi))
+            eight_bit(image).save(image_path, dpi=(dpi, dpi))
         return Page(number=number, width=image.width, height=image.height, dpi=dpi, mode=image.mode,
                     image_path=image_path)
     return _rasterise(path, number, workdir)

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytesseract
+from PIL import Image, UnidentifiedImageError
 
 from digitize.errors import InputError, MissingDependency
 
@@ -60,7 +61,7 @@ def _has_vietnamese_marks(word: str) -> bool:
 
 def looks_vietnamese(text: str) -> bool:
     """Vietnamese prose carries marks on most lines; a page with almost none is likely another language."""
-    words = [w for w in text.split() if w.isalpha() and len(w) > 1]
+    words = [w for w in unicodedata.normalize("NFC", text).split() if w.isalpha() and len(w) > 1]
     if len(words) < 8:
         return True  # too little text to judge; keep the Vietnamese reading
     return sum(map(_has_vietnamese_marks, words)) / len(words) >= 0.05
@@ -87,6 +88,12 @@ class TesseractEngine:
             check_languages(self.fallback)
 
     def read(self, image_path: Path, dpi: int) -> OcrResult:
+        # Tesseract takes a file it cannot decode for a list of image paths: make sure it is an image.
+        try:
+            with Image.open(image_path):
+                pass
+        except (UnidentifiedImageError, OSError) as exc:
+            raise InputError(f"Tesseract could not read the page: {image_path} is not an image ({exc})") from None
         result = self._run(image_path, dpi, self.language)
         if self.fallback and not looks_vietnamese(result.text):
             other = self._run(image_path, dpi, self.fallback)
