@@ -1,0 +1,138 @@
+"""`sohoa show ID`: a paper's metadata as a clerk or a script sees it; unknown ids refused in one line."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import RECORDS, REGISTER_HEADER, Sohoa, make_scan, page_lines
+
+CODE = "000.00.53.H48-260105-0001"
+
+
+class ArchiveCli(Sohoa):
+    """The real `sohoa` command, always on one archive folder (and as --user when given)."""
+
+    def __init__(self, root: Path, user: str | None = None):
+        super().__init__()
+        self.root, self.user = root, user
+
+    def __call__(self, *args, expect: int | None = 0):
+        user = ("--user", self.user) if self.user else ()
+        return super().__call__(*args, "--archive", self.root, *user, expect=expect)
+
+
+@pytest.fixture(scope="module")
+def papers(tmp_path_factory):
+    """With SOHOA_USER=clerk7: a one-page 300-dpi PNG scanned with --user alice, and a two-page
+    200-dpi TIFF scanned without --user and attached to a record's component."""
+    base = tmp_path_factory.mktemp("show")
+    root = base / "archive"
+    single = make_scan(base / "chung-sinh.png",
+                       page_lines("GIẤY CHỨNG SINH", "Đặng Thị Hương", ["Nơi sinh: Bệnh viện Từ Dũ"]), dpi=300)
+    stack = make_scan(base / "to-khai.tif", page_lines("GIẤY CHỨNG SINH", "Nguyễn Văn An"), dpi=200, pages=2)
+    register = base / "register.csv"
+    with open(register, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(REGISTER_HEADER)
+        writer.writerows(RECORDS)
+
+    started = datetime.now(timezone.utc) - timedelta(seconds=2)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SOHOA_USER", "clerk7")
+        ArchiveCli(root)("records", "import", register)
+        (one,) = ArchiveCli(root, user="alice").jsonl("scan", single)
+        (two,) = ArchiveCli(root).jsonl("scan", stack, "--record", CODE, "--component", "Giấy chứng sinh")
+    finished = datetime.now(timezone.utc) + timedelta(seconds=2)
+    return {"cli": ArchiveCli(root), "single": (one, single), "stack": (two, stack), "window": (started, finished)}
+
+
+def test_json_metadata_of_a_single_page_paper(papers):
+    cli = papers["cli"]
+    row, source = papers["single"]
+
+    paper = cli.json("show", row["id"])
+
+    assert paper["id"] == row["id"]
+    assert paper["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+    assert paper["source_name"] == "chung-sinh.png"
+    assert Path(paper["source_path"]) == source.resolve()
+    pdf = Path(paper["pdf_path"])
+    assert pdf == Path(row["pdf_path"]) and pdf.is_file() and pdf.read_bytes()[:5] == b"%PDF-"
+    assert pdf.is_relative_to(cli.root / "papers") and paper["sha256"] in pdf.name
+    assert paper["page_count"] == 1 and len(paper["pages"]) == 1
+    (page,) = paper["pages"]
+    assert page["page_no"] == 1 and page["dpi"] == 300 and page["text_source"] == "ocr"
+    assert 70 < page["confidence"] <= 100
+    assert paper["mean_confidence"] == pytest.approx(page["confidence"], abs=0.01)
+    assert paper["attachments"] == []
+    assert paper["scanned_by"] == "alice"  # --user, over SOHOA_USER
+    started, finished = papers["window"]
+    assert started <= datetime.fromisoformat(paper["scanned_at"]) <= finished  # ISO 8601 with its zone
+    assert paper["text_chars"] > 50 and "text" not in paper  # the text is `sohoa text`'s job
+
+
+def test_json_metadata_of_a_multi_page_attached_paper(papers):
+    cli = papers["cli"]
+    row, source = papers["stack"]
+
+    paper = cli.json("show", row["id"])
+
+    assert paper["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+    assert paper["source_name"] == "to-khai.tif"
+    assert paper["page_count"] == 2
+    assert [p["page_no"] for p in paper["pages"]] == [1, 2]
+    assert [p["dpi"] for p in paper["pages"]] == [200, 200]
+    assert all(70 < p["confidence"] <= 100 for p in paper["pages"])
+    mean = sum(p["confidence"] for p in paper["pages"]) / 2
+    assert paper["mean_confidence"] == pytest.approx(mean, abs=0.01)
+    assert paper["scanned_by"] == "clerk7"  # SOHOA_USER
+    (attachment,) = paper["attachments"]
+    assert attachment["record_code"] == CODE
+    assert attachment["component"] == "Giấy chứng sinh"
+    assert not attachment["is_result"]
+    assert attachment["attached_by"] == "clerk7"
+
+
+def test_human_output_lists_the_metadata(papers):
+    cli = papers["cli"]
+    row, source = papers["stack"]
+    paper = cli.json("show", row["id"])
+
+    out = cli("show", row["id"]).stdout
+
+    fields = {}
+    for line in out.splitlines():
+        key, _, value = line.partition(" ")
+        fields.setdefault(key, []).append(value.strip())
+    assert fields["id"] == [str(row["id"])]
+    assert fields["source_name"] == ["to-khai.tif"]
+    assert fields["pdf_path"] == [paper["pdf_path"]]
+    assert fields["sha256"] == [hashlib.sha256(source.read_bytes()).hexdigest()]
+    assert fields["page_count"] == ["2"]
+    assert fields["scanned_by"] == ["clerk7"]
+    assert fields["scanned_at"] == [paper["scanned_at"]]
+    assert fields["record"][0].startswith(f"{CODE} / Giấy chứng sinh (by clerk7")
+    page_rows = [line for line in out.splitlines() if line.startswith("page ")]
+    assert [line.split()[1] for line in page_rows] == ["1", "2"]
+    assert all(" 200 dpi " in line and " confidence " in line for line in page_rows)
+
+
+@pytest.mark.parametrize("paper_id", ["999", "0"])
+@pytest.mark.parametrize("as_json", [False, True])
+def test_unknown_id_is_one_line_and_exit_2(papers, paper_id, as_json):
+    cli = papers["cli"]
+    result = cli("show", paper_id, *(["--json"] if as_json else []), expect=2)
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"sohoa: no paper {paper_id} ") and "sohoa search" in line
+    assert "Traceback" not in result.stderr
+
+
+def test_non_numeric_id_is_a_usage_error(papers):
+    result = papers["cli"]("show", "abc", expect=2)
+    assert result.stdout == "" and "Traceback" not in result.stderr and "ID" in result.stderr
