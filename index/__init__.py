@@ -1,10 +1,18 @@
-"""Search index (Whoosh): Vietnamese analysis, writing and rebuilding, queries, highlights.
+"""Search index: Vietnamese analysis, writing and rebuilding, queries, highlights.
 
-Knows nothing of OCR or SQLite: it is handed plain dicts (see :class:`SearchIndex`) and is
-derived data, rebuildable from the catalog at any time.
+Two engines behind one interface (:class:`SearchEngine`, opened with :func:`open_index`):
+Whoosh, the default, and tantivy, an optional extra. Knows nothing of OCR or SQLite: it is
+handed plain dicts (see :mod:`index.documents`) and is derived data, rebuildable from the
+catalog at any time.
 """
 
 from .analysis import VietnameseAnalyzer, fold, nfc
-from .store import Hit, SearchIndex, make_schema, make_snippet
+from .engine import DEFAULT_ENGINE, ENGINES, SearchEngine, init_index, open_index, recorded_engine
+from .hits import Hit, make_snippet
+from .query import Filters, parse
 
-__all__ = ["Hit", "SearchIndex", "VietnameseAnalyzer", "fold", "make_schema", "make_snippet", "nfc"]
+# The older name, still used by callers: opens the index with the engine the archive chose.
+SearchIndex = open_index
+
+__all__ = ["DEFAULT_ENGINE", "ENGINES", "Filters", "Hit", "SearchEngine", "SearchIndex", "VietnameseAnalyzer",
+           "fold", "init_index", "make_snippet", "nfc", "open_index", "parse", "recorded_engine"]

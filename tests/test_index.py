@@ -1,18 +1,25 @@
 """The search index: Vietnamese analysis, upsert/rebuild, queries, highlights, the writer lock.
 
-Real Whoosh indexes in tmp_path; no mocks.
+Every behaviour test runs against both engines (real Whoosh and tantivy indexes in tmp_path;
+no mocks), and a few compare the two engines' answers directly.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import unicodedata
+from datetime import date
+from importlib.util import find_spec
 
 import pytest
-from whoosh import index as whoosh_index
 
 from digitize.errors import ArchiveError, ArchiveLocked
-from index import Hit, SearchIndex, VietnameseAnalyzer, fold
+from index import Filters, Hit, VietnameseAnalyzer, fold, open_index, recorded_engine
+
+ENGINES = ["whoosh", pytest.param("tantivy", marks=pytest.mark.skipif(
+    find_spec("tantivy") is None, reason="tantivy not installed: pip install 'sohoa[tantivy]'"))]
 
 CODE = "000.00.53.H48-220921-0099"
 
@@ -37,9 +44,14 @@ def paper(id, text, **meta):
     return doc
 
 
+@pytest.fixture(params=ENGINES)
+def engine(request):
+    return request.param
+
+
 @pytest.fixture
-def ix(tmp_path):
-    index = SearchIndex(tmp_path / "index")
+def ix(tmp_path, engine):
+    index = open_index(tmp_path / "index", engine)
     yield index
     index.close()
 
@@ -200,19 +212,19 @@ def test_upsert_does_not_duplicate(ix):
     assert ix.add([]) == []
 
 
-def test_searcher_is_cached_and_refreshed(ix):
+def test_reader_follows_commits(ix):
     assert ix.search("mot") == [] and ix.count() == 0  # searcher on the empty index
     ix.add([paper(1, "một")])
+    assert ids(ix.search("mot")) == [1]
+    stamp = ix._stamp
     ix.search("mot")
-    searcher = ix._searcher
-    ix.search("mot")
-    assert ix._searcher is searcher  # no new searcher while nothing changed
+    assert ix._stamp == stamp  # nothing reopened while nothing changed
     ix.add([paper(2, "một nữa")])
     assert sorted(ids(ix.search("mot"))) == [1, 2]
 
 
 def test_many_small_commits_stay_consistent(ix):
-    # Whoosh merges small segments as commits pile up; a refreshed searcher must not keep
+    # Engines merge small segments as commits pile up; a refreshed reader must not keep
     # the merged-away segments (whoosh-reloaded's Searcher.refresh() does).
     for i in range(25):
         ix.add([paper(i % 5, f"phiên bản {i}")])
@@ -222,9 +234,9 @@ def test_many_small_commits_stay_consistent(ix):
     assert ids(ix.search("24")) == [4] and ix.search("19") == []  # 19 was replaced by 24
 
 
-def test_rebuild_replaces_content(tmp_path, ix):
+def test_rebuild_replaces_content(tmp_path, ix, engine):
     ix.add([paper(1, "giấy cũ một"), paper(2, "giấy cũ hai")])
-    other = SearchIndex(tmp_path / "index")  # e.g. another process, already searching
+    other = open_index(tmp_path / "index")  # e.g. another process, already searching
     assert sorted(ids(other.search("giay cu"))) == [1, 2]
 
     assert ix.rebuild(iter([paper(7, "giấy mới"), paper(8, "giấy mới nữa")])) == 2
@@ -233,39 +245,52 @@ def test_rebuild_replaces_content(tmp_path, ix):
     assert sorted(ids(ix.search("giay moi"))) == [7, 8]
     assert sorted(ids(other.search("giay moi"))) == [7, 8]
     assert other.search("giay cu") == []
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["index"]  # no temp dirs left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".index.lock", "index", "index.engine"]  # no build left
     ix.add([paper(9, "giấy mới sau")])  # the swapped-in index takes writes
     assert other.ids() == {7, 8, 9}
+    assert recorded_engine(tmp_path / "index") == engine
     other.close()
 
 
-def test_crash_during_rebuild_keeps_old_index(tmp_path, ix):
+def test_killed_rebuild_keeps_old_index_and_resumes(tmp_path, ix):
     ix.add([paper(1, "giấy cũ")])
+    read = []
 
-    def docs():
-        yield paper(2, "giấy mới")
-        raise RuntimeError("catalog read failed")
+    def docs(fail_after=None, changed=()):
+        for i in range(2, 9):
+            if i == fail_after:
+                raise RuntimeError("killed")
+            read.append(i)
+            yield paper(i, f"giấy mới {'sửa ' if i in changed else ''}số {i}")
 
     with pytest.raises(RuntimeError):
-        ix.rebuild(docs())
-    assert ix.ids() == {1} and ids(ix.search("giay cu")) == [1]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["index"]
+        ix.rebuild(docs(fail_after=7), chunk=2)  # 2..5 committed in two chunks, 6 lost
+    assert ix.ids() == {1} and ids(ix.search("giay cu")) == [1]  # the old index is untouched
+    assert (tmp_path / ".index.new").is_dir()
+
+    progress = []
+    assert ix.rebuild(docs(changed={3}), chunk=2, on_progress=lambda n, skipped: progress.append(skipped)) == 7
+    assert progress[-1] == 3  # 2, 4 and 5 were kept from the killed build; 3 changed since
+    assert ix.ids() == {2, 3, 4, 5, 6, 7, 8} and ix.count() == 7
+    assert ids(ix.search("sua")) == [3] and ix.search("giay cu") == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".index.lock", "index", "index.engine"]
 
 
-def test_interrupted_swap_is_recovered(tmp_path):
+def test_interrupted_swap_is_recovered(tmp_path, engine):
     path = tmp_path / "index"
-    ix = SearchIndex(path)
+    ix = open_index(path, engine)
     ix.add([paper(1, "giấy cũ")])
     ix.close()
     os.rename(path, tmp_path / ".index.old-123-abc")  # crash between the two renames
-    ix = SearchIndex(path)
-    assert ix.ids() == {1}
+    ix = open_index(path)
+    assert ix.name == engine and ix.ids() == {1}
     ix.close()
 
 
 def test_writer_lock_times_out_with_archive_locked(tmp_path, ix):
     ix.add([paper(1, "giấy cũ")])
-    writer = whoosh_index.open_dir(str(tmp_path / "index")).writer()  # another sohoa process
+    fd = os.open(tmp_path / ".index.lock", os.O_RDWR)  # another sohoa process writing
+    fcntl.flock(fd, fcntl.LOCK_EX)
     try:
         with pytest.raises(ArchiveLocked) as err:
             ix.add([paper(2, "giấy mới")], timeout=0.5)
@@ -278,21 +303,182 @@ def test_writer_lock_times_out_with_archive_locked(tmp_path, ix):
             ix.rebuild([paper(3, "giấy khác")], timeout=0.2)
         assert ids(ix.search("giay")) == [1]  # readers never wait for the writer
     finally:
-        writer.cancel()
+        os.close(fd)
     assert ix.add([paper(2, "giấy mới")], timeout=0.5) == [2]
     assert ix.ids() == {1, 2}
 
 
-def test_damaged_index_can_be_rebuilt(tmp_path):
+def test_damaged_index_can_be_rebuilt(tmp_path, engine):
     path = tmp_path / "index"
-    ix = SearchIndex(path)
+    ix = open_index(path, engine)
     ix.add([paper(1, "giấy cũ")])
     ix.close()
-    for toc in path.glob("_MAIN_*.toc"):
-        toc.write_bytes(b"not a table of contents")
-    ix = SearchIndex(path)  # opening does not fail: rebuilding is how it gets repaired
+    for f in [*path.glob("_MAIN_*.toc"), *path.glob("meta.json")]:
+        f.write_bytes(b"not a table of contents")
+    ix = open_index(path)  # opening does not fail: rebuilding is how it gets repaired
     with pytest.raises(ArchiveError, match="rebuild"):
         ix.search("giay")
     assert ix.rebuild([paper(2, "giấy mới")]) == 1
     assert ix.ids() == {2} and ids(ix.search("giay moi")) == [2]
     ix.close()
+
+
+# ------------------------------------------------------------------ engines
+
+
+def test_new_index_records_its_engine_and_default_is_whoosh(tmp_path, engine):
+    assert recorded_engine(tmp_path / "none") is None
+    with open_index(tmp_path / "a") as ix:
+        assert ix.name == "whoosh"
+    with open_index(tmp_path / "b", engine) as ix:
+        ix.add([paper(1, "giấy")])
+    assert (tmp_path / "b.engine").read_text().strip() == engine
+    with open_index(tmp_path / "b") as ix:
+        assert ix.name == engine and ix.ids() == {1}
+
+
+@pytest.mark.skipif(find_spec("tantivy") is None, reason="tantivy not installed")
+@pytest.mark.parametrize("before, after", [("whoosh", "tantivy"), ("tantivy", "whoosh")])
+def test_switching_engine_is_a_rebuild(tmp_path, before, after):
+    path = tmp_path / "index"
+    with open_index(path, before) as ix:
+        ix.add([paper(1, "giấy cũ")])
+    other = open_index(path, after)  # not what the directory holds: only rebuild works
+    with pytest.raises(ArchiveError, match=f"written by {before}.*rebuild"):
+        other.search("giay")
+    assert other.rebuild([paper(1, "giấy cũ"), paper(2, "giấy mới")]) == 2
+    assert sorted(ids(other.search("giay"))) == [1, 2]
+    other.close()
+    with open_index(path) as ix:
+        assert ix.name == after and ix.ids() == {1, 2}
+    shutil.rmtree(path)  # the choice is kept beside the index: a deleted index comes back empty
+    with open_index(path) as ix:
+        assert ix.name == after and ix.ids() == set()
+
+
+@pytest.mark.skipif(find_spec("tantivy") is None, reason="tantivy not installed")
+def test_tantivy_folds_like_python():
+    from index.tantivy_engine import FOLDED, _analyzers
+
+    text = "Đặng Thị Hương ĐOÀN Ưu đãi ở Ô Môn Nguyễn Văn Ân Quỳnh Phượng Hồ Ngọc Dũng 000.00.53.H48-220921-0099"
+    assert _analyzers()[FOLDED].analyze(text) == [t.text for t in VietnameseAnalyzer(folded=True)(text)]
+
+
+# ------------------------------------------------------------------ fields, dates, fuzzy
+
+CITIZEN = "001080012345"
+
+
+@pytest.fixture
+def papers(ix):
+    ix.add([
+        paper(1, "GIẤY KHAI SINH\nHọ và tên: Nguyễn Văn Thành", doc_type="Giấy khai sinh", holder_name="Nguyễn Văn Thành",
+              holder_id=CITIZEN, issue_date="2015-03-02", issuer="UBND phường Bến Nghé", number="12/KS"),
+        paper(2, "CĂN CƯỚC CÔNG DÂN\nHọ và tên: Nguyễn Văn Thành", doc_type="Căn cước công dân", holder_name="Nguyễn Văn Thành",
+              holder_id=CITIZEN, issue_date="2021-06-01", expiry_date="2040-06-01"),
+        paper(3, "GIẤY PHÉP XÂY DỰNG\nChủ đầu tư: Nguyễn Văn Thành", doc_type="Giấy phép xây dựng", issue_date="2019-01-10",
+              expiry_date="2020-01-10", record_code=CODE, procedure_code="1.009972", procedure_name="Cấp giấy phép xây dựng",
+              agency="UBND quận 1"),
+        paper(4, "PHIẾU LÝ LỊCH TƯ PHÁP\nHọ và tên: Trần Thị Mai", doc_type="Phiếu lý lịch tư pháp", holder_name="Trần Thị Mai",
+              holder_id="079190000001", issue_date="2023-09-09", replaced_by=5, applicant_name="Nguyễn Văn Thành"),
+        paper(5, "PHIẾU LÝ LỊCH TƯ PHÁP\nHọ và tên: Trần Thị Mai (cấp lại)", doc_type="Phiếu lý lịch tư pháp",
+              holder_name="Trần Thị Mai", holder_id="079190000001", issue_date="2024-02-01"),
+    ])
+    return ix
+
+
+def test_fielded_queries(papers):
+    assert ids(papers.search("type:khai")) == [1]
+    assert sorted(ids(papers.search('type:"giay phep"'))) == [3]
+    assert sorted(ids(papers.search("type:phiếu holder:mai"))) == [4, 5]
+    assert sorted(ids(papers.search(f"id:{CITIZEN}"))) == [1, 2]
+    assert ids(papers.search("id:0010800")) == []  # an ID matches whole, not in part
+    assert ids(papers.search("record:H48-220921-0099")) == [3]
+    assert ids(papers.search("procedure:1.009972")) == ids(papers.search("procedure:xay dung")) == [3]
+    assert ids(papers.search("agency:quan 1")) == [3]
+    assert ids(papers.search("agency:ben nghe")) == [1]  # the issuing body counts as agency too
+    # holder: also finds the applicant the register links a paper to
+    assert sorted(ids(papers.search("holder:thanh"))) == [1, 2, 4]
+    assert ids(papers.search("holder:thanh type:phieu")) == [4]
+    (hit,) = papers.search("type:khai")
+    assert hit.matched == ["doc_type"]
+
+
+def test_fielded_words_only_look_in_their_field(papers):
+    assert ids(papers.search("type:thanh")) == []  # in the text and the holder, not the type
+    assert sorted(ids(papers.search("thanh"))) == [1, 2, 3, 4]
+
+
+def test_matched_names_each_field(papers):
+    hits = {h.id: h for h in papers.search(CITIZEN)}
+    assert set(hits) == {1, 2} and hits[1].matched == ["holder_id"]
+    (hit,) = papers.search("12/KS")
+    assert hit.matched == ["number"]
+
+
+def test_date_ranges_and_validity(papers):
+    today = date(2025, 1, 1)
+
+    def found(**options):
+        return sorted(ids(papers.search("-nothingatall", limit=50, filters=Filters.make(today=today, **options))))
+
+    assert found(issued_from="2020-01-01") == [2, 4, 5]
+    assert found(issued_from="2015-03-02", issued_to="2019-01-10") == [1, 3]  # inclusive
+    assert found(expires_to="2030-12-31") == [3]
+    assert found(expires_from="2030-01-01") == [2]
+    # expired (3) and replaced (4) papers are not valid; no expiry date means valid
+    assert found(valid=True) == [1, 2, 5]
+    assert sorted(ids(papers.search("holder:mai", filters=Filters.make(valid=True, today=today)))) == [5]
+    assert found(valid=True, issued_to="2016-01-01") == [1]
+
+
+def test_fuzzy_matches_rank_below_exact(ix):
+    ix.add([
+        paper(1, "Họ và tên: Nguyễn Văn Thành, thường trú tại phường 3"),
+        paper(2, "Họ và tên: Nguyẽn Văn Thanh, nơi cư trú: xã Tân Phú"),  # OCR read ẽ for ễ: folds the same
+        paper(3, "Họ và tên: Ngayen Văn Thành, nơi cư trú: xã Tân Phú"),  # OCR error: one letter
+    ])
+    assert ids(ix.search("nguyen van thanh"))[-1] == 3  # the OCR error is found, last
+    assert ids(ix.search("ngayen"))[0] == 3 and sorted(ids(ix.search("ngayen"))) == [1, 2, 3]
+    hits = ix.search("ngyuen van thanh")  # transposed letters, typed by the clerk
+    assert sorted(ids(hits)) == [1, 2]  # "ngayen" is two edits away
+    assert "**Nguyễn** **Văn** **Thành**" in hits[0].snippet or "**Nguyẽn** **Văn** **Thanh**" in hits[0].snippet
+    (hit,) = ix.search("ngayen van thanh thuong")
+    assert hit.id == 1 and "**thường**" in hit.snippet
+
+
+def test_short_words_and_ids_are_not_fuzzy(ix):
+    ix.add([paper(1, "Văn bản số 12 của phường Tân An", applicant_id=CITIZEN),
+            paper(2, "Ông Lê Văn Ba")])
+    assert ids(ix.search("tan")) == [1]
+    assert ix.search("tam") == [] and ix.search("bao") == []  # four letters or fewer: exact only
+    assert ids(ix.search(CITIZEN)) == [1]
+    assert ix.search("001080012346") == [] and ix.search(f"id:{CITIZEN[:-1]}9") == []
+
+
+def test_or_and_not(papers):
+    assert sorted(ids(papers.search("type:khai OR type:cuoc"))) == [1, 2]
+    assert sorted(ids(papers.search("thanh -type:khai NOT type:phep"))) == [2, 4]
+    assert sorted(ids(papers.search("thanh AND type:khai"))) == [1]
+
+
+@pytest.mark.skipif(find_spec("tantivy") is None, reason="tantivy not installed")
+def test_both_engines_give_the_same_answers(tmp_path):
+    docs = [
+        paper(1, "ĐƠN ĐỀ NGHỊ\nHọ và tên người yêu cầu: Nguyễn Văn An\nNơi cư trú: xã Tân Phú", expiry_date="2020-01-01"),
+        paper(2, "Bà Đặng Thị Hương, sinh năm 1975, thường trú tại phường 3", applicant_id=CITIZEN,
+              doc_type="Giấy khai sinh", issue_date="2023-05-02"),
+        paper(3, "GIẤY KHAI SINH\nHọ, chữ đệm, tên: Lê Minh Nguyễn Văn Ân", record_code=CODE),
+        paper(4, "Giấy xác nhận tình trạng hôn nhân của ông Nguyễn Văn Ẩn, phường Thường Thạnh"),
+    ]
+    queries = ["nguyen van an", "Nguyễn Văn Ân", "Nguyễn Văn An", "dang", "huong", "huonng", "nguyan", CITIZEN,
+               f"id:{CITIZEN}", "type:khai", "H48-220921", CODE, "nguyen OR dang", "nguyen -lê", '"van an"',
+               "thuong", "giay"]
+    answers = {}
+    for engine in ("whoosh", "tantivy"):
+        with open_index(tmp_path / engine, engine) as ix:
+            ix.add(docs)
+            answers[engine] = {q: [(h.id, h.snippet, h.matched) for h in ix.search(q)] for q in queries}
+            answers[engine]["valid"] = ids(ix.search("-x", filters=Filters.make(valid=True)))
+    assert answers["whoosh"] == answers["tantivy"]
+    assert all(answers["whoosh"][q] for q in queries)
