@@ -1,0 +1,188 @@
+"""What a clerk does with archived papers: correct their metadata, reuse them in another record,
+mark them replaced, and list a citizen's papers with whether each is still valid.
+
+A paper is valid unless it is replaced by a newer one (`sohoa replace`) or its expiry date has
+passed. Reuse of an invalid paper is refused with the reason unless forced with a reason; every
+correction, reuse and replacement is logged with who and when.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from digitize import audit
+from digitize.catalog import Catalog, nfc, now_iso
+from digitize.errors import BadArgument
+from digitize.metadata import DATE_FIELDS, FIELDS, check_citizen_id
+from digitize.register import parse_date
+
+
+def _paper_exists(catalog: Catalog, paper_id: int) -> None:
+    if catalog.db.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone() is None:
+        raise BadArgument(f"no paper {paper_id} in the archive; find ids with sohoa search")
+
+
+def values(catalog: Catalog, paper_id: int) -> dict:
+    """A paper's current values (corrected, else extracted) and what replaced it, if anything."""
+    row = catalog.db.execute("SELECT * FROM paper_values WHERE paper_id = ?", (paper_id,)).fetchone()
+    return dict(row) if row else {}
+
+
+def validity(current: dict, today: date | None = None) -> dict:
+    """{"status": valid | expired | replaced, "expired_on", "replaced_by", "text"} from `values()`."""
+    today_iso = (today or date.today()).isoformat()
+    expired_on = current.get("expiry_date") if (current.get("expiry_date") or "9999") < today_iso else None
+    replaced_by = current.get("replaced_by")
+    reasons = ([f"replaced by #{replaced_by}"] if replaced_by else []) + (
+        [f"expired on {expired_on}"] if expired_on else [])
+    status = "replaced" if replaced_by else "expired" if expired_on else "valid"
+    return {"status": status, "expired_on": expired_on, "replaced_by": replaced_by,
+            "text": "; ".join(reasons) or "valid"}
+
+
+# -- corrections ----------------------------------------------------------------------------------
+def _checked(field: str, value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None  # a correction to "no value" also wins over extraction
+    value = " ".join(nfc(value).split())
+    option = "--" + field.replace("_", "-")
+    if field in DATE_FIELDS:
+        try:
+            return parse_date(value)
+        except ValueError as exc:
+            raise BadArgument(f"{option} {value!r}: {exc}; use YYYY-MM-DD or DD/MM/YYYY") from None
+    if field == "holder_id":
+        value = value.replace(" ", "")
+        reason = check_citizen_id(value)
+        if reason:
+            raise BadArgument(f"{option} {value!r}: {reason}")
+    return value
+
+
+def edit(catalog: Catalog, paper_id: int, changes: dict[str, str | None], user: str) -> list[dict]:
+    """Correct fields of a paper; returns [{field, old, new}] for the fields that changed.
+
+    An empty value clears a field. The paper is marked for re-indexing.
+    """
+    _paper_exists(catalog, paper_id)
+    unknown = set(changes) - set(FIELDS)
+    if unknown:
+        raise BadArgument(f"unknown field {', '.join(sorted(unknown))}; fields are {', '.join(FIELDS)}")
+    if not changes:
+        raise BadArgument("nothing to change; give at least one of "
+                          + ", ".join("--" + f.replace("_", "-") for f in FIELDS))
+    wanted = {f: _checked(f, v) for f, v in changes.items()}
+    before = values(catalog, paper_id)
+    done = []
+    stamp = now_iso()
+    with catalog.transaction():
+        for field, new in wanted.items():
+            old = before.get(field)
+            catalog.db.execute(
+                """INSERT INTO paper_metadata (paper_id, field, source, value, confidence)
+                   VALUES (?, ?, 'corrected', ?, 1.0)
+                   ON CONFLICT (paper_id, field, source) DO UPDATE SET value = excluded.value""",
+                (paper_id, field, new))
+            catalog.db.execute(
+                "INSERT INTO corrections (paper_id, field, old_value, new_value, corrected_by, corrected_at) "
+                "VALUES (?,?,?,?,?,?)", (paper_id, field, old, new, nfc(user), stamp))
+            done.append({"field": field, "old": old, "new": new})
+        catalog.db.execute("UPDATE papers SET indexed = 0 WHERE id = ?", (paper_id,))
+        audit.log(catalog, user, "edit", paper_id=paper_id, detail=", ".join(sorted(wanted)))
+    return done
+
+
+def corrections(catalog: Catalog, paper_id: int) -> list[dict]:
+    return [dict(r) for r in catalog.db.execute(
+        "SELECT field, old_value, new_value, corrected_by, corrected_at FROM corrections "
+        "WHERE paper_id = ? ORDER BY id", (paper_id,))]
+
+
+# -- replacement ----------------------------------------------------------------------------------
+def replace(catalog: Catalog, old_id: int, new_id: int, user: str) -> dict:
+    """Mark paper `old_id` replaced by the newer `new_id`."""
+    _paper_exists(catalog, old_id)
+    _paper_exists(catalog, new_id)
+    if old_id == new_id:
+        raise BadArgument(f"a paper cannot replace itself (#{old_id})")
+    chain, seen = new_id, set()
+    while chain is not None and chain not in seen:  # the new paper must not itself lead back to the old
+        if chain == old_id:
+            raise BadArgument(f"paper {new_id} is already replaced, through newer papers, by {old_id}")
+        seen.add(chain)
+        chain = values(catalog, chain).get("replaced_by")
+    current = values(catalog, old_id).get("replaced_by")
+    if current == new_id:
+        return {"paper": old_id, "replaced_by": new_id, "changed": False}
+    if current is not None:
+        raise BadArgument(f"paper {old_id} is already replaced by #{current}")
+    with catalog.transaction():
+        catalog.db.execute("INSERT INTO replacements (paper_id, new_paper_id, recorded_by, recorded_at) "
+                           "VALUES (?,?,?,?)", (old_id, new_id, nfc(user), now_iso()))
+        catalog.db.execute("UPDATE papers SET indexed = 0 WHERE id = ?", (old_id,))
+        audit.log(catalog, user, "replace", paper_id=old_id, detail=f"replaced by #{new_id}")
+    return {"paper": old_id, "replaced_by": new_id, "changed": True}
+
+
+# -- reuse ----------------------------------------------------------------------------------------
+def reuse(catalog: Catalog, paper_id: int, record_code: str, component: str, user: str,
+          force: bool = False, reason: str | None = None, today: date | None = None) -> dict:
+    """Attach an archived paper to a component of a record as reused (the target is checked by
+    the caller). An expired or replaced paper is refused unless forced, with a reason."""
+    _paper_exists(catalog, paper_id)
+    if force and not (reason and reason.strip()):
+        raise BadArgument("--force needs --reason TEXT saying why an invalid paper is reused")
+    state = validity(values(catalog, paper_id), today)
+    if state["status"] != "valid" and not force:
+        raise BadArgument(f"paper {paper_id} is {state['text']}; attach a valid paper, "
+                          "or reuse it anyway with --force --reason TEXT")
+    result = {"paper": paper_id, "record_code": record_code, "component": component,
+              "validity": state["text"], "forced": bool(force and state["status"] != "valid")}
+    with catalog.transaction():
+        existing = catalog.db.execute(
+            "SELECT reused FROM attachments WHERE paper_id = ? AND record_code = ? AND component = ? AND is_result = 0",
+            (paper_id, record_code, component)).fetchone()
+        if existing is not None and existing[0]:
+            return {**result, "changed": False, "note": "already reused there"}
+        if existing is not None:  # scanned for this very component: not a reuse
+            raise BadArgument(f"paper {paper_id} was scanned for {record_code} / {component}; it is not a reuse")
+        catalog.attach(paper_id, record_code, component, False, user=user, reused=True)
+        catalog.db.execute(
+            "INSERT INTO reuses (paper_id, record_code, component, validity, forced, reason, reused_by, reused_at) "
+            "VALUES (?,?,?,?,?,?,?,?)",
+            (paper_id, record_code, component, state["text"], int(result["forced"]), nfc((reason or "").strip()),
+             nfc(user), now_iso()))
+        audit.log(catalog, user, "reuse", paper_id=paper_id, record_code=record_code,
+                  detail=f"{component}; {state['text']}" + (f"; forced: {reason.strip()}" if result["forced"] else ""))
+    return {**result, "changed": True}
+
+
+def reuses(catalog: Catalog, paper_id: int) -> list[dict]:
+    return [dict(r) for r in catalog.db.execute(
+        "SELECT record_code, component, validity, forced, reason, reused_by, reused_at FROM reuses "
+        "WHERE paper_id = ? ORDER BY id", (paper_id,))]
+
+
+# -- a citizen's papers ---------------------------------------------------------------------------
+def papers_of(catalog: Catalog, holder_id: str, today: date | None = None, valid_only: bool = False) -> list[dict]:
+    """The papers whose holder is this citizen ID, newest first (issue date, else scan time)."""
+    holder_id = "".join(holder_id.split())
+    if not holder_id.isdigit() or len(holder_id) not in (9, 12):
+        raise BadArgument(f"--holder-id {holder_id!r}: a citizen ID has 12 digits (CCCD) or 9 (CMND)")
+    rows = catalog.db.execute(
+        """SELECT v.*, p.source_name, p.pdf_path, p.scanned_at FROM paper_values v JOIN papers p ON p.id = v.paper_id
+           WHERE v.paper_id IN (SELECT paper_id FROM paper_metadata WHERE field = 'holder_id' AND value = ?)
+             AND v.holder_id = ?
+           ORDER BY coalesce(v.issue_date, substr(p.scanned_at, 1, 10)) DESC, p.id DESC""",
+        (holder_id, holder_id)).fetchall()
+    out = []
+    for row in rows:
+        paper = {"id": row["paper_id"], **{f: row[f] for f in FIELDS}, "source_name": row["source_name"],
+                 "pdf_path": row["pdf_path"], "scanned_at": row["scanned_at"],
+                 "records": [dict(a) for a in catalog.db.execute(
+                     "SELECT record_code, component, is_result, reused FROM attachments WHERE paper_id = ? "
+                     "ORDER BY attached_at, rowid", (row["paper_id"],))]}
+        paper["validity"] = validity(dict(row), today)
+        if not valid_only or paper["validity"]["status"] == "valid":
+            out.append(paper)
+    return out
