@@ -1,12 +1,19 @@
-"""Coverage: the digitized records rate of Decision 766/QĐ-TTg, for managers.
+"""Coverage: the digitization indicators of Decision 766/QĐ-TTg, for managers.
 
-Strict rule: a record counts as digitized when every component it lists has at least one attached
-paper and, if its procedure issues a paper result, the result is attached too. Records are counted
-in the period by received date (both bounds inclusive).
+Over the records received in the period (both bounds inclusive), per group and in total:
+- digitized records rate = records digitized ÷ records received. Strict rule (default): every
+  component the record lists has an archived paper and, once its paper result exists, the result too.
+  Lenient rule: every component, or the result.
+- digitized results rate = records whose paper result is attached ÷ records whose procedure issues a
+  paper result and whose result exists (the register says it is issued or the record resolved; a
+  register without that information, such as the CSV, counts every such record).
+- reuse rate = records with at least one component served by a reused paper ÷ records received.
+- points per indicator: full points at ≥ 80 %, else rate × max ÷ 80 %; groups under 80 %
+  digitization or 50 % reuse are flagged. An empty denominator is n/a (None), never 0 or 100 %.
 
-All counting happens in SQLite: one query decides per record (a CTE, using the primary-key indexes
-of components and attachments) and GROUP BY rolls the records up, so the cost grows with the
-records in the period, not with Python work per record.
+Each record carries counters the catalog's triggers keep true (digitize/catalog.py, V4_REGISTER), so
+one GROUP BY over the records table answers every report: its cost is a scan of the records in the
+period, not a look-up per component.
 """
 
 from __future__ import annotations
@@ -18,121 +25,269 @@ from digitize.catalog import Catalog
 from digitize.errors import BadArgument
 from digitize.register import parse_date
 
-DEFINITION = (
-    "Digitized records rate (strict rule): a record received in the period counts as digitized "
-    "when every component it lists has at least one attached paper and, if its procedure issues "
-    "a paper result, that result is attached too; rate = digitized / received."
-)
+FULL_RATE = 0.8  # at or above, an indicator earns full points; below, a unit is flagged
+REUSE_FLAG = 0.5
+DEFAULT_MAX_POINTS = {"records": 10.0, "results": 10.0, "reuse": 10.0}
+CHANNELS = {1: "1 at the counter", 2: "2 online", 3: "3 by post"}
 
-# by -> (SQL label of a group, SQL GROUP BY key, table heading)
-GROUPINGS = {
+# Per-record SQL over the records table's counters (missing, result_papers, reused, result_pending).
+RESULT_DUE = "(requires_paper_result = 1 AND (result_pending = 0 OR result_papers > 0))"
+DIGITIZED = {
+    "strict": f"(missing = 0 AND (NOT {RESULT_DUE} OR result_papers > 0))",
+    "lenient": "(missing = 0 OR result_papers > 0)",
+}
+RULES = {
+    "strict": "strict rule: every component the record lists has an archived paper and, where its procedure "
+              "issues a paper result that exists, the result is archived too",
+    "lenient": 'lenient rule ("components or result"): every component the record lists has an archived '
+               "paper, or its result is archived",
+}
+
+# dimension -> (SQL label, SQL key, heading)
+DIMENSIONS = {
     "agency": ("agency", "agency", "Agency"),
     # One group per procedure code, labelled with the name of its latest record (a procedure may be
     # renamed): with a single max() aggregate SQLite takes bare columns from that max row.
     "procedure": ("procedure_code || ' ' || procedure_name", "procedure_code", "Procedure"),
+    "channel": ("channel", "channel", "Channel"),
     "month": ("substr(received_date, 1, 7)", "substr(received_date, 1, 7)", "Month"),
 }
 
-_PER_RECORD = """
-WITH per_record AS (
-    SELECT r.agency, r.procedure_code, r.procedure_name, r.received_date,
-           (NOT EXISTS (
-                SELECT 1 FROM components c
-                WHERE c.record_code = r.record_code
-                  AND NOT EXISTS (
-                      SELECT 1 FROM attachments a
-                      WHERE a.record_code = c.record_code AND a.component = c.name AND a.is_result = 0))
-            AND (r.requires_paper_result = 0 OR EXISTS (
-                SELECT 1 FROM attachments a WHERE a.record_code = r.record_code AND a.is_result = 1))
-           ) AS digitized
-    FROM records r
-    {where}
-)
-"""
+COLUMNS = ("received", "digitized", "rate", "results_required", "results_digitized", "results_rate",
+           "reused", "reuse_rate", "score", "score_max")
 
 
-def coverage(catalog: Catalog, by: str | None = None, date_from: str | None = None,
-             date_to: str | None = None) -> dict:
-    """Digitized records rate over records received in [date_from, date_to], optionally grouped."""
-    if by is not None and by not in GROUPINGS:
-        raise BadArgument(f'cannot group coverage by "{by}"; use agency, procedure or month')
-    date_from = _bound("from", date_from)
-    date_to = _bound("to", date_to)
-    if date_from and date_to and date_from > date_to:
-        raise BadArgument(f"the period is empty: from {date_from} is after to {date_to}")
+def parse_by(by: str | list[str] | None) -> list[str]:
+    """`agency,month` → ["agency", "month"], checked."""
+    if not by:
+        return []
+    parts = [p.strip() for p in by.split(",")] if isinstance(by, str) else list(by)
+    for part in parts:
+        if part not in DIMENSIONS:
+            raise BadArgument(f'cannot group coverage by "{part}"; use {", ".join(DIMENSIONS)} '
+                              "or a combination such as agency,month")
+    if len(set(parts)) != len(parts):
+        raise BadArgument(f'"{",".join(parts)}" names a grouping twice')
+    return parts
 
-    conditions, params = [], []
-    if date_from:
-        conditions.append("r.received_date >= ?")
-        params.append(date_from)
-    if date_to:
-        conditions.append("r.received_date <= ?")
-        params.append(date_to)
-    # Without bounds the index on received_date would only add random reads: scan the table.
-    sql = _PER_RECORD.format(where=("WHERE " + " AND ".join(conditions)) if conditions else "")
 
+def parse_max_points(text: str | None) -> dict[str, float]:
+    """`10` (every indicator) or `records=8,results=6,reuse=6` (unnamed ones keep the default)."""
+    points = dict(DEFAULT_MAX_POINTS)
+    if not text:
+        return points
+    try:
+        if "=" not in text:
+            return {k: _positive(text) for k in points}
+        for part in text.split(","):
+            key, _, value = part.partition("=")
+            if key.strip() not in points:
+                raise BadArgument(f'--max-points: unknown indicator "{key.strip()}"; use records, results, reuse')
+            points[key.strip()] = _positive(value)
+    except ValueError:
+        raise BadArgument(f'--max-points "{text}": expected a number, or records=N,results=N,reuse=N') from None
+    return points
+
+
+def coverage(catalog: Catalog, by: str | list[str] | None = None, date_from: str | None = None,
+             date_to: str | None = None, rule: str = "strict", max_points: dict | None = None) -> dict:
+    """The indicators over records received in [date_from, date_to], optionally grouped."""
+    dims = parse_by(by)
+    if rule not in DIGITIZED:
+        raise BadArgument(f'unknown rule "{rule}"; use strict or lenient')
+    max_points = max_points or dict(DEFAULT_MAX_POINTS)
+    date_from, date_to, where, params = period_sql(date_from, date_to)
+
+    counts = (f"COUNT(*), COALESCE(SUM({DIGITIZED[rule]}), 0), COALESCE(SUM({RESULT_DUE}), 0), "
+              "COALESCE(SUM(requires_paper_result = 1 AND result_papers > 0), 0), COALESCE(SUM(reused > 0), 0)")
     rows = []
-    if by is None:
-        received, digitized = catalog.db.execute(
-            sql + "SELECT COUNT(*), COALESCE(SUM(digitized), 0) FROM per_record", params).fetchone()
+    if dims:
+        # Months are rolled up here from days: GROUP BY agency, received_date follows the
+        # records_coverage index, where grouping by a computed month would sort every record.
+        labels = ", ".join("received_date" if d == "month" else DIMENSIONS[d][0] for d in dims)
+        keys = ", ".join("received_date" if d == "month" else DIMENSIONS[d][1] for d in dims)
+        found = catalog.db.execute(  # MAX(): the bare-column trick above needs exactly one
+            f"SELECT {labels}, {counts}, MAX(received_date) FROM records {where} GROUP BY {keys} ORDER BY {keys}",
+            params)
+        groups: dict[tuple, list] = {}
+        for values in found:
+            label = tuple(v[:7] if d == "month" else v for d, v in zip(dims, values))
+            key = tuple(v.partition(" ")[0] if d == "procedure" else v for d, v in zip(dims, label))
+            sums, latest = list(values[len(dims):len(dims) + 5]), values[-1]
+            if key not in groups:
+                groups[key] = [label, sums, latest]
+                continue
+            group = groups[key]
+            group[1] = [a + b for a, b in zip(group[1], sums)]
+            if latest > group[2]:  # a procedure is labelled by its latest record
+                group[0], group[2] = label, latest
+        rows = [_row(dict(zip(dims, groups[key][0])), *groups[key][1], max_points=max_points)
+                for key in sorted(groups)]  # Python's str order is SQLite's BINARY order
+        if "month" in dims:
+            rows = _every_month(rows, dims, date_from, date_to, max_points)
+        totals = [sum(r[k] for r in rows) for k in ("received", "digitized", "results_required",
+                                                    "results_digitized", "reused")]
     else:
-        label, key, _ = GROUPINGS[by]
-        result = catalog.db.execute(
-            sql + f"""SELECT {label} AS grp, COUNT(*), SUM(digitized), MAX(received_date)
-                      FROM per_record GROUP BY {key} ORDER BY grp""", params).fetchall()
-        rows = [_row(group, n, d) for group, n, d, _ in result]
-        if by == "month":
-            rows = _every_month(rows, date_from, date_to)
-        received = sum(r["received"] for r in rows)
-        digitized = sum(r["digitized"] for r in rows)
+        totals = catalog.db.execute(f"SELECT {counts} FROM records {where}", params).fetchone()
 
     return {
-        "definition": DEFINITION,
-        "by": by,
+        "definition": definition(rule),
+        "rule": rule,
+        "by": ",".join(dims) or None,
         "from": date_from,
         "to": date_to,
+        "max_points": max_points,
         "rows": rows,
-        "total": _row("total", received, digitized),
+        "total": _row(None, *totals, max_points=max_points),
     }
 
 
+def rollup(report: dict, by: str) -> dict:
+    """The report regrouped by some of its dimensions (agency,month → agency), without another query."""
+    dims = parse_by(by)
+    counts = ("received", "digitized", "results_required", "results_digitized", "reused")
+    groups: dict[tuple, list[int]] = {}
+    for r in report["rows"]:
+        key = tuple(f"{r['procedure']} {r['procedure_name']}" if d == "procedure" else r[d] for d in dims)
+        sums = groups.setdefault(key, [0] * len(counts))
+        for i, k in enumerate(counts):
+            sums[i] += r[k]
+    rows = [_row(dict(zip(dims, key)), *groups[key], max_points=report["max_points"]) for key in sorted(groups)]
+    return {**report, "by": ",".join(dims), "rows": rows}
+
+
+def definition(rule: str) -> str:
+    return (f"Digitized records rate ({RULES[rule]}) = records digitized / records received in the period; "
+            "digitized results rate = records with the paper result archived / records whose procedure "
+            "issues a paper result that exists; reuse rate = records with a component served by a reused "
+            f"paper / records received. Points: full at >= {FULL_RATE:.0%}, else rate x max / {FULL_RATE:.0%}; "
+            f"flagged under {FULL_RATE:.0%} digitization or {REUSE_FLAG:.0%} reuse; n/a when nothing to count.")
+
+
+def missing(catalog: Catalog, date_from: str | None = None, date_to: str | None = None,
+            rule: str = "strict", limit: int | None = None) -> dict:
+    """Records not digitized under the rule, with what lacks a paper, oldest due date first.
+
+    `count` is all of them; `records` the first `limit` (all when None).
+    """
+    if rule not in DIGITIZED:
+        raise BadArgument(f'unknown rule "{rule}"; use strict or lenient')
+    date_from, date_to, where, params = period_sql(date_from, date_to)
+    where = f"{where} {'AND' if where else 'WHERE'} NOT {DIGITIZED[rule]}"
+    count = catalog.db.execute(f"SELECT count(*) FROM records {where}", params).fetchone()[0]
+    rows = catalog.db.execute(
+        f"""SELECT record_code, agency, procedure_code, procedure_name, received_date, due_date,
+                   {RESULT_DUE} AND result_papers = 0 AS result_missing,
+                   CASE WHEN missing > 0 THEN (  -- joined by the unit separator: splits faster than JSON parses
+                       SELECT group_concat(name, char(31)) FROM (
+                           SELECT name FROM components c
+                           WHERE c.record_code = records.record_code AND c.papers = 0 ORDER BY position))
+                   END AS components
+            FROM records {where}
+            ORDER BY due_date IS NULL, due_date, received_date, record_code
+            {'LIMIT ?' if limit is not None else ''}""",
+        (*params, *([limit] if limit is not None else []))).fetchall()
+    records = [{
+        "record_code": r["record_code"], "agency": r["agency"], "procedure_code": r["procedure_code"],
+        "procedure_name": r["procedure_name"], "received_date": r["received_date"], "due_date": r["due_date"],
+        "missing_components": r["components"].split("\x1f") if r["components"] else [],
+        "result_missing": bool(r["result_missing"]),
+    } for r in rows]
+    return {"definition": definition(rule), "rule": rule, "from": date_from, "to": date_to,
+            "count": count, "records": records}
+
+
+# -- output -------------------------------------------------------------------------------------
 def format_table(report: dict) -> str:
     """An aligned text table: the definition, the period, one line per group and the total."""
-    heading = GROUPINGS[report["by"]][2] if report["by"] else ""
-    lines_data = [(r["group"], str(r["received"]), str(r["digitized"]), _percent(r["rate"]))
-                  for r in report["rows"]]
-    total = report["total"]
-    total_data = (total["group"], str(total["received"]), str(total["digitized"]), _percent(total["rate"]))
-    header = (heading, "Received", "Digitized", "Rate")
-    every = [header, *lines_data, total_data]
-    widths = [max(len(cells[i]) for cells in every) for i in range(4)]
+    dims = report["by"].split(",") if report["by"] else []
+    heading = " / ".join(DIMENSIONS[d][2] for d in dims)
+    header = (heading, "Received", "Digitized", "Rate", "Results", "Rate", "Reused", "Rate", "Score", "Flags")
 
-    def fmt(cells):
-        first = cells[0].ljust(widths[0])
-        rest = "  ".join(c.rjust(w) for c, w in zip(cells[1:], widths[1:]))
-        return f"{first}  {rest}".rstrip()
+    def cells(r):
+        score = "n/a" if r["score"] is None else f"{r['score']:g}/{r['score_max']:g}"
+        return (r["group"], str(r["received"]), str(r["digitized"]), percent(r["rate"]),
+                f"{r['results_digitized']}/{r['results_required']}", percent(r["results_rate"]),
+                str(r["reused"]), percent(r["reuse_rate"]), score, ", ".join(FLAG_TEXT[f] for f in r["flags"]))
 
-    rule = "  ".join("-" * w for w in widths)
-    out = [report["definition"], f"Period: {_period(report)}", "", fmt(header), rule]
-    if lines_data:
-        out += [fmt(cells) for cells in lines_data]
+    body = [cells(r) for r in report["rows"]]
+    total = cells(report["total"])
+    every = [header, *body, total]
+    widths = [max(len(c[i]) for c in every) for i in range(len(header))]
+
+    def fmt(c):
+        first = c[0].ljust(widths[0])
+        middle = "  ".join(x.rjust(w) for x, w in zip(c[1:-1], widths[1:-1]))
+        return f"{first}  {middle}  {c[-1]}".rstrip()
+
+    rule = "  ".join("-" * w for w in widths[:-1])
+    out = [report["definition"], f"Period: {period_text(report)}", "", fmt(header), rule]
+    if body:
+        out += [fmt(c) for c in body]
         out.append(rule)
-    out.append(fmt(total_data))
+    out.append(fmt(total))
     return "\n".join(out)
 
 
+FLAG_TEXT = {"digitization": f"digitization < {FULL_RATE:.0%}", "reuse": f"reuse < {REUSE_FLAG:.0%}"}
+
+
+def csv_columns(report: dict) -> list[str]:
+    dims = report["by"].split(",") if report["by"] else []
+    return ["group", *dims, *COLUMNS[:8], "points_records", "points_results", "points_reuse",
+            "score", "score_max", "flags"]
+
+
 def to_csv(report: dict) -> str:
-    """`group,received,digitized,rate` with a total row; rate is a fraction, empty for n/a."""
+    """The JSON's figures, one row per group and the total; rates as fractions, empty for n/a."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["group", "received", "digitized", "rate"])
+    columns = csv_columns(report)
+    writer.writerow(columns)
     for r in [*report["rows"], report["total"]]:
-        writer.writerow([r["group"], r["received"], r["digitized"],
-                         "" if r["rate"] is None else f"{r['rate']:.4f}"])
+        flat = {**r, **{f"points_{k}": v for k, v in r["points"].items()}, "flags": ";".join(r["flags"])}
+        writer.writerow(["" if flat.get(c) is None else _csv_value(flat[c]) for c in columns])
     return buf.getvalue()
 
 
+def format_missing(report: dict) -> str:
+    lines = [f"{report['count']} records not digitized ({report['rule']} rule), period: {period_text(report)}"]
+    for r in report["records"]:
+        lacking = [*r["missing_components"], *(["result (kết quả)"] if r["result_missing"] else [])]
+        lines.append(f"due {r['due_date'] or '-':10}  {r['record_code']}  {r['agency']}  {r['procedure_code']}  "
+                     f"missing: {'; '.join(lacking)}")
+    if len(report["records"]) < report["count"]:
+        lines.append(f"… and {report['count'] - len(report['records'])} more (raise --limit)")
+    return "\n".join(lines)
+
+
+def percent(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{rate * 100:.1f}%"
+
+
+def period_text(report: dict) -> str:
+    start, end = report["from"], report["to"]
+    if start and end:
+        return f"{start} to {end} (received date, inclusive)"
+    if start:
+        return f"from {start} (received date, inclusive)"
+    if end:
+        return f"up to {end} (received date, inclusive)"
+    return "all records"
+
+
 # -- helpers ----------------------------------------------------------------------------
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError(text)
+    return value
+
+
+def _csv_value(value) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
 def _bound(which: str, value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
@@ -142,39 +297,109 @@ def _bound(which: str, value: str | None) -> str | None:
         raise BadArgument(f'"{which}" date "{value}": {exc}') from exc
 
 
-def _row(group: str, received: int, digitized: int | None) -> dict:
-    digitized = digitized or 0
-    rate = round(digitized / received, 4) if received else None
-    return {"group": group, "received": received, "digitized": digitized, "rate": rate}
+def period_sql(date_from, date_to):
+    date_from = _bound("from", date_from)
+    date_to = _bound("to", date_to)
+    if date_from and date_to and date_from > date_to:
+        raise BadArgument(f"the period is empty: from {date_from} is after to {date_to}")
+    conditions, params = [], []
+    if date_from:
+        conditions.append("received_date >= ?")
+        params.append(date_from)
+    if date_to:
+        conditions.append("received_date <= ?")
+        params.append(date_to)
+    return date_from, date_to, ("WHERE " + " AND ".join(conditions)) if conditions else "", params
 
 
-def _every_month(rows: list[dict], date_from: str | None, date_to: str | None) -> list[dict]:
-    """Fill the months of the period that received nothing, so they read n/a instead of vanishing."""
-    found = {r["group"]: r for r in rows}
-    first = date_from[:7] if date_from else (rows[0]["group"] if rows else None)
-    last = date_to[:7] if date_to else (rows[-1]["group"] if rows else None)
+def _rate(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def _points(rate: float | None, maximum: float) -> float | None:
+    if rate is None:
+        return None
+    return maximum if rate >= FULL_RATE else round(rate * maximum / FULL_RATE, 2)
+
+
+def _label(dim: str, value) -> str:
+    return CHANNELS.get(value, str(value)) if dim == "channel" else str(value)
+
+
+def _row(group: dict | None, received, digitized, results_required, results_digitized, reused, *_,
+         max_points: dict) -> dict:
+    rates = {"records": _rate(digitized, received), "results": _rate(results_digitized, results_required),
+             "reuse": _rate(reused, received)}
+    points = {k: _points(rates[k], max_points[k]) for k in rates}
+    applicable = [k for k in points if points[k] is not None]
+    keys = {}
+    for dim, value in (group or {}).items():
+        if dim == "procedure":  # the label is "code name"; the key is the code
+            code, _, name = value.partition(" ")
+            keys.update(procedure=code, procedure_name=name)
+        else:
+            keys[dim] = value
+    return {
+        "group": " / ".join(_label(d, v) for d, v in group.items()) if group else "total",
+        **keys,
+        "received": received, "digitized": digitized, "rate": rates["records"],
+        "results_required": results_required, "results_digitized": results_digitized,
+        "results_rate": rates["results"], "reused": reused, "reuse_rate": rates["reuse"],
+        "points": points,
+        "score": round(sum(points[k] for k in applicable), 2) if applicable else None,
+        "score_max": sum(max_points[k] for k in applicable) if applicable else None,
+        "flags": [flag for flag, rate, limit in (("digitization", rates["records"], FULL_RATE),
+                                                 ("reuse", rates["reuse"], REUSE_FLAG))
+                  if rate is not None and rate < limit],
+    }
+
+
+def _months(first: str, last: str) -> list[str]:
+    year, month = int(first[:4]), int(first[5:7])
+    out = []
+    while f"{year:04d}-{month:02d}" <= last:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def _every_month(rows: list[dict], dims: list[str], date_from: str | None, date_to: str | None,
+                 max_points: dict) -> list[dict]:
+    """Fill the months of the period that received nothing, so they read n/a instead of vanishing.
+
+    With other groupings (agency,month) every group gets every month of the period.
+    """
+    seen = sorted({r["month"] for r in rows})
+    first = date_from[:7] if date_from else (seen[0] if seen else None)
+    last = date_to[:7] if date_to else (seen[-1] if seen else None)
     first, last = first or last, last or first
     if first is None:
         return rows
-    year, month = int(first[:4]), int(first[5:7])
+    others = [d for d in dims if d != "month"]
+    found = {_key(r, dims): r for r in rows}
+    prefixes = list(dict.fromkeys(_key(r, others) for r in rows)) or [()]
     filled = []
-    while f"{year:04d}-{month:02d}" <= last:
-        key = f"{year:04d}-{month:02d}"
-        filled.append(found.get(key) or _row(key, 0, 0))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    for prefix in prefixes:
+        for month in _months(first, last):
+            values = dict(zip(others, prefix), month=month)
+            key = tuple(values[d] for d in dims)
+            if key in found:
+                filled.append(found[key])
+            else:
+                group = {d: _group_value(rows, others, prefix, d, values[d]) for d in dims}
+                filled.append(_row(group, 0, 0, 0, 0, 0, max_points=max_points))
     return filled
 
 
-def _percent(rate: float | None) -> str:
-    return "n/a" if rate is None else f"{rate * 100:.1f}%"
+def _key(row: dict, dims: list[str]) -> tuple:
+    return tuple(row[d] for d in dims)
 
 
-def _period(report: dict) -> str:
-    start, end = report["from"], report["to"]
-    if start and end:
-        return f"{start} to {end} (received date, inclusive)"
-    if start:
-        return f"from {start} (received date, inclusive)"
-    if end:
-        return f"up to {end} (received date, inclusive)"
-    return "all records"
+def _group_value(rows, others, prefix, dim, value):
+    """The label SQL gave a dimension (procedure: "code name"), for a filled-in row."""
+    if dim != "procedure":
+        return value
+    for r in rows:
+        if _key(r, others) == prefix:
+            return f"{r['procedure']} {r['procedure_name']}"
+    return value

@@ -1,20 +1,24 @@
-"""The register of received records (sổ theo dõi hồ sơ): a CSV the one-stop counter exports.
+"""The register of received records (sổ theo dõi hồ sơ): a CSV or JSON file the one-stop system exports.
 
-`read_register` checks every row and reports every problem at once, with the line number a user
-sees in a text editor, so a clerk can fix the file in one pass. Nothing is imported unless the
-whole file is good; `import_register` then inserts or updates the records in one transaction.
+`read_register` checks every record and reports every problem at once, with where it is (the line
+number a user sees in a text editor, or a JSON position such as `records[3].components[1].name`),
+so a clerk can fix the file in one pass. Nothing is imported unless the whole file is good;
+`import_register` then inserts or updates the records in one transaction.
 """
 
 from __future__ import annotations
 
 import csv
+import difflib
+import functools
+import json
 import re
 import unicodedata
 from datetime import date
 from pathlib import Path
 
-from digitize.catalog import Catalog, Record
-from digitize.errors import InputError
+from digitize.catalog import Catalog, Record, RegisterResult
+from digitize.errors import BadArgument, InputError
 
 COLUMNS = (
     "record_code", "procedure_code", "procedure_name", "agency", "channel", "received_date",
@@ -36,6 +40,7 @@ BOOLEANS = {"true": True, "1": True, "yes": True, "có": True,
 MAX_PROBLEMS_SHOWN = 20  # a wholly wrong file would otherwise print thousands of lines
 
 
+@functools.lru_cache(maxsize=8192)  # a register repeats a few hundred dates a million times
 def parse_date(text: str) -> str:
     """`YYYY-MM-DD`, `DD/MM/YYYY` or `D/M/YYYY` → ISO `YYYY-MM-DD`; ValueError says why not."""
     text = text.strip()
@@ -52,17 +57,41 @@ def parse_date(text: str) -> str:
 
 
 def read_register(path: Path) -> list[Record]:
-    """Read and check a register CSV; InputError lists every problem, one line each."""
+    """Read and check a register (CSV, or JSON when it ends in .json or starts with [ or {)."""
     path = Path(path)
     name = path.name
     try:
         with open(path, "rb") as raw:
-            head = raw.read(4)
+            head = raw.read(64)
     except OSError as exc:
         raise InputError(f"{name}: cannot read the register ({exc.strerror or exc})") from exc
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise InputError(f"{name}: the file is UTF-16 text; save it as CSV UTF-8")
+        raise InputError(f"{name}: the file is UTF-16 text; save it as UTF-8")
+    if path.suffix.lower() == ".json" or head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] in (b"[", b"{"):
+        records, problems = _read_json(path)
+    else:
+        records, problems = _read_csv(path)
+    if problems:
+        shown = problems[:MAX_PROBLEMS_SHOWN]
+        if len(problems) > len(shown):
+            shown.append(f"{name}: … and {len(problems) - len(shown)} more problems")
+        shown.append(f"{name}: nothing was imported; correct the file and import it again")
+        error = InputError("\n".join(shown))
+        error.problems = problems
+        raise error
+    return records
 
+
+def import_register(catalog: Catalog, path: Path) -> tuple[int, int]:
+    """Check the whole register, then insert or update its records; returns (new, updated)."""
+    records = read_register(path)
+    if not records:
+        raise InputError(f"{Path(path).name}: no records, only the header")
+    return catalog.upsert_records(records)
+
+
+def _read_csv(path: Path) -> tuple[list[Record], list[str]]:
+    name = path.name
     problems: list[str] = []
     records: list[Record] = []
     first_line: dict[str, int] = {}  # record code -> line it first appeared on
@@ -92,7 +121,9 @@ def read_register(path: Path) -> list[Record]:
                         f"(a comma inside a value needs the value in double quotes)")
                     continue
                 values = {col: _clean(cell) for col, cell in zip(columns, row)}
-                record, row_problems = _check_row(values)
+                components, row_problems = _split_components(values["components"])
+                record, field_problems = _check_row(values, components)
+                problems.extend(f"{name} line {start}: {field}{reason}" for field, reason in field_problems)
                 problems.extend(f"{name} line {start}: {p}" for p in row_problems)
                 code = values["record_code"]
                 if code in first_line:
@@ -100,30 +131,217 @@ def read_register(path: Path) -> list[Record]:
                                     f"(first on line {first_line[code]})")
                 elif code:
                     first_line[code] = start
-                if record is not None:
+                if record is not None and not row_problems:
                     records.append(record)
         except UnicodeDecodeError as exc:
             raise InputError(
                 f"{name} line {_first_undecodable_line(path)}: the file is not UTF-8 text; "
                 "save it as CSV UTF-8") from exc
-
-    if problems:
-        shown = problems[:MAX_PROBLEMS_SHOWN]
-        if len(problems) > len(shown):
-            shown.append(f"{name}: … and {len(problems) - len(shown)} more problems")
-        shown.append(f"{name}: nothing was imported; correct the file and import it again")
-        error = InputError("\n".join(shown))
-        error.problems = problems
-        raise error
-    return records
+    return records, problems
 
 
-def import_register(catalog: Catalog, path: Path) -> tuple[int, int]:
-    """Check the whole register, then insert or update its records; returns (new, updated)."""
-    records = read_register(path)
-    if not records:
-        raise InputError(f"{Path(path).name}: no records, only the header")
-    return catalog.upsert_records(records)
+def _split_components(text: str) -> tuple[list[str], list[str]]:
+    """`A;B;C` → names, problems (the emptiness of the whole cell is _check_row's)."""
+    names: list[str] = []
+    if not text:
+        return names, []
+    seen: set[str] = set()
+    for part in text.split(";"):
+        part = part.strip()
+        if not part:
+            return names, [f"components has an empty name between ';' (got {_show(text)})"]
+        if part.casefold() in seen:
+            return names, [f"components lists {_show(part)} twice"]
+        seen.add(part.casefold())
+        names.append(part)
+    return names, []
+
+
+# -- JSON ---------------------------------------------------------------------------------------
+# One object per record; README's "The register" section documents these keys.
+JSON_KEYS = (*COLUMNS, "resolved_date", "results")
+COMPONENT_KEYS = ("name", "status")
+RESULT_KEYS = ("name", "paper", "issued_date")
+
+
+def _read_json(path: Path) -> tuple[list[Record], list[str]]:
+    name = path.name
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name}: the file is not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{name} line {exc.lineno} column {exc.colno}: not valid JSON: {exc.msg}") from exc
+    if isinstance(data, dict) and isinstance(data.get("records"), list):
+        data = data["records"]  # {"records": [...]} as some exports wrap it
+    if not isinstance(data, list):
+        raise InputError(f'{name}: expected a JSON list of records (or {{"records": [...]}}), '
+                         f"got {_json_type(data)}")
+    records: list[Record] = []
+    problems: list[str] = []
+    first: dict[str, int] = {}
+    for i, item in enumerate(data):
+        at = f"{name} records[{i}]"
+        record, item_problems = _check_json_record(item)
+        problems.extend(f"{at}{p}" for p in item_problems)
+        code = item.get("record_code") if isinstance(item, dict) else None
+        if isinstance(code, str) and code.strip():
+            code = _clean(code)
+            if code in first:
+                problems.append(f"{at}.record_code {_show(code)} is repeated (first in records[{first[code]}])")
+            else:
+                first[code] = i
+        if record is not None:
+            records.append(record)
+    return records, problems
+
+
+def _check_json_record(item) -> tuple[Record | None, list[str]]:
+    """One record object → the record (None on any problem) and problems as `.path reason`."""
+    if not isinstance(item, dict):
+        return None, [f" must be an object with record_code, components… (got {_json_type(item)})"]
+    problems = _unknown_keys("", item, JSON_KEYS)
+    values, wrong_type = {}, set()
+    for key in COLUMNS:
+        if key == "components":
+            continue
+        value = item.get(key)
+        if key == "requires_paper_result" and value is None and item.get("results") is not None:
+            if not isinstance(item["results"], list):
+                wrong_type.add(key)  # the results' own problem says it
+                value = False
+            else:  # unsaid: a procedure issues a paper result when one of its results is on paper
+                value = any(isinstance(r, dict) and r.get("paper", True) is True for r in item["results"])
+        text, problem = _json_scalar(value, key)
+        if problem and key not in wrong_type:
+            problems.append(f".{key} {problem}")
+            wrong_type.add(key)
+        values[key] = text
+
+    components, statuses = [], {}
+    listed = item.get("components")
+    if not isinstance(listed, list) or not listed:
+        problems.append(f".components must be a non-empty list of {{\"name\", \"status\"}} objects "
+                        f"(got {_json_type(listed)})")
+        listed = []
+    seen: dict[str, int] = {}
+    for j, comp in enumerate(listed):
+        at = f".components[{j}]"
+        if isinstance(comp, str):
+            comp = {"name": comp}  # a bare name is shorthand for {"name": ...}
+        if not isinstance(comp, dict):
+            problems.append(f"{at} must be an object with a name (got {_json_type(comp)})")
+            continue
+        problems += _unknown_keys(at, comp, COMPONENT_KEYS)
+        comp_name, problem = _json_scalar(comp.get("name"), "name")
+        status, status_problem = _json_scalar(comp.get("status"), "status")
+        if problem or not comp_name:
+            problems.append(f"{at}.name {problem or 'is empty'}")
+            continue
+        if status_problem:
+            problems.append(f"{at}.status {status_problem}")
+        if comp_name.casefold() in seen:
+            problems.append(f"{at}.name {_show(comp_name)} is repeated (first in components[{seen[comp_name.casefold()]}])")
+            continue
+        seen[comp_name.casefold()] = j
+        components.append(comp_name)
+        statuses[comp_name] = status
+
+    results, issued_at = None, {}
+    if item.get("results") is not None:
+        results = []
+        if not isinstance(item["results"], list):
+            problems.append(f'.results must be a list of {{"name", "paper", "issued_date"}} objects '
+                            f"(got {_json_type(item['results'])})")
+        else:
+            names: dict[str, int] = {}
+            for j, res in enumerate(item["results"]):
+                at = f".results[{j}]"
+                if not isinstance(res, dict):
+                    problems.append(f"{at} must be an object with a name (got {_json_type(res)})")
+                    continue
+                problems += _unknown_keys(at, res, RESULT_KEYS)
+                res_name, problem = _json_scalar(res.get("name"), "name")
+                if problem or not res_name:
+                    problems.append(f"{at}.name {problem or 'is empty'}")
+                elif res_name.casefold() in names:
+                    problems.append(f"{at}.name {_show(res_name)} is repeated "
+                                    f"(first in results[{names[res_name.casefold()]}])")
+                names.setdefault((res_name or "").casefold(), j)
+                paper = res.get("paper", True)
+                if not isinstance(paper, bool):
+                    problems.append(f"{at}.paper must be true or false (got {json.dumps(paper, ensure_ascii=False)})")
+                issued, problem = _json_date(res.get("issued_date"))
+                if problem:
+                    problems.append(f"{at}.issued_date{problem}")
+                results.append(RegisterResult(res_name, paper is True, issued))
+                issued_at[j] = issued
+            if values["requires_paper_result"] == "false" and any(r.paper for r in results):
+                problems.append(".requires_paper_result is false but a result is on paper (\"paper\": true)")
+
+    resolved, problem = _json_date(item.get("resolved_date"))
+    if problem:
+        problems.append(f".resolved_date{problem}")
+    if resolved and "results" not in item:
+        problems.append(".resolved_date needs the record's results (a list, possibly empty)")
+
+    record, field_problems = _check_row(values, components)
+    problems += [f".{field}{reason}" for field, reason in field_problems if field not in wrong_type]
+    for at, when in [("resolved_date", resolved), *((f"results[{j}].issued_date", d) for j, d in issued_at.items())]:
+        if record is not None and when and when < record.received_date:
+            problems.append(f".{at} {when} is before received_date {record.received_date}")
+    if problems or record is None:
+        return None, problems
+    record.statuses = statuses
+    record.results = results
+    record.resolved_date = resolved
+    return record, []
+
+
+def _json_scalar(value, key: str) -> tuple[str, str | None]:
+    """A JSON value as the text a CSV cell would hold, or why it cannot be."""
+    if value is None:
+        return "", None
+    if isinstance(value, str):
+        return _clean(value), None
+    if isinstance(value, bool):
+        if key == "requires_paper_result":
+            return ("true" if value else "false"), None
+    elif isinstance(value, int) and key == "channel":
+        return str(value), None
+    elif isinstance(value, (int, float)) and key in ("applicant_id", "record_code", "procedure_code"):
+        why = "codes such as 1.001612 are text" if key == "procedure_code" else "a number loses leading zeros"
+        return "", f"must be a string in quotes ({why}; got {value!r})"
+    return "", f"must be {'true or false' if key == 'requires_paper_result' else 'a string'} (got {_json_type(value)})"
+
+
+def _json_date(value) -> tuple[str | None, str | None]:
+    if value is None or value == "":
+        return None, None
+    if not isinstance(value, str):
+        return None, f" must be a date string YYYY-MM-DD or DD/MM/YYYY (got {_json_type(value)})"
+    try:
+        return parse_date(value), None
+    except ValueError as exc:
+        return None, f": {exc} (got {_show(value)})"
+
+
+def _unknown_keys(at: str, obj: dict, known: tuple[str, ...]) -> list[str]:
+    """Exports carry extra keys, which are ignored; only a key that looks like a misspelt one is an error."""
+    problems = []
+    for key in obj:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.8)
+            if close:
+                problems.append(f"{at} has unknown key {_show(str(key))} (did you mean {close[0]}?)")
+    return problems
+
+
+def _json_type(value) -> str:
+    if value is None:
+        return "nothing"
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false",
+            int: "a number", float: "a number"}.get(type(value), type(value).__name__)
 
 
 # -- helpers ----------------------------------------------------------------------------
@@ -171,40 +389,44 @@ def _check_header(name: str, header: list[str] | None) -> list[str]:
     return columns
 
 
-def _check_row(v: dict[str, str]) -> tuple[Record | None, list[str]]:
-    """Check one row's cleaned values; returns the record (None if any problem) and the problems."""
-    problems = [f"{col} is empty" for col in REQUIRED if not v[col]]
+def _check_row(v: dict[str, str], components: list[str]) -> tuple[Record | None, list[tuple[str, str]]]:
+    """Check one record's cleaned values (components already split and checked).
+
+    Returns the record (None if any problem) and the problems as (field, rest of the message), so
+    CSV says `channel must be…` and JSON `records[3].channel must be…`.
+    """
+    problems = [(col, " is empty") for col in REQUIRED if col in v and not v[col]]
 
     code = v["record_code"]
     if code:
         match = RECORD_CODE.fullmatch(code)
         if match is None:
-            problems.append(f"record_code must look like AGENCY-YYMMDD-NNNN, "
-                            f"e.g. 000.00.53.H48-220921-0099 (got {_show(code)})")
+            problems.append(("record_code", " must look like AGENCY-YYMMDD-NNNN, "
+                            f"e.g. 000.00.53.H48-220921-0099 (got {_show(code)})"))
         else:
             yymmdd = match["date"]
             try:
                 date(2000 + int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:]))
             except ValueError:
-                problems.append(f"record_code has no such date {yymmdd} (YYMMDD) (got {_show(code)})")
+                problems.append(("record_code", f" has no such date {yymmdd} (YYMMDD) (got {_show(code)})"))
 
     channel = CHANNELS.get(v["channel"])
     if channel is None:
-        problems.append(f"channel must be 1, 2 or 3 (got {_show(v['channel'])})")
+        problems.append(("channel", f" must be 1, 2 or 3 (got {_show(v['channel'])})"))
 
     received = due = None
     if v["received_date"]:
         try:
             received = parse_date(v["received_date"])
         except ValueError as exc:
-            problems.append(f"received_date: {exc} (got {_show(v['received_date'])})")
+            problems.append(("received_date", f": {exc} (got {_show(v['received_date'])})"))
     if v["due_date"]:
         try:
             due = parse_date(v["due_date"])
         except ValueError as exc:
-            problems.append(f"due_date: {exc} (got {_show(v['due_date'])})")
+            problems.append(("due_date", f": {exc} (got {_show(v['due_date'])})"))
     if received and due and due < received:
-        problems.append(f"due_date {due} is before received_date {received}")
+        problems.append(("due_date", f" {due} is before received_date {received}"))
 
     applicant_id = v["applicant_id"]
     if applicant_id and not APPLICANT_ID.fullmatch(applicant_id):
@@ -213,26 +435,12 @@ def _check_row(v: dict[str, str]) -> tuple[Record | None, list[str]]:
         hint = ("; a spreadsheet may have dropped leading zeros: format the column as text"
                 if applicant_id.isascii() and applicant_id.isdigit() and len(applicant_id) in (7, 8, 10, 11)
                 else "")
-        problems.append(f"applicant_id must be 9 or 12 digits{hint} (got {_show(applicant_id)})")
+        problems.append(("applicant_id", f" must be 9 or 12 digits{hint} (got {_show(applicant_id)})"))
 
     requires_result = BOOLEANS.get(v["requires_paper_result"].casefold())
     if requires_result is None:
-        problems.append("requires_paper_result must be one of true/false, 1/0, yes/no, có/không "
-                        f"(got {_show(v['requires_paper_result'])})")
-
-    components: list[str] = []
-    if v["components"]:
-        seen: set[str] = set()
-        for part in v["components"].split(";"):
-            part = part.strip()
-            if not part:
-                problems.append(f"components has an empty name between ';' (got {_show(v['components'])})")
-                break
-            if part.casefold() in seen:
-                problems.append(f"components lists {_show(part)} twice")
-            else:
-                seen.add(part.casefold())
-                components.append(part)
+        problems.append(("requires_paper_result", " must be one of true/false, 1/0, yes/no, có/không "
+                        f"(got {_show(v['requires_paper_result'])})"))
 
     if problems:
         return None, problems
@@ -242,3 +450,110 @@ def _check_row(v: dict[str, str]) -> tuple[Record | None, list[str]]:
         applicant_name=v["applicant_name"], applicant_id=applicant_id or None,
         requires_paper_result=requires_result, components=components,
     ), []
+
+
+# -- looking at the register -----------------------------------------------------------------
+def list_records(catalog: Catalog, agency: str | None = None, procedure: str | None = None,
+                 date_from: str | None = None, date_to: str | None = None, not_digitized: bool = False,
+                 rule: str = "strict") -> list[dict]:
+    """Records received in the period (by received date, then code), with how far each is digitized."""
+    from digitize.coverage import DIGITIZED, RESULT_DUE, period_sql
+
+    if rule not in DIGITIZED:
+        raise BadArgument(f'unknown rule "{rule}"; use strict or lenient')
+    _, _, where, params = period_sql(date_from, date_to)
+    conditions = [where.removeprefix("WHERE ")] if where else []
+    for column, value, label in (("agency", agency, "agency"), ("procedure_code", procedure, "procedure")):
+        if value is None:
+            continue
+        value = _clean(value)
+        if column == "procedure_code":  # a procedure by its code or its exact name
+            conditions.append("(procedure_code = ? OR procedure_name = ?)")
+            params += [value, value]
+            known = [r[0] for r in catalog.db.execute("SELECT DISTINCT procedure_code FROM records")]
+            found = catalog.db.execute("SELECT 1 FROM records WHERE procedure_code = ? OR procedure_name = ? "
+                                       "LIMIT 1", (value, value)).fetchone()
+        else:
+            conditions.append("agency = ?")
+            params.append(value)
+            known = [r[0] for r in catalog.db.execute("SELECT DISTINCT agency FROM records")]
+            found = value in known
+        if not found:
+            close = difflib.get_close_matches(value, known, n=5, cutoff=0.5) or sorted(known)[:5]
+            raise BadArgument(f"no records of {label} {_show(value)}; "
+                              + (f"the register has {', '.join(close)}" if close else "the register is empty"))
+    if not_digitized:
+        conditions.append(f"NOT {DIGITIZED[rule]}")
+    rows = catalog.db.execute(
+        f"""SELECT record_code, agency, procedure_code, procedure_name, channel, received_date, due_date,
+                   resolved_date, applicant_name, requires_paper_result,
+                   (SELECT count(*) FROM components c WHERE c.record_code = records.record_code) AS components,
+                   missing AS components_missing, result_papers > 0 AS result_digitized,
+                   {RESULT_DUE} AS result_due, reused > 0 AS reused, {DIGITIZED[rule]} AS digitized
+            FROM records {'WHERE ' + ' AND '.join(conditions) if conditions else ''}
+            ORDER BY received_date, record_code""", params)
+    flags = ("requires_paper_result", "result_digitized", "result_due", "reused", "digitized")
+    return [{k: (bool(v) if k in flags else v) for k, v in dict(r).items()} for r in rows]
+
+
+def show_record(archive, record_code: str) -> dict:
+    """A record with its components (their papers, reused or not), results and result papers."""
+    from digitize.coverage import DIGITIZED, RESULT_DUE
+    from digitize.pipeline import resolve_target
+
+    catalog = archive.catalog
+    code = resolve_target(archive, record_code, None, True).record_code  # unknown codes: scan's message
+    record = dict(catalog.db.execute(
+        f"""SELECT record_code, procedure_code, procedure_name, agency, channel, received_date, due_date,
+                   resolved_date, applicant_name, applicant_id, requires_paper_result, updated_at,
+                   {DIGITIZED['strict']} AS digitized, {DIGITIZED['lenient']} AS digitized_lenient,
+                   {RESULT_DUE} AS result_due, reused > 0 AS reused
+            FROM records WHERE record_code = ?""", (code,)).fetchone())
+    for key in ("requires_paper_result", "digitized", "digitized_lenient", "result_due", "reused"):
+        record[key] = bool(record[key])
+    papers: dict[tuple[str, int], list[dict]] = {}
+    for a in catalog.db.execute(
+            """SELECT a.component, a.is_result, a.paper_id AS id, p.source_name, p.page_count, a.reused,
+                      a.attached_by, a.attached_at
+               FROM attachments a JOIN papers p ON p.id = a.paper_id
+               WHERE a.record_code = ? ORDER BY a.attached_at, a.paper_id""", (code,)):
+        paper = dict(a)
+        key = (paper.pop("component"), paper.pop("is_result"))
+        paper["reused"] = bool(paper["reused"])
+        papers.setdefault(key, []).append(paper)
+    record["components"] = [
+        {"name": c["name"], "status": c["status"], "papers": papers.pop((c["name"], 0), [])}
+        for c in catalog.db.execute(
+            "SELECT name, status FROM components WHERE record_code = ? ORDER BY position", (code,))]
+    record["results"] = [
+        {"name": r["name"], "paper": bool(r["paper"]), "issued_date": r["issued_date"]}
+        for r in catalog.db.execute(
+            "SELECT name, paper, issued_date FROM results WHERE record_code = ? ORDER BY position", (code,))]
+    record["result_papers"] = [p for (_, is_result), ps in papers.items() if is_result for p in ps]
+    # papers attached under a name the register no longer lists: shown, but they count for nothing
+    record["other_papers"] = [dict(p, component=name) for (name, is_result), ps in papers.items()
+                              if not is_result for p in ps]
+    return record
+
+
+def attach_paper(archive, paper_id: int, record: str | None, component: str | None, result: bool,
+                 user: str) -> dict:
+    """Link an archived paper to a record's component or result; attaching twice is a no-op."""
+    from digitize import audit
+    from digitize.pipeline import resolve_target
+
+    catalog = archive.catalog
+    if catalog.db.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone() is None:
+        raise BadArgument(f"no paper {paper_id} in {archive.root}; find ids with sohoa search")
+    if record is None:
+        raise BadArgument("say where the paper goes: --record CODE with --component NAME or --result")
+    target = resolve_target(archive, record, component, result)
+    with catalog.transaction():
+        added = catalog.attach(paper_id, target.record_code, target.component, target.is_result, user)
+        if added:
+            audit.log(catalog, user, "attach", paper_id, target.record_code,
+                      "result" if target.is_result else target.component)
+    if added:  # the index also searches the paper by every record it serves
+        archive.sync_index()
+    return {"id": paper_id, "record_code": target.record_code, "component": target.component,
+            "is_result": target.is_result, "attached": added}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from tests.conftest import REGISTER_HEADER, RECORDS
@@ -43,3 +44,33 @@ def test_a_bad_row_is_named_by_line_and_nothing_is_imported(sohoa, archive_dir, 
 def test_missing_file_is_a_usage_error(sohoa, tmp_path):
     result = sohoa("records", "import", tmp_path / "nope.csv", expect=2)
     assert "does not exist" in result.stderr
+
+
+def test_json_register_imports_and_reimports_updates(sohoa, archive_dir, tmp_path):
+    records = [{
+        "record_code": code, "procedure_code": proc, "procedure_name": name, "agency": agency,
+        "channel": int(channel), "received_date": received, "due_date": due or None, "applicant_name": applicant,
+        "applicant_id": applicant_id, "components": [{"name": c} for c in comps.split(";")],
+        "results": [{"name": "Kết quả", "paper": requires == "true", "issued_date": None}],
+    } for code, proc, name, agency, channel, received, due, applicant, applicant_id, requires, comps in RECORDS]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    assert sohoa.json("records", "import", path) == {"file": str(path), "new": 3, "updated": 0}
+
+    records[0]["components"][0]["status"] = "bổ sung"
+    records[0]["results"][0]["issued_date"] = "2026-01-08"
+    path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    assert "3 records imported (0 new, 3 updated)" in sohoa("records", "import", path).stdout
+    shown = sohoa.json("records", "show", RECORDS[0][0])
+    assert shown["components"][0]["status"] == "bổ sung"
+    assert shown["results"] == [{"name": "Kết quả", "paper": True, "issued_date": "2026-01-08"}]
+    assert _count(archive_dir, "records") == 3
+
+
+def test_a_bad_json_record_is_named_by_position_and_nothing_is_imported(sohoa, archive_dir, tmp_path):
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps([{"record_code": RECORDS[0][0], "components": [{"name": "A"}, {}]}]), encoding="utf-8")
+    result = sohoa("records", "import", path, expect=3)
+    assert "export.json records[0].components[1].name is empty" in result.stderr
+    assert "export.json records[0].agency is empty" in result.stderr
+    assert "Traceback" not in result.stderr and _count(archive_dir, "records") == 0

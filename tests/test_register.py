@@ -1,12 +1,14 @@
-"""The register of received records: parsing, checking every row, importing and re-importing."""
+"""The register of received records (CSV and JSON): parsing, checking every record, importing and re-importing."""
 
+import copy
 import csv
 import io
+import json
 import unicodedata
 
 import pytest
 
-from digitize.catalog import Catalog
+from digitize.catalog import Catalog, NewPaper, PageInfo, RegisterResult
 from digitize.errors import InputError
 from digitize.register import MAX_PROBLEMS_SHOWN, import_register, parse_date, read_register
 
@@ -330,3 +332,183 @@ def test_utf16_file_is_refused_clearly(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(InputError, match="register.csv: cannot read the register"):
         read_register(tmp_path / "register.csv")
+
+
+# -- the JSON register ---------------------------------------------------------------------------
+
+JSON_RECORD = {
+    "record_code": "000.00.53.H48-220922-0001", "procedure_code": "1.000894",
+    "procedure_name": "Cấp giấy phép xây dựng", "agency": "000.00.53.H48", "channel": 2,
+    "received_date": "22/9/2022", "due_date": "2022-10-06", "resolved_date": None,
+    "applicant_name": "Trần Thị Bình", "applicant_id": "001090012345",
+    "components": [{"name": "Đơn đề nghị", "status": "đã nộp"}, {"name": " Bản vẽ thiết kế "}, "Giấy tờ đất"],
+    "results": [{"name": "Giấy phép xây dựng", "paper": True, "issued_date": None}],
+    "export_id": 81723,  # an export's own key: ignored
+}
+
+
+def write_json(tmp_path, data, name="register.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
+
+
+def stored(catalog, code):
+    comps = [tuple(r) for r in catalog.db.execute(
+        "SELECT name, status FROM components WHERE record_code = ? ORDER BY position", (code,))]
+    results = [tuple(r) for r in catalog.db.execute(
+        "SELECT name, paper, issued_date FROM results WHERE record_code = ? ORDER BY position", (code,))]
+    resolved, pending = catalog.db.execute(
+        "SELECT resolved_date, result_pending FROM records WHERE record_code = ?", (code,)).fetchone()
+    return comps, results, resolved, pending
+
+
+def test_json_register_imports_components_and_results(tmp_path, catalog):
+    assert import_register(catalog, write_json(tmp_path, [JSON_RECORD])) == (1, 0)
+    record = catalog.get_record(JSON_RECORD["record_code"])
+    assert (record.channel, record.received_date, record.due_date) == (2, "2022-09-22", "2022-10-06")
+    assert record.requires_paper_result is True  # said by the result on paper
+    assert stored(catalog, record.record_code) == (
+        [("Đơn đề nghị", "đã nộp"), ("Bản vẽ thiết kế", ""), ("Giấy tờ đất", "")],
+        [("Giấy phép xây dựng", 1, None)], None, 1)  # not resolved, nothing issued: the result is pending
+
+
+def test_json_may_wrap_the_list_and_may_omit_results(tmp_path):
+    bare = {k: v for k, v in JSON_RECORD.items() if k not in ("results", "resolved_date")}
+    bare["requires_paper_result"] = "có"
+    [record] = read_register(write_json(tmp_path, {"records": [bare]}, name="export.txt"))  # found by its content
+    assert (record.requires_paper_result, record.results, record.resolved_date) == (True, None, None)
+
+
+def test_json_reimport_updates_status_resolution_and_issued_results(tmp_path, catalog):
+    import_register(catalog, write_json(tmp_path, [JSON_RECORD]))
+    later = copy.deepcopy(JSON_RECORD)
+    later["components"][1]["status"] = "bổ sung"
+    later["components"].pop(2)
+    later["resolved_date"] = "05/10/2022"
+    later["results"] = [{"name": "Giấy phép xây dựng", "issued_date": "2022-10-05"},
+                        {"name": "Bản vẽ đóng dấu", "paper": False}]
+    assert import_register(catalog, write_json(tmp_path, [later], name="later.json")) == (0, 1)
+    assert stored(catalog, JSON_RECORD["record_code"]) == (
+        [("Đơn đề nghị", "đã nộp"), ("Bản vẽ thiết kế", "bổ sung")],
+        [("Giấy phép xây dựng", 1, "2022-10-05"), ("Bản vẽ đóng dấu", 0, None)], "2022-10-05", 0)
+    # a CSV of the same record changes its fields but keeps what only the JSON says
+    import_register(catalog, write(tmp_path, HEADER, ROW2.replace("Trần Thị Bình", "Trần Thị Bình An")))
+    comps, results, resolved, pending = stored(catalog, JSON_RECORD["record_code"])
+    assert comps[0] == ("Đơn đề nghị", "đã nộp") and len(results) == 2 and (resolved, pending) == ("2022-10-05", 0)
+    assert catalog.get_record(JSON_RECORD["record_code"]).applicant_name == "Trần Thị Bình An"
+
+
+def test_pending_follows_the_register(tmp_path, catalog):
+    def pending_of(**changes):
+        item = {**JSON_RECORD, **changes}
+        [record] = read_register(write_json(tmp_path, [item]))
+        catalog.upsert_records([record])
+        return stored(catalog, record.record_code)[3]
+
+    assert pending_of() == 1
+    assert pending_of(resolved_date="2022-10-01") == 0
+    assert pending_of(results=[{"name": "Giấy phép", "issued_date": "2022-10-01"}]) == 0
+    assert pending_of(results=[], requires_paper_result=False) == 0
+
+
+def json_with(path, value):
+    """JSON_RECORD with the value at a dotted path (components.1.name) replaced, or removed if ..."""
+    item = copy.deepcopy(JSON_RECORD)
+    *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
+    target = item
+    for key in parents:
+        target = target[key]
+    if value is ...:
+        del target[last]
+    else:
+        target[last] = value
+    return item
+
+
+BAD_JSON = [
+    ("record_code", ..., "records[1].record_code is empty"),
+    ("record_code", "000.00.53.H48-220922-1", "records[1].record_code must look like AGENCY-YYMMDD-NNNN"),
+    ("procedure_code", 1.000894, "records[1].procedure_code must be a string in quotes (codes such as 1.001612 are text"),
+    ("applicant_id", 1090012345, "records[1].applicant_id must be a string in quotes (a number loses leading zeros"),
+    ("channel", 4, 'records[1].channel must be 1, 2 or 3 (got "4")'),
+    ("channel", [1], "records[1].channel must be a string (got a list)"),
+    ("received_date", "2022-09-31", 'records[1].received_date: no such date (got "2022-09-31")'),
+    ("due_date", "2022-09-01", "records[1].due_date 2022-09-01 is before received_date 2022-09-22"),
+    ("resolved_date", "2022-09-01", "records[1].resolved_date 2022-09-01 is before received_date 2022-09-22"),
+    ("resolved_date", 20221001, "records[1].resolved_date must be a date string"),
+    ("applicant_name", " ", "records[1].applicant_name is empty"),
+    ("components", [], "records[1].components must be a non-empty list"),
+    ("components", "Đơn;Bản vẽ", "records[1].components must be a non-empty list"),
+    ("components.1.name", "", "records[1].components[1].name is empty"),
+    ("components.1", ["Bản vẽ"], "records[1].components[1] must be an object with a name (got a list)"),
+    ("components.2", {"name": "đơn đề nghị"}, 'records[1].components[2].name "đơn đề nghị" is repeated (first in components[0])'),
+    ("components.0.status", 3, "records[1].components[0].status must be a string (got a number)"),
+    ("components.0.nam", "x", 'records[1].components[0] has unknown key "nam" (did you mean name?)'),
+    ("results", {"name": "Giấy phép"}, "records[1].results must be a list"),
+    ("results", 3, "records[1].results must be a list"),
+    ("results.0.paper", "yes", 'records[1].results[0].paper must be true or false (got "yes")'),
+    ("results.0.issued_date", "20/20/2022", "records[1].results[0].issued_date: no such date"),
+    ("results.0.issued_date", "2022-01-01", "records[1].results[0].issued_date 2022-01-01 is before received_date"),
+    ("results.0.name", None, "records[1].results[0].name is empty"),
+    ("requires_paper_result", False, "records[1].requires_paper_result is false but a result is on paper"),
+    ("resolve_date", "2022-10-01", 'records[1] has unknown key "resolve_date" (did you mean resolved_date?)'),
+]
+
+
+@pytest.mark.parametrize("path, value, message", BAD_JSON)
+def test_each_bad_json_value_is_reported_with_its_position(tmp_path, catalog, path, value, message):
+    good = json_with("record_code", "000.00.53.H48-220921-0001")
+    data = [good, json_with(path, value)]
+    with pytest.raises(InputError) as excinfo:
+        import_register(catalog, write_json(tmp_path, data))
+    problems = problems_of(excinfo)
+    assert len(problems) == 1 and problems[0].startswith(f"register.json {message}"), problems
+    assert catalog.record_codes() == []
+
+
+def test_json_problems_are_all_collected(tmp_path):
+    data = [JSON_RECORD, 7, json_with("channel", 9), JSON_RECORD]
+    with pytest.raises(InputError) as excinfo:
+        read_register(write_json(tmp_path, data))
+    assert problems_of(excinfo) == [
+        "register.json records[1] must be an object with record_code, components… (got a number)",
+        'register.json records[2].channel must be 1, 2 or 3 (got "9")',
+        'register.json records[2].record_code "000.00.53.H48-220922-0001" is repeated (first in records[0])',
+        'register.json records[3].record_code "000.00.53.H48-220922-0001" is repeated (first in records[0])',
+    ]
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[{"record_code": "x",}]', r"register.json line 1 column 22: not valid JSON: Expecting property name"),
+    ('{"rows": []}', r'register.json: expected a JSON list of records \(or \{"records": \[...\]\}\), got an object'),
+    ("[]", "register.json: no records"),
+])
+def test_unreadable_json(tmp_path, catalog, text, message):
+    path = tmp_path / "register.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        import_register(catalog, path)
+
+
+def test_json_result_objects_become_register_results(tmp_path):
+    [record] = read_register(write_json(tmp_path, [json_with("results", [{"name": "A"}, {"name": "B", "paper": False}])]))
+    assert record.results == [RegisterResult("A", True, None), RegisterResult("B", False, None)]
+    assert record.statuses == {"Đơn đề nghị": "đã nộp", "Bản vẽ thiết kế": "", "Giấy tờ đất": ""}
+
+
+def test_a_corrected_record_sends_its_papers_back_to_the_index(tmp_path, catalog):
+    import_register(catalog, write(tmp_path, HEADER, ROW1, ROW2))
+    paper_id = catalog.add_paper(NewPaper(
+        sha256="c" * 64, source_name="to-khai.png", source_path="/in/to-khai.png", pdf_path="cc/c.pdf", text="",
+        pages=[PageInfo(2480, 3508, 300, "L", 90.0, "ocr", "vie")], ocr_languages="vie", scanned_by="clerk"),
+        link={"record_code": "000.00.53.H48-220921-0099", "component": "Giấy chứng sinh", "is_result": False})
+    catalog.mark_indexed([paper_id])
+
+    def indexed():
+        return catalog.db.execute("SELECT indexed FROM papers WHERE id = ?", (paper_id,)).fetchone()[0]
+
+    import_register(catalog, write(tmp_path, HEADER, ROW1, ROW2.replace("Trần Thị Bình", "Trần Thị Bích")))
+    assert indexed() == 1  # another record changed
+    import_register(catalog, write(tmp_path, HEADER, ROW1.replace("Nguyễn Văn An", "Nguyễn Văn Ân")))
+    assert indexed() == 0
