@@ -1,0 +1,94 @@
+"""The audit log (who did what to whose papers, and when) and citizen-ID masking.
+
+Every scan, view of a paper's text or PDF, export, edit, reuse, backup and restore appends one
+row per paper to the catalog's `audit` table, with the user, the time, the paper, the record
+and the citizen IDs of the people the paper is about (as they were at that moment, so a later
+register change does not rewrite history). Rows are only ever inserted.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from digitize.catalog import Catalog, nfc, now_iso
+
+# A CCCD (12 digits) or old CMND (9 digits) standing alone; hex runs (checksums in paths) are left be.
+_CITIZEN_ID = re.compile(r"(?<![0-9A-Fa-f])([0-9]{4})([0-9]{3}|[0-9]{6})([0-9]{2})(?![0-9A-Fa-f])")
+
+
+def mask_id(text):
+    """`079203001234` → `0792******34` for every 9- or 12-digit ID in `text` (non-strings pass through)."""
+    if not isinstance(text, str):
+        return text
+    return _CITIZEN_ID.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
+
+
+def mask_ids(value, keep: tuple[str, ...] = ("pdf_path", "source_path", "sha256", "pdf_sha256")):
+    """`mask_id` on every string of a JSON-like value (rows a command prints), file paths and checksums kept."""
+    if isinstance(value, list):
+        return [mask_ids(v, keep) for v in value]
+    if isinstance(value, dict):
+        return {k: v if k in keep else mask_ids(v, keep) for k, v in value.items()}
+    return mask_id(value)
+
+
+def holder_ids(catalog: Catalog, paper_id: int | None = None, record_code: str | None = None) -> list[str]:
+    """Citizen IDs of the people a paper is about: its holder, and the applicants of the records it
+    serves (or the applicant of one record)."""
+    if paper_id is not None:
+        rows = catalog.db.execute(
+            """SELECT r.applicant_id FROM attachments a JOIN records r USING (record_code) WHERE a.paper_id = ?
+               UNION SELECT holder_id FROM paper_values WHERE paper_id = ?""", (paper_id, paper_id))
+    elif record_code is not None:
+        rows = catalog.db.execute("SELECT applicant_id FROM records WHERE record_code = ?", (record_code,))
+    else:
+        return []
+    return sorted({r[0] for r in rows if r[0]})
+
+
+def log(catalog: Catalog, user: str, action: str, paper_id: int | None = None,
+        record_code: str | None = None, detail: str = "") -> None:
+    """Append one event; the record defaults to the first the paper is attached to."""
+    with catalog.transaction():
+        _insert(catalog, user, action, paper_id, record_code, detail)
+
+
+def log_many(catalog: Catalog, user: str, action: str, paper_ids: Iterable[int], detail: str = "") -> None:
+    """One event per paper, in one commit."""
+    with catalog.transaction():
+        for paper_id in paper_ids:
+            _insert(catalog, user, action, paper_id, None, detail)
+
+
+def _insert(catalog: Catalog, user: str, action: str, paper_id: int | None, record_code: str | None,
+            detail: str) -> None:
+    if record_code is None and paper_id is not None:
+        row = catalog.db.execute(
+            "SELECT record_code FROM attachments WHERE paper_id = ? ORDER BY attached_at, rowid LIMIT 1",
+            (paper_id,)).fetchone()
+        record_code = row[0] if row else None
+    ids = holder_ids(catalog, paper_id=paper_id) if paper_id is not None else holder_ids(catalog, record_code=record_code)
+    catalog.db.execute(
+        "INSERT INTO audit (at, user, action, paper_id, record_code, holder_ids, detail) VALUES (?,?,?,?,?,?,?)",
+        (now_iso(), nfc(user), action, paper_id, record_code, ",".join(ids), nfc(detail)),
+    )
+
+
+def events(catalog: Catalog, paper_id: int | None = None, holder_id: str | None = None,
+           since: str | None = None) -> list[dict]:
+    """The log, oldest first, filtered by paper, by a citizen's ID, or from a date (YYYY-MM-DD) on."""
+    where, args = [], []
+    if paper_id is not None:
+        where.append("paper_id = ?")
+        args.append(paper_id)
+    if holder_id is not None:
+        where.append("(',' || holder_ids || ',') LIKE ?")
+        args.append(f"%,{''.join(holder_id.split())},%")
+    if since is not None:
+        where.append("substr(at, 1, 10) >= ?")
+        args.append(since)
+    rows = catalog.db.execute(
+        f"SELECT id, at, user, action, paper_id, record_code, holder_ids, detail FROM audit "
+        f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY id", args)
+    return [dict(r, holder_ids=[h for h in r["holder_ids"].split(",") if h]) for r in rows]

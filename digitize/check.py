@@ -1,0 +1,187 @@
+"""`sohoa check`: does the archive tell the truth about itself? `--repair` mends what can be mended.
+
+Checked: the catalog's schema version and SQLite's own consistency; every catalogued paper's
+archived file exists and has the SHA-256 recorded when it was written; the search index holds
+exactly the catalogued papers, each up to date; papers/ holds no file the catalog does not know.
+
+Repair re-indexes missing or stale papers (rebuilds the index when it has extra entries or
+cannot be opened), records the checksum of files archived before checksums were kept, and moves
+orphan files to orphans/. It never deletes or rewrites a paper: a missing or altered file is
+reported, to be restored from a backup.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from digitize.archive import Archive
+from digitize.catalog import SCHEMA_VERSION
+from digitize.errors import ArchiveError
+from digitize.intake import sha256_file
+
+# A scan writes a paper's file a moment before committing its catalog row: a younger file
+# without a row may belong to a scan still running, so repair leaves it where it is.
+ORPHAN_GRACE_SECONDS = 300
+
+ADVICE = {
+    "schema": "open the archive with this Sohoa to migrate it",
+    "catalog": "restore the catalog from a backup (sohoa restore)",
+    "missing-file": "restore it from a backup (sohoa restore), or scan the original again",
+    "bad-checksum": "the file was altered or damaged; restore it from a backup (sohoa restore)",
+    "no-checksum": "archived before checksums were kept; sohoa check --repair records it",
+    "index": "sohoa check --repair rebuilds the index",
+    "not-indexed": "sohoa check --repair indexes it",
+    "stale-index": "sohoa check --repair re-indexes it",
+    "extra-index": "sohoa check --repair rebuilds the index",
+    "orphan": "not in the catalog; sohoa check --repair moves it to orphans/",
+}
+
+
+@dataclass
+class Problem:
+    kind: str
+    detail: str
+    paper_id: int | None = None
+    path: str | None = None
+
+    def line(self) -> str:
+        what = " ".join(x for x in (f"paper {self.paper_id}" if self.paper_id is not None else "", self.path or "") if x)
+        return f"{self.kind:13} {what + ': ' if what else ''}{self.detail}"
+
+
+@dataclass
+class Report:
+    schema_version: int
+    papers: int = 0
+    files_verified: int = 0
+    index_entries: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict:
+        return {"ok": self.ok, **asdict(self)}
+
+    def lines(self) -> list[str]:
+        out = [f"schema   version {self.schema_version} (this Sohoa: {SCHEMA_VERSION})",
+               f"papers   {self.papers} catalogued, {self.files_verified} files verified (SHA-256)",
+               f"index    {self.index_entries} entries"]
+        out += [f"repaired {r}" for r in self.repaired]
+        out += [p.line() for p in self.problems]
+        out.append("OK: no problems found" if self.ok else f"{len(self.problems)} problem(s) found")
+        return out
+
+
+def check(archive: Archive, repair: bool = False) -> Report:
+    report = _inspect(archive)
+    if not repair or report.ok:
+        return report
+    repaired = _repair(archive, report)
+    report = _inspect(archive)
+    report.repaired = repaired
+    return report
+
+
+def _inspect(archive: Archive) -> Report:
+    catalog = archive.catalog
+    report = Report(schema_version=catalog.schema_version)
+    problems = report.problems
+    if report.schema_version != SCHEMA_VERSION:
+        problems.append(Problem("schema", f"catalog schema version {report.schema_version}, expected "
+                                          f"{SCHEMA_VERSION}; {ADVICE['schema']}"))
+    verdict = [r[0] for r in catalog.db.execute("PRAGMA quick_check")]
+    if verdict != ["ok"]:
+        problems.append(Problem("catalog", f"SQLite finds the catalog inconsistent ({'; '.join(verdict[:3])}); "
+                                           f"{ADVICE['catalog']}"))
+
+    files = _paper_files(archive)  # listed before reading the rows: a file a scan adds meanwhile has its row
+    rows = catalog.db.execute("SELECT id, pdf_path, pdf_sha256, indexed FROM papers ORDER BY id").fetchall()
+    report.papers = len(rows)
+    for row in rows:
+        path = archive.paper_path(row["pdf_path"])
+        try:
+            digest = sha256_file(path)
+        except FileNotFoundError:
+            problems.append(Problem("missing-file", ADVICE["missing-file"], row["id"], row["pdf_path"]))
+            continue
+        except OSError as exc:
+            problems.append(Problem("missing-file", f"cannot be read ({exc.strerror}); {ADVICE['missing-file']}",
+                                    row["id"], row["pdf_path"]))
+            continue
+        if row["pdf_sha256"] is None:
+            problems.append(Problem("no-checksum", ADVICE["no-checksum"], row["id"], row["pdf_path"]))
+        elif digest != row["pdf_sha256"]:
+            problems.append(Problem("bad-checksum", f"SHA-256 {digest[:12]}… but {row['pdf_sha256'][:12]}… was "
+                                                    f"recorded; {ADVICE['bad-checksum']}", row["id"], row["pdf_path"]))
+        else:
+            report.files_verified += 1
+
+    try:
+        in_index = archive.index.ids()
+    except ArchiveError as exc:
+        problems.append(Problem("index", f"{exc}; {ADVICE['index']}"))
+    else:
+        report.index_entries = len(in_index)
+        for row in rows:
+            if row["id"] not in in_index:
+                problems.append(Problem("not-indexed", ADVICE["not-indexed"], row["id"]))
+            elif not row["indexed"]:
+                problems.append(Problem("stale-index", "changed in the catalog since it was indexed; "
+                                                       + ADVICE["stale-index"], row["id"]))
+        for extra in sorted(in_index - {row["id"] for row in rows}):
+            problems.append(Problem("extra-index", "in the index but not in the catalog; " + ADVICE["extra-index"], extra))
+
+    known = {row["pdf_path"] for row in rows}
+    for relative in files:
+        if relative not in known:
+            problems.append(Problem("orphan", ADVICE["orphan"], path=relative))
+    return report
+
+
+def _repair(archive: Archive, report: Report) -> list[str]:
+    done = []
+    kinds = {p.kind for p in report.problems}
+    unrecorded = [p for p in report.problems if p.kind == "no-checksum"]
+    if unrecorded:
+        with archive.catalog.transaction():
+            for p in unrecorded:
+                archive.catalog.db.execute("UPDATE papers SET pdf_sha256 = ? WHERE id = ? AND pdf_sha256 IS NULL",
+                                           (sha256_file(archive.paper_path(p.path)), p.paper_id))
+        done.append(f"recorded the checksum of {len(unrecorded)} archived file(s)")
+    if kinds & {"index", "extra-index"}:
+        done.append(f"rebuilt the index ({archive.reindex()} papers)")
+    elif kinds & {"not-indexed", "stale-index"}:
+        stale = [p.paper_id for p in report.problems if p.kind in ("not-indexed", "stale-index")]
+        archive.catalog.mark_indexed(stale, False)
+        done.append(f"indexed {archive.sync_index()} paper(s)")
+    for p in report.problems:
+        if p.kind == "orphan":
+            done.append(_move_orphan(archive, p.path))
+    return done
+
+
+def _move_orphan(archive: Archive, relative: str) -> str:
+    source = archive.root / relative
+    age = time.time() - source.stat().st_mtime
+    if age < ORPHAN_GRACE_SECONDS:
+        return f"left {relative} in place: written {age:.0f} s ago, it may belong to a scan still running"
+    target = archive.root / "orphans" / relative
+    n = 1
+    while target.exists():
+        n += 1
+        target = target.with_name(f"{Path(relative).stem}.{n}{Path(relative).suffix}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source, target)
+    return f"moved {relative} to {target.relative_to(archive.root)}"
+
+
+def _paper_files(archive: Archive) -> list[str]:
+    root = archive.root / "papers"
+    return sorted(p.relative_to(archive.root).as_posix() for p in root.rglob("*") if p.is_file() or p.is_symlink())
+

@@ -1,0 +1,172 @@
+"""Bad input, nothing lost: every kind of broken file fails alone, with one line naming it and the
+problem, its exit code and a copy in quarantine; the rest of the batch is archived.
+
+The corpus is made at test time: zero-byte, truncated PDF/JPEG/multi-page TIFF, text named .pdf,
+encrypted PDF, decompression bombs (PNG and PDF), a 20,000 × 20,000 image, a PDF with a broken xref
+that a repair reads, names with Vietnamese letters, spaces and a newline, a folder with a symlink loop.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pypdf import PdfWriter
+from pypdf.generic import DictionaryObject, NameObject, NumberObject, StreamObject
+
+from tests.conftest import make_scan, page_lines
+
+LINES = page_lines("GIẤY CHỨNG SINH", "Đặng Thị Hương")
+
+
+def _zeros_deflated(row_bytes: int, rows: int) -> bytes:
+    """`rows` rows of zero bytes, deflated in pieces (the whole would not fit in memory)."""
+    c = zlib.compressobj(9)
+    block = b"\x00" * (row_bytes * 1000)
+    return b"".join(c.compress(block) for _ in range(rows // 1000)) + c.flush()
+
+
+def png_bomb(path: Path, side: int) -> Path:
+    """A ~100 KB 1-bit PNG that decodes to side × side pixels."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    idat = _zeros_deflated(1 + (side + 7) // 8, side)  # each row: filter byte + bits
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
+                     + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+    return path
+
+
+def pdf_bomb(path: Path, side: int) -> Path:
+    """A one-page PDF whose only image is a deflated side × side bitmap (~200 KB on disk)."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(595, 842)
+    image = StreamObject()
+    image.set_data(b"")
+    image._data = _zeros_deflated((side + 7) // 8, side)
+    image.update({NameObject(k): v for k, v in {
+        "/Type": NameObject("/XObject"), "/Subtype": NameObject("/Image"), "/Width": NumberObject(side),
+        "/Height": NumberObject(side), "/BitsPerComponent": NumberObject(1),
+        "/ColorSpace": NameObject("/DeviceGray"), "/Filter": NameObject("/FlateDecode")}.items()})
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/XObject"): DictionaryObject({NameObject("/Im0"): writer._add_object(image)})})
+    content = StreamObject()
+    content.set_data(b"q 595 0 0 842 0 0 cm /Im0 Do Q")
+    page[NameObject("/Contents")] = writer._add_object(content)
+    with open(path, "wb") as f:
+        writer.write(f)
+    return path
+
+
+def broken_xref_pdf(path: Path) -> Path:
+    """A good scan PDF whose cross-reference table points at the wrong offsets."""
+    make_scan(path, LINES, dpi=200)
+    data = path.read_bytes()
+    xref = data.rindex(b"\nxref") + 1
+    table = re.sub(rb"\d{10} 00000 n", lambda m: b"%010d 00000 n" % (int(m[0][:10]) + 7), data[xref:])
+    path.write_bytes(data[:xref] + table)
+    return path
+
+
+def corpus(folder: Path) -> tuple[dict[str, tuple[int, str]], list[str]]:
+    """Write the corpus; returns {bad file: (exit code, words its message must hold)} and the good files."""
+    folder.mkdir(parents=True)
+    (folder / "empty.png").write_bytes(b"")
+    pdf = make_scan(folder / "stack.pdf", LINES, dpi=150, pages=2)
+    (folder / "truncated.pdf").write_bytes(pdf.read_bytes()[: pdf.stat().st_size * 3 // 5])
+    jpg = make_scan(folder / "whole.jpg", LINES, dpi=200)
+    (folder / "truncated.jpg").write_bytes(jpg.read_bytes()[: jpg.stat().st_size // 3])
+    tif = make_scan(folder / "stack.tif", LINES, dpi=150, pages=3)
+    (folder / "truncated.tif").write_bytes(tif.read_bytes()[: tif.stat().st_size // 2])
+    for whole in (pdf, jpg, tif):
+        whole.unlink()
+    (folder / "notes.pdf").write_text("biên bản họp, không phải bản quét\n", encoding="utf-8")
+    locked = PdfWriter()
+    locked.add_blank_page(595, 842)
+    locked.encrypt("mật-khẩu", algorithm="RC4-128")
+    with open(folder / "locked.pdf", "wb") as f:
+        locked.write(f)
+    png_bomb(folder / "bomb.png", 30_000)
+    pdf_bomb(folder / "bomb.pdf", 40_000)
+    Image.new("1", (20_000, 20_000), 1).save(folder / "huge.tif", compression="group4", dpi=(300, 300))
+    bad = {
+        "empty.png": (3, "0 bytes"), "truncated.pdf": (3, "PDF"), "truncated.jpg": (3, "truncated"),
+        "truncated.tif": (3, "damaged"), "notes.pdf": (3, "not a PDF"), "locked.pdf": (4, "qpdf --decrypt"),
+        "bomb.png": (3, "megapixels"), "bomb.pdf": (3, "decompression bomb"), "huge.tif": (3, "20000×20000"),
+    }
+    broken_xref_pdf(folder / "broken-xref.pdf")
+    make_scan(folder / "Giấy khai sinh Nguyễn Văn Ân.png", page_lines("GIẤY KHAI SINH", "Nguyễn Văn Ân"), dpi=200)
+    make_scan(folder / "to khai\nhai dong.png", page_lines("TỜ KHAI", "Trần Thị Ngọc Ánh"), dpi=200)
+    loop = folder / "vòng lặp"
+    loop.mkdir()
+    make_scan(loop / "trong vòng.png", page_lines("GIẤY CHỨNG NHẬN", "Lê Minh Tuấn"), dpi=200)
+    (loop / "lại đây").symlink_to("..", target_is_directory=True)
+    (loop / "chính nó").symlink_to(".", target_is_directory=True)
+    good = ["broken-xref.pdf", "Giấy khai sinh Nguyễn Văn Ân.png", "to khai\nhai dong.png", "trong vòng.png"]
+    return bad, good
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bad") / "batch"
+    bad, good = corpus(folder)
+    return folder, bad, good
+
+
+def test_each_bad_file_fails_alone_and_the_rest_is_archived(sohoa, archive_dir, made):
+    folder, bad, good = made
+
+    result = sohoa("scan", folder, "--json", expect=3)  # several kinds of failure: the input-error code
+
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    by_name = {r["source_name"]: r for r in rows}
+    assert len(rows) == len(by_name) == len(bad) + len(good)  # each file once, the loop not followed
+    for name in good:
+        assert by_name[name]["status"] == "new", (name, by_name[name]["error"])
+    for name, (code, words) in bad.items():
+        row = by_name[name]
+        assert (row["status"], row["exit_code"]) == ("failed", code), (name, row["error"])
+        assert words in row["error"], (name, row["error"])
+    lines = result.stderr.splitlines()
+    assert len(lines) == len(bad)
+    for name in bad:
+        (line,) = [x for x in lines if x.startswith(f"sohoa: {folder / name}: ")]
+        assert by_name[name]["error"] in line
+    quarantine = archive_dir / "quarantine"
+    for name in bad:
+        (copy,) = [p for p in quarantine.iterdir() if p.name.endswith("-" + name)]
+        assert copy.read_bytes() == (folder / name).read_bytes()
+        assert by_name[name]["error"] in copy.with_name(copy.name + ".txt").read_text(encoding="utf-8")
+    assert sohoa.json("check")["ok"]
+    hits = sohoa.json("search", "Đặng", "Thị", "Hương")
+    assert [h["source_name"] for h in hits] == ["broken-xref.pdf"]  # the repaired PDF is searchable
+
+
+@pytest.mark.parametrize("name", ["empty.png", "truncated.pdf", "truncated.jpg", "truncated.tif", "notes.pdf",
+                                  "locked.pdf", "bomb.png", "bomb.pdf", "huge.tif"])
+def test_a_bad_file_alone_gets_its_own_exit_code_and_one_line(sohoa, made, name):
+    folder, bad, _ = made
+    code, words = bad[name]
+
+    result = sohoa("scan", folder / name, expect=code)
+
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"sohoa: {folder / name}: ") and words in line
+
+
+def test_names_with_newlines_print_on_one_line(sohoa, made):
+    folder, _, _ = made
+    out = sohoa("scan", folder / "to khai\nhai dong.png").stdout
+    assert out.splitlines()[0].startswith("new ") and "to khai\\nhai dong.png" in out.splitlines()[0]
+
+
+def test_a_symlink_loop_given_directly_is_walked_once(sohoa, made):
+    folder, _, _ = made
+    rows = sohoa.jsonl("scan", folder / "vòng lặp" / "chính nó")
+    assert [(r["source_name"], r["status"]) for r in rows] == [("trong vòng.png", "new")]
+    assert os.path.islink(folder / "vòng lặp" / "chính nó")

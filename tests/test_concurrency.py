@@ -1,0 +1,78 @@
+"""Concurrency: searches answer while a scan runs; two scans on one archive both finish, nothing lost;
+a writer that cannot get the index in time gives up with a clear message."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+import subprocess
+
+import pytest
+
+from digitize.archive import Archive
+from digitize.errors import ArchiveLocked
+from tests.conftest import Sohoa
+from tests.test_crash import SOHOA, assert_whole, small_batch, sohoa
+
+
+def _scan(archive, *folders) -> subprocess.Popen:
+    return subprocess.Popen([str(SOHOA), "scan", *map(str, folders), "--json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "SOHOA_ARCHIVE": str(archive), "SOHOA_USER": "clerk-busy"})
+
+
+def test_searches_keep_answering_while_a_scan_runs(tmp_path):
+    archive = tmp_path / "archive"
+    batch = small_batch(tmp_path / "batch", count=12)
+    scan = _scan(archive, tmp_path / "batch")
+    cli, found = Sohoa(), []
+    while scan.poll() is None:
+        if (archive / "catalog.sqlite").exists():
+            hits = cli.json("search", "Bình", "--limit", 100, "--archive", archive)
+            found.append(len(hits))
+    out, err = scan.communicate()
+    assert scan.returncode == 0, err
+
+    assert len(found) >= 3  # searched again and again while the scan was running
+    assert found == sorted(found)  # papers appear as they are indexed, none vanish
+    assert len(cli.json("search", "Bình", "--limit", 100, "--archive", archive)) == len(batch)
+
+
+def test_two_scans_of_overlapping_batches_both_finish_with_nothing_lost(tmp_path):
+    """Two clerks scan the same folder at the same moment (the same papers race to the archive),
+    and one of them a second folder as well."""
+    archive = tmp_path / "archive"
+    shared, extra = small_batch(tmp_path / "a", count=10), small_batch(tmp_path / "b", count=5, start=10)
+    scans = [_scan(archive, tmp_path / "a"), _scan(archive, tmp_path / "a", tmp_path / "b")]
+    results = [s.communicate(timeout=300) for s in scans]
+
+    for scan, (out, err), expected in zip(scans, results, (10, 15)):
+        assert scan.returncode == 0, err
+        rows = [json.loads(line) for line in out.splitlines()]
+        assert len(rows) == expected and {r["status"] for r in rows} <= {"new", "skipped"}
+    assert_whole(archive, shared + extra)
+    with sqlite3.connect(archive / "catalog.sqlite") as db:
+        scanned = db.execute("SELECT count(*) FROM audit WHERE action = 'scan'").fetchone()[0]
+    assert scanned == 15  # each paper archived, and logged, once
+
+
+def test_a_writer_that_cannot_get_the_index_gives_up_with_a_clear_message(tmp_path):
+    archive = tmp_path / "archive"
+    small_batch(tmp_path / "batch", count=1)
+    assert sohoa(archive, "scan", tmp_path / "batch").returncode == 0
+    with sqlite3.connect(archive / "catalog.sqlite") as db:
+        db.execute("UPDATE papers SET indexed = 0")
+    db.close()
+    lock = os.open(archive / ".index.lock", os.O_RDWR)  # the index writer's lock, as another process holds it
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        with Archive(archive) as opened, pytest.raises(ArchiveLocked) as refused:
+            opened.sync_index(timeout=0.5)
+    finally:
+        os.close(lock)
+    assert refused.value.exit_code == 6
+    assert str(refused.value) == ("the search index is being written by another sohoa process (waited 0.5 s); "
+                                  "try again when it finishes")
+    assert sohoa(archive, "check", "--repair").returncode == 0  # nothing was lost: it is indexed later
