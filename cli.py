@@ -5,7 +5,6 @@ Errors a user can fix (digitize.errors) become one line on stderr and their exit
 
 from __future__ import annotations
 
-import contextlib
 import getpass
 import json
 import re
@@ -58,6 +57,24 @@ def _print_json(value) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2))
 
 
+_SHOW_IDS = click.option("--show-ids", is_flag=True, help="Print citizen IDs in full (this is logged).")
+
+
+def _shown_ids(archive, user: str, show_ids: bool, what: str, rows, key: str | None = "id"):
+    """Rows with citizen IDs masked (0792******34), or in full with --show-ids, which is logged
+    once per paper shown (`key` names its id in a row), so the log says whose IDs were seen."""
+    from digitize import audit
+
+    if not show_ids:
+        return audit.mask_ids(rows)
+    papers = sorted({r[key] for r in rows if r.get(key) is not None}) if key else []
+    if papers:
+        audit.log_many(archive.catalog, user, "show-ids", papers, detail=what)
+    else:
+        audit.log(archive.catalog, user, "show-ids", detail=what)
+    return rows
+
+
 def _parse_date_option(value: str | None, option: str) -> str | None:
     from digitize.register import parse_date
 
@@ -85,14 +102,84 @@ def records():
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
 def records_import(archive, user, file, as_json):
-    """Import or update records from a register CSV (by record code)."""
+    """Import or update records from a register CSV or JSON file (by record code)."""
     from digitize.register import import_register
 
     new, updated = import_register(archive.catalog, file)
+    archive.sync_index()  # papers of corrected records (the catalog marked them) carry the new fields
     if as_json:
         _print_json({"file": str(file), "new": new, "updated": updated})
     else:
         click.echo(f"{file}: {new + updated} records imported ({new} new, {updated} updated)")
+
+
+_RULE = click.option("--rule", type=click.Choice(["strict", "lenient"]), default="strict", show_default=True,
+                     help='Digitized means every component and the result (strict), or "components or result".')
+_FROM = click.option("--from", "date_from", metavar="DATE", help="First received date (YYYY-MM-DD or DD/MM/YYYY).")
+_TO = click.option("--to", "date_to", metavar="DATE", help="Last received date, inclusive.")
+
+
+@archive_command(records, "list")
+@click.option("--agency", help="Only this agency (exact name).")
+@click.option("--procedure", metavar="CODE", help="Only this procedure (code or exact name).")
+@_FROM
+@_TO
+@click.option("--not-digitized", is_flag=True, help="Only records not digitized (under --rule).")
+@_RULE
+@_SHOW_IDS
+@click.option("--json", "as_json", is_flag=True)
+def records_list(archive, user, agency, procedure, date_from, date_to, not_digitized, rule, show_ids, as_json):
+    """Registered records by received date, with what is digitized."""
+    from digitize.register import list_records
+
+    rows = list_records(archive.catalog, agency=agency, procedure=procedure,
+                        date_from=_parse_date_option(date_from, "--from"),
+                        date_to=_parse_date_option(date_to, "--to"), not_digitized=not_digitized, rule=rule)
+    rows = _shown_ids(archive, user, show_ids, "records list", rows, key=None)
+    if as_json:
+        _print_json(rows)
+        return
+    for r in rows:
+        done = r["components"] - r["components_missing"]
+        result = ("result ✓" if r["result_digitized"] else "result missing" if r["result_due"]
+                  else "result pending" if r["requires_paper_result"] else "no paper result")
+        click.echo(f"{r['record_code']}  {r['received_date']}  {'digitized' if r['digitized'] else 'not digitized':13}  "
+                   f"components {done}/{r['components']}  {result}{'  reused' if r['reused'] else ''}  "
+                   f"{r['agency']}  {r['procedure_code']} {r['procedure_name']}")
+    click.echo(f"{len(rows)} records")
+
+
+@archive_command(records, "show")
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True)
+def records_show(archive, user, code, as_json):
+    """A record: its components with their archived papers (reused or not), its results."""
+    from digitize.register import show_record
+
+    r = show_record(archive, code)
+    if as_json:
+        _print_json(r)
+        return
+    for key in ("record_code", "procedure_code", "procedure_name", "agency", "channel", "received_date",
+                "due_date", "resolved_date", "applicant_name", "applicant_id"):
+        click.echo(f"{key:16} {r[key] if r[key] is not None else '-'}")
+    click.echo(f"{'digitized':16} {'yes' if r['digitized'] else 'no'} (strict), "
+               f"{'yes' if r['digitized_lenient'] else 'no'} (lenient){'; a component reuses a paper' if r['reused'] else ''}")
+
+    def papers(ps):
+        return ", ".join(f"#{p['id']} {p['source_name']}{' (reused)' if p['reused'] else ''}" for p in ps) or "MISSING"
+
+    for c in r["components"]:
+        status = f" [{c['status']}]" if c["status"] else ""
+        click.echo(f"component        {c['name']}{status}: {papers(c['papers'])}")
+    for x in r["results"]:
+        click.echo(f"result           {x['name']} ({'paper' if x['paper'] else 'no paper'}, "
+                   f"{'issued ' + x['issued_date'] if x['issued_date'] else 'not issued'})")
+    if r["requires_paper_result"]:
+        state = papers(r["result_papers"]) if r["result_papers"] or r["result_due"] else "not issued yet"
+        click.echo(f"result papers    {state}")
+    for p in r["other_papers"]:
+        click.echo(f"not counted      #{p['id']} {p['source_name']} under {p['component']!r}, not a listed component")
 
 
 # -- scan -----------------------------------------------------------------------------------------
@@ -101,74 +188,167 @@ def records_import(archive, user, file, as_json):
 @click.option("--record", metavar="CODE", help="Attach the papers to this registered record.")
 @click.option("--component", metavar="NAME", help="…as this component of the record.")
 @click.option("--result", is_flag=True, help="…as the record's result (giấy tờ kết quả).")
+@click.option("--split", type=click.Choice(["none", "blank", "code"]), default="none", show_default=True,
+              help="Cut each file into papers at blank separator pages (blank) or at record-code QR/barcode "
+                   "pages (code); in both, a record code assigns the papers after it to that record.")
+@click.option("--force-ocr", is_flag=True, help="OCR PDF pages again even when they carry a text layer.")
 @click.option("--jobs", type=click.IntRange(1, 64), help="OCR worker processes [default: one per core]")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per input file (JSON Lines).")
-def scan(archive, user, paths, record, component, result, jobs, as_json):
-    """Archive scans (PDF, TIFF, JPEG, PNG; files or folders): one searchable PDF per file."""
-    from digitize.intake import find_inputs
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per paper (JSON Lines).")
+def scan(archive, user, paths, record, component, result, split, force_ocr, jobs, as_json):
+    """Archive scans (PDF, TIFF, JPEG, PNG; files or folders): one searchable PDF per paper."""
+    from digitize.intake import count_pages, find_inputs
     from digitize.pipeline import Scanner, exit_code, resolve_target
+    from digitize.progress import Progress
     from ocr import TesseractEngine
 
     target = resolve_target(archive, record, component, result)
     files = list(find_inputs(list(paths)))
-    scanner = Scanner(archive, TesseractEngine(), user=user, jobs=jobs)
+    scanner = Scanner(archive, TesseractEngine(), user=user, jobs=jobs, split=split, force_ocr=force_ocr)
     outcomes = []
-    pages = [0]
-    bar_or_none = (click.progressbar(length=len(files), label="scanning", file=sys.stderr, show_pos=True,
-                                     item_show_func=lambda _: f"{pages[0]} pages")
-                   if sys.stderr.isatty() else contextlib.nullcontext())
-    with bar_or_none as bar:
-        def on_page():
-            pages[0] += 1
-            if bar is not None:
-                bar.update(0)
-
-        for outcome in scanner.scan(files, target, on_page=on_page):
+    with Progress(sum(map(count_pages, files))) as progress:
+        for outcome in scanner.scan(files, target, on_page=progress.page):
             outcomes.append(outcome)
-            if bar is not None:
-                bar.update(1)
+            progress.paper()
             if as_json:
-                click.echo(json.dumps(outcome.to_json(), ensure_ascii=False))
-            elif bar is None:
-                click.echo(_outcome_line(outcome))
+                click.echo(json.dumps(_with_metadata(archive, outcome.to_json()), ensure_ascii=False))
+            elif not progress.bar:  # on a terminal, lines wait until the bar is gone
+                _echo_outcome(outcome)
     if not as_json:
-        if bar is not None:  # lines were held back while the bar was drawing
+        if progress.bar:
             for outcome in outcomes:
-                click.echo(_outcome_line(outcome))
+                _echo_outcome(outcome)
         counts = {s: sum(o.status == s for o in outcomes) for s in ("new", "skipped", "failed")}
+        flagged = sum(len(o.rescan) for o in outcomes)
         click.echo(f"{counts['new']} new, {counts['skipped']} skipped, {counts['failed']} failed"
-                   f" ({sum(o.pages for o in outcomes if o.status == 'new')} pages OCR'd)")
+                   f" ({sum(o.pages for o in outcomes if o.status == 'new')} pages OCR'd)"
+                   + (f"; {flagged} page{'s' if flagged != 1 else ''} to rescan (sohoa rescan)" if flagged else ""))
     for outcome in outcomes:
         if outcome.status == "failed":
-            click.echo(f"sohoa: {outcome.source_path}: {outcome.error}", err=True)
+            click.echo(f"sohoa: {_one_line(outcome.source_path)}: {outcome.error}", err=True)
     sys.exit(exit_code(outcomes))
+
+
+def _with_metadata(archive, row: dict) -> dict:
+    """A scanned paper's JSON with its metadata (see `sohoa show --json`)."""
+    from digitize.metadata import current
+
+    if row.get("id") is not None:
+        row["metadata"] = current(archive.catalog, row["id"])
+    return row
+
+
+def _echo_outcome(o) -> None:
+    click.echo(_outcome_line(o))
+    for reason in o.rescan:
+        click.echo(f"         rescan {reason}")
 
 
 def _outcome_line(o) -> str:
     where = ""
     if o.record_code:
-        where = f" → {o.record_code} / {'kết quả' if o.is_result else o.component}"
+        role = "kết quả" if o.is_result else o.component
+        where = f" → {o.record_code}{' / ' + role if role else ''}"
+    name = _one_line(o.source_name) + (f" p.{o.page_range}" if o.page_range else "")
+    note = f"; {o.note}" if o.note and o.status == "new" else ""
     if o.status == "new":
         conf = f", confidence {o.mean_confidence:.1f}" if o.mean_confidence is not None else ""
-        return f"new      #{o.id:<5} {o.source_name} ({o.pages} page{'s' if o.pages != 1 else ''}{conf}){where}"
+        return f"new      #{o.id:<5} {name} ({o.pages} page{'s' if o.pages != 1 else ''}{conf}{note}){where}"
     if o.status == "skipped":
-        return f"skipped  #{o.id if o.id is not None else '-':<5} {o.source_name} ({o.note})"
-    return f"failed          {o.source_name}: {o.error}"
+        return f"skipped  #{o.id if o.id is not None else '-':<5} {name} ({o.note})"
+    return f"failed          {name}: {o.error}"
+
+
+def _one_line(name: str) -> str:
+    """A file name as printed: a newline or other control character in it shown escaped (\\n)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
+
+
+@archive_command(main)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per page.")
+def rescan(archive, user, as_json):
+    """Pages to scan again: under 200 dpi, low OCR confidence, blank or nearly empty."""
+    from digitize.batches import rescan_list
+
+    rows = rescan_list(archive.catalog)
+    for row in rows:
+        row["pdf_path"] = str(archive.paper_path(row["pdf_path"]))
+    if as_json:
+        _print_json(rows)
+        return
+    for r in rows:
+        click.echo(f"#{r['id']:<5} {r['source_name']} page {r['source_page']}  {r['record_code'] or '(no record)'}  "
+                   f"{'; '.join(r['reasons'])}")
+    click.echo(f"{len(rows)} page{'s' if len(rows) != 1 else ''} to rescan" if rows else "nothing to rescan")
+
+
+@archive_command(main)
+@click.argument("inbox", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--record-from-code", is_flag=True,
+              help="Attach the papers after a record-code QR/barcode page (the receipt) to that record.")
+@click.option("--split", type=click.Choice(["none", "blank", "code"]), default="none", show_default=True,
+              help="Cut each file into papers, as for scan.")
+@click.option("--jobs", type=click.IntRange(1, 64), help="OCR worker processes [default: one per core]")
+@click.option("--poll", type=click.FloatRange(0.1, 3600), default=2.0, show_default=True,
+              help="Seconds between looks; a file is taken once unchanged between two looks.")
+@click.option("--once", is_flag=True, help="Archive the files there now, then stop.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per paper (JSON Lines).")
+def watch(archive, user, inbox, record_from_code, split, jobs, poll, once, as_json):
+    """Hot folder: archive each scan landing in INBOX, then move it to INBOX/done or INBOX/failed."""
+    from digitize.pipeline import Scanner
+    from digitize.watch import watch as run
+    from ocr import TesseractEngine
+
+    scanner = Scanner(archive, TesseractEngine(), user=user, jobs=jobs, split=split,
+                      read_codes=record_from_code or split == "code")
+    if not as_json:
+        click.echo(f"watching {inbox} (Ctrl-C to stop)", err=True)
+    try:
+        for filed in run(scanner, inbox, poll=poll, once=once):
+            moved = str(filed.moved_to.relative_to(inbox)) if filed.moved_to.is_relative_to(inbox) else str(filed.moved_to)
+            for outcome in filed.outcomes:
+                if as_json:
+                    click.echo(json.dumps({**outcome.to_json(), "moved_to": moved}, ensure_ascii=False))
+                else:
+                    _echo_outcome(outcome)
+            if not as_json:
+                click.echo(f"         {filed.path.name} → {moved}")
+            for outcome in filed.outcomes:
+                if outcome.status == "failed":
+                    click.echo(f"sohoa: {_one_line(outcome.source_path)}: {outcome.error}", err=True)
+    except KeyboardInterrupt:
+        click.echo("sohoa: watch stopped", err=True)
 
 
 # -- search and look ------------------------------------------------------------------------------
 @archive_command(main)
 @click.argument("query", nargs=-1, required=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--issued-from", metavar="DATE", help="Issued on or after this date (YYYY-MM-DD or DD/MM/YYYY).")
+@click.option("--issued-to", metavar="DATE", help="Issued on or before this date.")
+@click.option("--expires-from", metavar="DATE", help="Expiring on or after this date.")
+@click.option("--expires-to", metavar="DATE", help="Expiring on or before this date.")
+@click.option("--valid", is_flag=True, help="Only papers not expired (today) and not replaced.")
+@_SHOW_IDS
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of hits.")
-def search(archive, user, query, limit, as_json):
-    """Full-text search, tones and đ optional: `sohoa search nguyen van an`."""
-    hits = archive.index.search(" ".join(query), limit=limit)
+def search(archive, user, query, limit, as_json, valid, show_ids, **dates):
+    """Full-text search, tones and đ optional: `sohoa search nguyen van an`.
+
+    \b
+    Words must all match; "quoted words" side by side; OR, NOT or -word.
+    Fields: type: holder: id: record: procedure: agency:  e.g. holder:"nguyen van an" type:khai
+    Words of 5+ letters also match one OCR error away, ranked below exact matches.
+    """
+    from index import Filters
+
+    filters = Filters.make(valid=valid, **{k: _parse_date_option(v, "--" + k.replace("_", "-"))
+                                          for k, v in dates.items()})
+    hits = archive.index.search(" ".join(query), limit=limit, filters=filters)
     rows = [{
         "id": h.id, "record_code": h.record_code, "component": h.component, "source_name": h.source_name,
         "pdf_path": str(archive.paper_path(h.pdf_path)) if h.pdf_path else None,
         "score": round(h.score, 4), "snippet": h.snippet, "matched": h.matched,
     } for h in hits]
+    rows = _shown_ids(archive, user, show_ids, "search " + " ".join(query), rows)
     if as_json:
         _print_json(rows)
         return
@@ -180,7 +360,9 @@ def search(archive, user, query, limit, as_json):
         click.echo(f"#{r['id']}  {r['record_code'] or '(no record)'}  {r['component'] or ''}  {r['source_name']}  "
                    f"score {r['score']:.2f}")
         click.echo(f"    {r['pdf_path']}")
-        snippet = re.sub(r"\*\*(.+?)\*\*", lambda m: click.style(m[1], bold=True) if bold else f"[{m[1]}]", r["snippet"])
+        # A masked ID (0793******67) inside a highlight is one unit: its stars are not the markers.
+        snippet = re.sub(r"\*\*((?:\d{4}\*+\d{2}|.)+?)\*\*",
+                         lambda m: click.style(m[1], bold=True) if bold else f"[{m[1]}]", r["snippet"])
         click.echo(f"    {snippet}")
 
 
@@ -200,12 +382,20 @@ def show(archive, user, paper_id, as_json):
     paper["pdf_path"] = str(archive.paper_path(paper["pdf_path"]))
     paper["text_chars"] = len(paper.pop("text"))
     paper.pop("indexed")
+    paper.update(_paper_metadata(archive, paper_id))
     if as_json:
         _print_json(paper)
         return
     for key in ("id", "source_name", "source_path", "pdf_path", "sha256", "page_count", "mean_confidence",
                 "ocr_languages", "scanned_by", "scanned_at", "text_chars"):
         click.echo(f"{key:16} {paper[key]}")
+    for key, v in paper["metadata"].items():
+        if v["value"] is not None or v.get("note"):
+            how = (f"corrected by {v.get('corrected_by')}" if v["source"] == "corrected"
+                   else f"confidence {v['confidence']:.2f}")
+            value = v["value"] if v["value"] is not None else f"({v['text']}: {v['note']})"
+            click.echo(f"{key:16} {value} ({how})")
+    click.echo(f"{'validity':16} {paper['validity']['text']}")
     for a in paper["attachments"]:
         role = "result" if a["is_result"] else a["component"]
         click.echo(f"{'record':16} {a['record_code']} / {role} (by {a['attached_by']}, {a['attached_at']})")
@@ -215,41 +405,292 @@ def show(archive, user, paper_id, as_json):
                    f"{p['text_source']} {p['language']} confidence {conf}")
 
 
+def _paper_metadata(archive, paper_id: int) -> dict:
+    from digitize.metadata import current
+    from digitize.reuse import validity, values
+
+    return {"metadata": current(archive.catalog, paper_id),
+            "validity": validity(values(archive.catalog, paper_id))}
+
+
 @archive_command(main)
 @click.argument("paper_id", metavar="ID", type=int)
 def text(archive, user, paper_id):
     """A paper's OCR text (pages separated by form feeds)."""
-    click.echo(_get_paper(archive, paper_id)["text"])
+    from digitize import audit
+
+    paper = _get_paper(archive, paper_id)
+    audit.log(archive.catalog, user, "view-text", paper_id=paper_id)
+    click.echo(paper["text"])
+
+
+# -- metadata and reuse ---------------------------------------------------------------------------
+def _field_options(func):
+    from digitize.metadata import DATE_FIELDS, FIELDS
+
+    for field in reversed(FIELDS):
+        kind = "DATE" if field in DATE_FIELDS else "TEXT"
+        func = click.option("--" + field.replace("_", "-"), field, metavar=kind,
+                            help=f"Correct {field} (empty to clear)" + (", YYYY-MM-DD or DD/MM/YYYY" if kind == "DATE" else ""))(func)
+    return func
+
+
+@archive_command(main)
+@click.argument("paper_id", metavar="ID", type=int)
+@_field_options
+@click.option("--json", "as_json", is_flag=True, help="Print the changes and the paper's metadata as JSON.")
+def edit(archive, user, paper_id, as_json, **fields):
+    """Correct a paper's metadata: corrections win over extraction and are logged."""
+    from digitize.reuse import edit as correct
+
+    changes = correct(archive.catalog, paper_id, {f: v for f, v in fields.items() if v is not None}, user=user)
+    archive.sync_index()
+    if as_json:
+        _print_json({"id": paper_id, "changes": changes, **_paper_metadata(archive, paper_id)})
+        return
+    for c in changes:
+        click.echo(f"#{paper_id} {c['field']}: {c['old'] if c['old'] is not None else '-'} → "
+                   f"{c['new'] if c['new'] is not None else '-'}")
+
+
+@archive_command(main)
+@click.argument("ids", metavar="[ID]...", nargs=-1, type=int)
+@click.option("--all", "every", is_flag=True, help="Every paper (after the document types file changed).")
+def extract(archive, user, ids, every):
+    """Extract metadata again from the stored text; corrections stay. Without IDs: papers never extracted."""
+    from digitize.metadata import reextract
+
+    for paper_id in ids:
+        _get_paper(archive, paper_id)
+    count = reextract(archive.catalog, ids or None, missing_only=not (ids or every))
+    archive.sync_index()
+    click.echo(f"extracted metadata from {count} papers")
+
+
+@archive_command(main)
+@click.argument("paper_id", metavar="ID", type=int)
+@click.option("--record", metavar="CODE", required=True, help="The record that reuses the paper.")
+@click.option("--component", metavar="NAME", help="The component of that record the paper serves.")
+@click.option("--force", is_flag=True, help="Reuse an expired or replaced paper anyway (needs --reason).")
+@click.option("--reason", metavar="TEXT", help="Why an invalid paper is reused (logged).")
+@click.option("--json", "as_json", is_flag=True)
+def reuse(archive, user, paper_id, record, component, force, reason, as_json):
+    """Attach an archived paper to a component of another record, marked reused."""
+    from digitize.pipeline import resolve_target
+    from digitize.reuse import reuse as attach_reused
+
+    _get_paper(archive, paper_id)
+    target = resolve_target(archive, record, component, False)
+    done = attach_reused(archive.catalog, paper_id, target.record_code, target.component, user=user,
+                         force=force, reason=reason)
+    archive.sync_index()
+    if as_json:
+        _print_json(done)
+        return
+    if not done["changed"]:
+        click.echo(f"#{paper_id} is already reused for {target.record_code} / {target.component}")
+        return
+    click.echo(f"#{paper_id} reused for {target.record_code} / {target.component} ({done['validity']}"
+               f"{', forced' if done['forced'] else ''})")
+
+
+@archive_command(main)
+@click.argument("old_id", metavar="OLD_ID", type=int)
+@click.argument("new_id", metavar="NEW_ID", type=int)
+@click.option("--json", "as_json", is_flag=True)
+def replace(archive, user, old_id, new_id, as_json):
+    """Mark a paper replaced by a newer one (it is then no longer valid for reuse)."""
+    from digitize.reuse import replace as mark_replaced
+
+    done = mark_replaced(archive.catalog, old_id, new_id, user=user)
+    archive.sync_index()
+    if as_json:
+        _print_json(done)
+    else:
+        click.echo(f"#{old_id} {'is now' if done['changed'] else 'was already'} replaced by #{new_id}")
+
+
+@archive_command(main)
+@click.option("--holder-id", metavar="ID", required=True, help="The citizen's ID (12-digit CCCD or 9-digit CMND).")
+@click.option("--valid", is_flag=True, help="Only papers not expired and not replaced.")
+@_SHOW_IDS
+@click.option("--json", "as_json", is_flag=True)
+def papers(archive, user, holder_id, valid, show_ids, as_json):
+    """A citizen's archived papers, newest first, with whether each is still valid."""
+    from digitize.reuse import papers_of
+
+    rows = papers_of(archive.catalog, holder_id, valid_only=valid)
+    for r in rows:
+        r["pdf_path"] = str(archive.paper_path(r["pdf_path"]))
+    rows = _shown_ids(archive, user, show_ids, "papers --holder-id", rows)
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        click.echo(f"no papers of {holder_id}")
+        return
+    for r in rows:
+        records = ", ".join(a["record_code"] for a in r["records"]) or "no record"
+        click.echo(f"#{r['id']:<5} {r['issue_date'] or '-':10}  {r['doc_type'] or '(type unknown)'}  "
+                   f"{r['number'] or ''}  {r['validity']['text']}  [{records}]  {r['source_name']}")
 
 
 # -- reports and upkeep ---------------------------------------------------------------------------
 @archive_command(main)
-@click.option("--by", type=click.Choice(["agency", "procedure", "month"]), help="Group the rows.")
-@click.option("--from", "date_from", metavar="DATE", help="First received date (YYYY-MM-DD or DD/MM/YYYY).")
-@click.option("--to", "date_to", metavar="DATE", help="Last received date, inclusive.")
+@click.option("--by", metavar="KEYS", help="Group by agency, procedure, channel, month or a combination: agency,month.")
+@_FROM
+@_TO
+@_RULE
+@click.option("--max-points", metavar="N|records=N,results=N,reuse=N",
+              help="Full points of each indicator [default: 10 each].")
+@click.option("--missing", is_flag=True, help="List the records not digitized and what each lacks, oldest due first.")
+@click.option("--limit", type=click.IntRange(0), help="With --missing: at most this many records "
+              "(oldest due first) [default: 1000; 0: all].")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a self-contained HTML report (tables and charts) to this file.")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--csv", "as_csv", is_flag=True)
-def coverage(archive, user, by, date_from, date_to, as_json, as_csv):
-    """Digitized records rate: records with every component (and required result) archived ÷ received."""
-    from digitize.coverage import coverage as compute, format_table, to_csv
+def coverage(archive, user, by, date_from, date_to, rule, max_points, missing, limit, html_file, as_json, as_csv):
+    """Decision 766 digitization indicators: records, results and reuse rates, points and flags."""
+    from digitize import coverage as cov
 
     if as_json and as_csv:
         raise BadArgument("choose one of --json and --csv")
-    report = compute(archive.catalog, by=by, date_from=_parse_date_option(date_from, "--from"),
-                     date_to=_parse_date_option(date_to, "--to"))
+    if limit is not None and not missing:
+        raise BadArgument("--limit goes with --missing")
+    period = {"date_from": _parse_date_option(date_from, "--from"), "date_to": _parse_date_option(date_to, "--to")}
+    if missing:
+        if as_csv or html_file or by:
+            raise BadArgument("--missing lists records: it takes --from, --to, --rule, --limit and --json")
+        limit = 1000 if limit is None else limit or None  # a clerk's work list, not the whole register
+        report = cov.missing(archive.catalog, rule=rule, limit=limit, **period)
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else cov.format_missing(report))
+        return
+    points = cov.parse_max_points(max_points)
+    if html_file:
+        from digitize.report_html import write_html
+
+        write_html(archive.catalog, html_file, rule=rule, max_points=points, **period)
+        click.echo(f"wrote {html_file}")
+        return
+    report = cov.coverage(archive.catalog, by=by, rule=rule, max_points=points, **period)
     if as_json:
         _print_json(report)
     elif as_csv:
-        click.echo(to_csv(report), nl=False)
+        click.echo(cov.to_csv(report), nl=False)
     else:
-        click.echo(format_table(report))
+        click.echo(cov.format_table(report))
 
 
 @archive_command(main)
-def reindex(archive, user):
-    """Rebuild the search index from the catalog."""
-    count = archive.reindex()
-    click.echo(f"reindexed {count} papers in {archive.root / 'index'}")
+@click.argument("paper_id", metavar="ID", type=int)
+@click.option("--record", metavar="CODE", help="The registered record the paper serves.")
+@click.option("--component", metavar="NAME", help="…as this component of the record.")
+@click.option("--result", is_flag=True, help="…as the record's result (giấy tờ kết quả).")
+@click.option("--json", "as_json", is_flag=True)
+def attach(archive, user, paper_id, record, component, result, as_json):
+    """Link an already archived paper to a record's component or result."""
+    from digitize.register import attach_paper
+
+    done = attach_paper(archive, paper_id, record, component, result, user)
+    if as_json:
+        _print_json(done)
+        return
+    where = f"{done['record_code']} / {'kết quả' if done['is_result'] else done['component']}"
+    click.echo(f"attached #{paper_id} → {where}" if done["attached"] else f"#{paper_id} was already attached to {where}")
+
+
+@archive_command(main)
+@click.option("--engine", type=click.Choice(["whoosh", "tantivy"]),
+              help="Switch the archive to this search engine [default: the one it uses]")
+def reindex(archive, user, engine):
+    """Rebuild the search index from the catalog (a killed rebuild resumes where it stopped)."""
+    count = archive.reindex(engine=engine)
+    click.echo(f"reindexed {count} papers in {archive.root / 'index'}"
+               + (f" (search engine: {engine})" if engine else ""))
+
+
+@archive_command(main)
+@click.option("--engine", type=click.Choice(["whoosh", "tantivy"]),
+              help="Search engine of a new archive [default: whoosh; tantivy answers faster on large archives]")
+def init(archive, user, engine):
+    """Create an archive folder (catalog and search index) with the chosen search engine."""
+    from index import init_index
+
+    name, created = init_index(archive.root / "index", engine)
+    click.echo(f"{'created' if created else 'already set up:'} {archive.root} (search engine: {name})")
+
+
+# -- trust: integrity, backup, audit --------------------------------------------------------------
+@archive_command(main)
+@click.option("--repair", is_flag=True, help="Re-index what is missing or stale, move orphan files aside.")
+@click.option("--json", "as_json", is_flag=True)
+def check(archive, user, repair, as_json):
+    """Verify the archive: files and their SHA-256, index against catalog, orphans, schema."""
+    from digitize.check import check as run_check
+
+    report = run_check(archive, repair=repair)
+    if as_json:
+        _print_json(report.to_json())
+    else:
+        click.echo("\n".join(report.lines()))
+    sys.exit(0 if report.ok else 1)
+
+
+@archive_command(main)
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+def backup(archive, user, file, as_json):
+    """Write a consistent backup (catalog, archived files, manifest) to FILE (.tar or .tar.gz)."""
+    from digitize.backup import backup as run_backup
+
+    summary = run_backup(archive, file, user=user)
+    if as_json:
+        _print_json(summary)
+    else:
+        click.echo(f"{file}: {summary['papers']} papers, {summary['files']} files, {summary['bytes']:,} bytes")
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--archive", "archive_root", type=click.Path(path_type=Path), required=True,
+              help="A new (or empty) folder to restore into.")
+@click.option("--user", envvar="SOHOA_USER", default=lambda: _os_user(), help="Who is working [env SOHOA_USER]")
+@click.option("--json", "as_json", is_flag=True)
+def restore(file, archive_root, user, as_json):
+    """Rebuild an archive from a backup FILE into a new folder (--archive NEW)."""
+    from digitize.backup import restore as run_restore
+
+    summary = run_restore(file, archive_root, user=user)
+    if as_json:
+        _print_json(summary)
+    else:
+        click.echo(f"{archive_root}: restored {summary['papers']} papers from {file} "
+                   f"(made {summary['created_at']}); sohoa check passes")
+
+
+@archive_command(main, "audit")
+@click.option("--paper", "paper_id", type=int, metavar="ID", help="Only this paper.")
+@click.option("--holder-id", metavar="ID", help="Only papers about this citizen ID.")
+@click.option("--since", metavar="DATE", help="From this date on (YYYY-MM-DD or DD/MM/YYYY).")
+@_SHOW_IDS
+@click.option("--json", "as_json", is_flag=True)
+def audit_log(archive, user, paper_id, holder_id, since, show_ids, as_json):
+    """Who scanned, viewed, exported, edited, reused, backed up or restored which papers."""
+    from digitize import audit
+
+    rows = audit.events(archive.catalog, paper_id=paper_id, holder_id=holder_id,
+                        since=_parse_date_option(since, "--since"))
+    rows = _shown_ids(archive, user, show_ids, "audit", rows, key="paper_id")
+    if as_json:
+        _print_json(rows)
+        return
+    for r in rows:
+        click.echo("  ".join(x for x in (
+            r["at"], r["user"], f"{r['action']:9}", f"paper {r['paper_id']}" if r["paper_id"] is not None else "",
+            r["record_code"] or "", ",".join(r["holder_ids"]), r["detail"]) if x))
+    if not rows:
+        click.echo("no audit events")
 
 
 if __name__ == "__main__":

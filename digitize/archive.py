@@ -3,7 +3,8 @@
     ARCHIVE/
       catalog.sqlite            source of truth (SQLite, WAL)
       papers/ab/abcd….pdf       one searchable PDF per paper, named by the SHA-256 of its original
-      index/                    Whoosh index, derived from the catalog (`sohoa reindex` rebuilds it)
+      index/                    search index, derived from the catalog (`sohoa reindex` rebuilds it)
+      index.engine              its engine: whoosh (also when missing) or tantivy
       quarantine/               copies of files that could not be archived, each with a .txt reason
       tmp/                      work files; a file is renamed into papers/ only once complete
 """
@@ -17,6 +18,7 @@ from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
+from digitize import crashpoints
 from digitize.catalog import Catalog
 from digitize.errors import ArchiveError
 
@@ -45,9 +47,10 @@ class Archive:
 
     @cached_property
     def index(self):
-        from index import SearchIndex
+        """The search index, with the engine it was created with (none recorded: Whoosh)."""
+        from index import open_index
 
-        return SearchIndex(self.root / "index")
+        return open_index(self.root / "index")
 
     def close(self) -> None:
         if "index" in self.__dict__:
@@ -76,11 +79,13 @@ class Archive:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
+            crashpoints.reached("pdf-write")
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
         _fsync_dir(target.parent)
+        crashpoints.reached("pdf-written")
         return relative
 
     def quarantine(self, source: Path, reason: str) -> Path:
@@ -107,13 +112,23 @@ class Archive:
         if not docs:
             return 0
         written = self.index.add(docs, timeout=timeout)
+        crashpoints.reached("index-commit")
         self.catalog.mark_indexed(written)
         return len(written)
 
-    def reindex(self, timeout: float = 30.0) -> int:
-        """Rebuild the index from the catalog."""
-        count = self.index.rebuild(self.catalog.index_documents(), timeout=timeout)
-        self.catalog.db.execute("UPDATE papers SET indexed = 1")
+    def reindex(self, timeout: float = 30.0, engine: str | None = None) -> int:
+        """Rebuild the index from the catalog (with another search ``engine``, to switch)."""
+        from index import open_index
+
+        rebuilt: list[int] = []  # only these are marked indexed: a paper a scan adds meanwhile is not in
+        docs = (crashpoints.reached("reindex-build") or rebuilt.append(doc["id"]) or doc
+                for doc in self.catalog.index_documents())
+        if engine:  # open with that engine even if the current one cannot be opened
+            if "index" in self.__dict__:
+                self.index.close()
+            self.__dict__["index"] = open_index(self.root / "index", engine)
+        count = self.index.rebuild(docs, timeout=timeout)
+        self.catalog.mark_indexed(rebuilt)
         return count
 
 

@@ -6,6 +6,7 @@ All text is NFC-normalised before it is written here.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import unicodedata
 from dataclasses import dataclass, field
@@ -77,10 +78,193 @@ V1_BASE = """
     CREATE INDEX attachments_paper ON attachments (paper_id);
 """
 # One slot per line of work, so parallel changes never renumber each other; an empty one is a no-op.
-V2_INTAKE = ""  # batch intake: page rotation/skew, quality flags, batches, hot folder
-V3_METADATA = ""  # extracted metadata, corrections, validity, replacement
-V4_REGISTER = ""  # register results and component status, reuse
-V5_TRUST = ""  # audit log, integrity
+# Batch intake: how each page was turned and straightened, why it must be rescanned, and which
+# papers were split out of which batch file (the batch's SHA-256 is its identity).
+V2_INTAKE = """
+    ALTER TABLE pages ADD COLUMN rotation INTEGER NOT NULL DEFAULT 0;  -- degrees turned clockwise
+    ALTER TABLE pages ADD COLUMN skew REAL NOT NULL DEFAULT 0;  -- degrees of tilt straightened
+    ALTER TABLE pages ADD COLUMN rescan TEXT NOT NULL DEFAULT '';  -- reasons, '; '-separated; '' = fine
+    CREATE INDEX pages_rescan ON pages (paper_id) WHERE rescan != '';
+    CREATE TABLE batch_papers (
+        paper_id INTEGER PRIMARY KEY REFERENCES papers ON DELETE CASCADE,
+        batch_sha256 TEXT NOT NULL,
+        first_page INTEGER NOT NULL,
+        last_page INTEGER NOT NULL,
+        record_code TEXT  -- read from a QR code or barcode, registered or not
+    );
+    CREATE INDEX batch_papers_batch ON batch_papers (batch_sha256);
+    -- A batch is listed here once every paper in it is archived: scanning it again skips it whole.
+    CREATE TABLE batches (
+        sha256 TEXT PRIMARY KEY,
+        source_name TEXT NOT NULL,
+        split TEXT NOT NULL,
+        pages INTEGER NOT NULL,
+        scanned_at TEXT NOT NULL
+    );
+"""
+# Extracted metadata, corrections, validity, replacement, reuse (digitize/metadata.py, digitize/reuse.py).
+METADATA_FIELDS = ("doc_type", "holder_name", "holder_id", "issue_date", "birth_date", "expiry_date",
+                   "record_code", "procedure_code", "number", "issuer")  # V3 builds its view from these: fixed
+V3_METADATA = """
+    -- One row per paper, field and source: extraction rewrites its own rows, a correction
+    -- (sohoa edit) is a separate row that wins; value NULL with found_text = read but not valid.
+    CREATE TABLE paper_metadata (
+        paper_id INTEGER NOT NULL REFERENCES papers ON DELETE CASCADE,
+        field TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('corrected', 'extracted')),
+        value TEXT,
+        confidence REAL,
+        found_text TEXT,
+        note TEXT,
+        PRIMARY KEY (paper_id, field, source)
+    );
+    CREATE INDEX paper_metadata_value ON paper_metadata (field, value);
+    CREATE TABLE corrections (
+        id INTEGER PRIMARY KEY,
+        paper_id INTEGER NOT NULL REFERENCES papers ON DELETE CASCADE,
+        field TEXT NOT NULL,
+        old_value TEXT,
+        new_value TEXT,
+        corrected_by TEXT NOT NULL,
+        corrected_at TEXT NOT NULL
+    );
+    CREATE INDEX corrections_paper ON corrections (paper_id, field);
+    CREATE TABLE replacements (
+        paper_id INTEGER PRIMARY KEY REFERENCES papers,
+        new_paper_id INTEGER NOT NULL REFERENCES papers,
+        recorded_by TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE TABLE reuses (
+        id INTEGER PRIMARY KEY,
+        paper_id INTEGER NOT NULL REFERENCES papers,
+        record_code TEXT NOT NULL,
+        component TEXT NOT NULL,
+        validity TEXT NOT NULL,
+        forced INTEGER NOT NULL DEFAULT 0,
+        reason TEXT NOT NULL DEFAULT '',
+        reused_by TEXT NOT NULL,
+        reused_at TEXT NOT NULL
+    );
+    CREATE INDEX reuses_paper ON reuses (paper_id);
+    ALTER TABLE papers ADD COLUMN extracted_at TEXT;
+    -- Each paper's current values: the correction if any ('corrected' sorts first), else extracted.
+    CREATE VIEW paper_values AS SELECT p.id AS paper_id, """ + ", ".join(
+    f"(SELECT value FROM paper_metadata m WHERE m.paper_id = p.id AND m.field = '{f}' ORDER BY m.source LIMIT 1) AS {f}"
+    for f in METADATA_FIELDS) + """,
+        (SELECT new_paper_id FROM replacements x WHERE x.paper_id = p.id) AS replaced_by
+    FROM papers p;
+"""
+# Register results and component status, reuse. Coverage must read a million records in well under
+# two seconds, so each record keeps counters (missing components, result papers, reused components)
+# that triggers on attachments and components hold true, whoever writes those tables.
+V4_REGISTER = """
+    ALTER TABLE records ADD COLUMN resolved_date TEXT;
+    -- 1 when the register says the paper result is not issued yet (no resolution date, no result issued)
+    ALTER TABLE records ADD COLUMN result_pending INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE records ADD COLUMN missing INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE records ADD COLUMN result_papers INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE records ADD COLUMN reused INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE components ADD COLUMN status TEXT NOT NULL DEFAULT '';
+    ALTER TABLE components ADD COLUMN papers INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE components ADD COLUMN reused_papers INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE results (
+        record_code TEXT NOT NULL REFERENCES records ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        paper INTEGER NOT NULL,
+        issued_date TEXT,
+        PRIMARY KEY (record_code, name)
+    );
+    CREATE INDEX records_due ON records (due_date);
+    -- Holds every column coverage reads but procedure names: reports scan it instead of the wide
+    -- table, and grouping by agency (then day) follows its order without sorting.
+    CREATE INDEX records_coverage ON records (agency, received_date, channel, procedure_code,
+        requires_paper_result, result_pending, missing, result_papers, reused);
+
+    UPDATE components SET
+        papers = (SELECT count(*) FROM attachments a WHERE a.record_code = components.record_code
+                  AND a.component = components.name AND a.is_result = 0),
+        reused_papers = (SELECT count(*) FROM attachments a WHERE a.record_code = components.record_code
+                         AND a.component = components.name AND a.is_result = 0 AND a.reused = 1);
+    UPDATE records SET
+        missing = (SELECT count(*) FROM components c WHERE c.record_code = records.record_code AND c.papers = 0),
+        reused = (SELECT count(*) FROM components c WHERE c.record_code = records.record_code AND c.reused_papers > 0),
+        result_papers = (SELECT count(*) FROM attachments a WHERE a.record_code = records.record_code
+                         AND a.is_result = 1);
+
+    CREATE TRIGGER attachment_added AFTER INSERT ON attachments BEGIN
+        UPDATE components SET papers = papers + 1, reused_papers = reused_papers + (NEW.reused != 0)
+        WHERE NEW.is_result = 0 AND record_code = NEW.record_code AND name = NEW.component;
+        UPDATE records SET result_papers = result_papers + 1
+        WHERE NEW.is_result != 0 AND record_code = NEW.record_code;
+    END;
+    CREATE TRIGGER attachment_removed AFTER DELETE ON attachments BEGIN
+        UPDATE components SET papers = papers - 1, reused_papers = reused_papers - (OLD.reused != 0)
+        WHERE OLD.is_result = 0 AND record_code = OLD.record_code AND name = OLD.component;
+        UPDATE records SET result_papers = result_papers - 1
+        WHERE OLD.is_result != 0 AND record_code = OLD.record_code;
+    END;
+    CREATE TRIGGER attachment_changed AFTER UPDATE OF record_code, component, is_result, reused ON attachments
+    BEGIN
+        UPDATE components SET papers = papers - 1, reused_papers = reused_papers - (OLD.reused != 0)
+        WHERE OLD.is_result = 0 AND record_code = OLD.record_code AND name = OLD.component;
+        UPDATE records SET result_papers = result_papers - 1
+        WHERE OLD.is_result != 0 AND record_code = OLD.record_code;
+        UPDATE components SET papers = papers + 1, reused_papers = reused_papers + (NEW.reused != 0)
+        WHERE NEW.is_result = 0 AND record_code = NEW.record_code AND name = NEW.component;
+        UPDATE records SET result_papers = result_papers + 1
+        WHERE NEW.is_result != 0 AND record_code = NEW.record_code;
+    END;
+    -- A component listed again may find papers attached to it before it was dropped.
+    CREATE TRIGGER component_added AFTER INSERT ON components BEGIN
+        UPDATE records SET missing = missing + 1 WHERE record_code = NEW.record_code;
+        UPDATE components SET
+            papers = (SELECT count(*) FROM attachments a WHERE a.record_code = NEW.record_code
+                      AND a.component = NEW.name AND a.is_result = 0),
+            reused_papers = (SELECT count(*) FROM attachments a WHERE a.record_code = NEW.record_code
+                             AND a.component = NEW.name AND a.is_result = 0 AND a.reused = 1)
+        WHERE record_code = NEW.record_code AND name = NEW.name AND EXISTS (
+            SELECT 1 FROM attachments a WHERE a.record_code = NEW.record_code AND a.component = NEW.name);
+    END;
+    CREATE TRIGGER component_removed AFTER DELETE ON components BEGIN
+        UPDATE records SET missing = missing - (OLD.papers = 0), reused = reused - (OLD.reused_papers > 0)
+        WHERE record_code = OLD.record_code;
+    END;
+    -- The search index holds these register fields with each paper: a corrected register re-indexes them.
+    CREATE TRIGGER record_corrected AFTER UPDATE OF applicant_name, applicant_id, procedure_code, procedure_name,
+        agency ON records
+    WHEN OLD.applicant_name IS NOT NEW.applicant_name OR OLD.applicant_id IS NOT NEW.applicant_id
+        OR OLD.procedure_code IS NOT NEW.procedure_code OR OLD.procedure_name IS NOT NEW.procedure_name
+        OR OLD.agency IS NOT NEW.agency BEGIN
+        UPDATE papers SET indexed = 0 WHERE id IN (SELECT paper_id FROM attachments WHERE record_code = NEW.record_code);
+    END;
+    CREATE TRIGGER component_counted AFTER UPDATE OF papers, reused_papers ON components
+    WHEN (OLD.papers = 0) != (NEW.papers = 0) OR (OLD.reused_papers > 0) != (NEW.reused_papers > 0) BEGIN
+        UPDATE records SET missing = missing + (NEW.papers = 0) - (OLD.papers = 0),
+                           reused = reused + (NEW.reused_papers > 0) - (OLD.reused_papers > 0)
+        WHERE record_code = NEW.record_code;
+    END;
+"""
+V5_TRUST = """
+    -- papers.sha256 is the original's identity; pdf_sha256 is the archived file's own checksum
+    -- (NULL for papers archived before it was kept, until `sohoa check --repair` records it).
+    ALTER TABLE papers ADD COLUMN pdf_sha256 TEXT;
+    CREATE INDEX papers_no_pdf_sha256 ON papers (id) WHERE pdf_sha256 IS NULL;
+    -- Append-only: who did what to whose papers (see digitize/audit.py).
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        user TEXT NOT NULL,
+        action TEXT NOT NULL,
+        paper_id INTEGER,
+        record_code TEXT,
+        holder_ids TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX audit_paper ON audit (paper_id);
+    CREATE INDEX audit_at ON audit (at);
+"""  # audit log, integrity
 
 MIGRATIONS = [V1_BASE, V2_INTAKE, V3_METADATA, V4_REGISTER, V5_TRUST]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -107,6 +291,19 @@ class Record:
     applicant_id: str | None
     requires_paper_result: bool
     components: list[str] = field(default_factory=list)
+    # What a JSON register adds; None means "the register does not say": an import keeps what is stored.
+    statuses: dict[str, str] | None = None  # component name -> status
+    results: list[RegisterResult] | None = None  # replaces the stored results and resolved_date
+    resolved_date: str | None = None  # ISO date the record was resolved (results given only)
+
+
+@dataclass
+class RegisterResult:
+    """A result the agency issues for a record (giấy tờ kết quả)."""
+
+    name: str
+    paper: bool  # issued on paper, so it is to be digitized
+    issued_date: str | None = None  # ISO; None while not issued
 
 
 @dataclass
@@ -118,6 +315,9 @@ class PageInfo:
     confidence: float | None  # mean word confidence 0-100; None when the text came from a text layer
     text_source: str  # "ocr" or "text-layer"
     language: str = ""  # Tesseract languages that produced the text
+    rotation: int = 0  # degrees the page was turned clockwise before OCR
+    skew: float = 0.0  # degrees of tilt straightened before OCR
+    rescan: str = ""  # why the page must be scanned again ('; '-separated); '' when it is fine
 
 
 @dataclass
@@ -130,6 +330,7 @@ class NewPaper:
     pages: list[PageInfo]
     ocr_languages: str
     scanned_by: str
+    pdf_sha256: str | None = None  # the archived file's own checksum, for `sohoa check`
 
     @property
     def mean_confidence(self) -> float | None:
@@ -176,59 +377,86 @@ class Catalog:
             )
 
     def _migrate(self) -> None:
-        for target in range(self.schema_version + 1, SCHEMA_VERSION + 1):
+        while self.schema_version < SCHEMA_VERSION:
             with self.transaction():
-                for statement in _split_sql(MIGRATIONS[target - 1]):
-                    self.db.execute(statement)
-                self.db.execute(f"PRAGMA user_version = {target}")
+                # Read again under the write lock: another process opening the archive at the
+                # same moment may have just done this step.
+                version = self.schema_version
+                if version < SCHEMA_VERSION:
+                    for statement in _split_sql(MIGRATIONS[version]):
+                        self.db.execute(statement)
+                    self.db.execute(f"PRAGMA user_version = {version + 1}")
 
     def transaction(self):
         return _Transaction(self.db)
 
     # -- records ----------------------------------------------------------------------
     def upsert_records(self, records: Iterable[Record]) -> tuple[int, int]:
-        """Insert or update records by record code in one transaction; returns (new, updated)."""
-        new = updated = 0
+        """Insert or update records by record code in one transaction; returns (new, updated).
+
+        Set-wise (executemany) rather than record by record: a million records import in about a
+        minute. The register's component list is authoritative: components it no longer names go,
+        attachments of the names it keeps stay.
+        """
+        records = list(records)
         stamp = now_iso()
+        # Big imports touch index pages all over: a roomy page cache (allocated only as used) keeps
+        # them in memory; SQLite's default 2 MB made a million-record import three times slower.
+        cache = self.db.execute("PRAGMA cache_size").fetchone()[0]
+        self.db.execute("PRAGMA cache_size = -1000000")
+        try:
+            return self._upsert_records(records, stamp)
+        finally:
+            self.db.execute(f"PRAGMA cache_size = {int(cache)}")
+
+    def _upsert_records(self, records: list[Record], stamp: str) -> tuple[int, int]:
         with self.transaction():
-            for r in records:
-                exists = self.db.execute(
-                    "SELECT 1 FROM records WHERE record_code = ?", (r.record_code,)
-                ).fetchone()
-                values = [nfc(v) for v in (
-                    r.procedure_code, r.procedure_name, r.agency, r.channel, r.received_date,
-                    r.due_date, r.applicant_name, r.applicant_id, int(r.requires_paper_result), stamp,
-                )]
-                if exists:
-                    updated += 1
-                    self.db.execute(
-                        """UPDATE records SET procedure_code=?, procedure_name=?, agency=?, channel=?,
-                           received_date=?, due_date=?, applicant_name=?, applicant_id=?,
-                           requires_paper_result=?, updated_at=? WHERE record_code=?""",
-                        (*values, r.record_code),
-                    )
-                else:
-                    new += 1
-                    self.db.execute(
-                        """INSERT INTO records (procedure_code, procedure_name, agency, channel,
-                           received_date, due_date, applicant_name, applicant_id,
-                           requires_paper_result, updated_at, record_code)
-                           VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
-                        (*values, r.record_code),
-                    )
-                # The register's component list is authoritative: keep attachments of kept names.
-                names = [nfc(c) for c in r.components]
-                self.db.execute(
-                    f"DELETE FROM components WHERE record_code = ? AND name NOT IN ({','.join('?' * len(names))})",
-                    (r.record_code, *names),
-                )
-                for position, name in enumerate(names):
-                    self.db.execute(
-                        """INSERT INTO components (record_code, name, position) VALUES (?,?,?)
-                           ON CONFLICT (record_code, name) DO UPDATE SET position = excluded.position""",
-                        (r.record_code, name, position),
-                    )
-        return new, updated
+            existing = set()
+            codes = [r.record_code for r in records]
+            for i in range(0, len(codes), 500):
+                chunk = codes[i:i + 500]
+                existing.update(c for (c,) in self.db.execute(
+                    f"SELECT record_code FROM records WHERE record_code IN ({','.join('?' * len(chunk))})", chunk))
+            columns = ("procedure_code", "procedure_name", "agency", "channel", "received_date", "due_date",
+                       "applicant_name", "applicant_id", "requires_paper_result", "updated_at")
+            with_results = ("resolved_date", "result_pending")
+
+            def upsert_sql(cols):
+                return (f"INSERT INTO records (record_code, {', '.join(cols)}) VALUES ({','.join('?' * (len(cols) + 1))}) "
+                        f"ON CONFLICT (record_code) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in cols)}")
+
+            def values(r):
+                return (r.record_code, nfc(r.procedure_code), nfc(r.procedure_name), nfc(r.agency), r.channel,
+                        r.received_date, r.due_date, nfc(r.applicant_name), r.applicant_id,
+                        int(r.requires_paper_result), stamp)
+
+            self.db.executemany(upsert_sql(columns), (values(r) for r in records if r.results is None))
+            self.db.executemany(upsert_sql(columns + with_results), (
+                (*values(r), r.resolved_date, int(_result_pending(r))) for r in records if r.results is not None))
+
+            self.db.executemany(
+                "DELETE FROM components WHERE record_code = ? AND name NOT IN (SELECT value FROM json_each(?))",
+                ((r.record_code, json.dumps([nfc(c) for c in r.components])) for r in records
+                 if r.record_code in existing))
+            self.db.executemany(
+                """INSERT INTO components (record_code, name, position) VALUES (?,?,?)
+                   ON CONFLICT (record_code, name) DO UPDATE SET position = excluded.position""",
+                ((r.record_code, nfc(name), position) for r in records if r.statuses is None
+                 for position, name in enumerate(r.components)))
+            self.db.executemany(
+                """INSERT INTO components (record_code, name, position, status) VALUES (?,?,?,?)
+                   ON CONFLICT (record_code, name) DO UPDATE SET position = excluded.position,
+                   status = excluded.status""",
+                ((r.record_code, nfc(name), position, nfc(r.statuses.get(name, ""))) for r in records
+                 if r.statuses is not None for position, name in enumerate(r.components)))
+
+            self.db.executemany("DELETE FROM results WHERE record_code = ?",
+                                ((r.record_code,) for r in records if r.results is not None and r.record_code in existing))
+            self.db.executemany(
+                "INSERT INTO results (record_code, name, position, paper, issued_date) VALUES (?,?,?,?,?)",
+                ((r.record_code, nfc(x.name), position, int(x.paper), x.issued_date) for r in records
+                 if r.results is not None for position, x in enumerate(r.results)))
+        return len(records) - len(existing), len(existing)
 
     def get_record(self, record_code: str) -> Record | None:
         row = self.db.execute("SELECT * FROM records WHERE record_code = ?", (record_code,)).fetchone()
@@ -262,18 +490,18 @@ class Catalog:
         with self.transaction():
             cur = self.db.execute(
                 """INSERT INTO papers (sha256, source_name, source_path, pdf_path, page_count,
-                   mean_confidence, text, ocr_languages, scanned_by, scanned_at)
-                   VALUES (?,?,?,?,?,?,?,?,?,?)""",
+                   mean_confidence, text, ocr_languages, scanned_by, scanned_at, pdf_sha256)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
                 (paper.sha256, nfc(paper.source_name), nfc(paper.source_path), paper.pdf_path,
                  len(paper.pages), paper.mean_confidence, nfc(paper.text), paper.ocr_languages,
-                 nfc(paper.scanned_by), now_iso()),
+                 nfc(paper.scanned_by), now_iso(), paper.pdf_sha256),
             )
             paper_id = cur.lastrowid
             self.db.executemany(
-                """INSERT INTO pages (paper_id, page_no, width, height, dpi, mode, confidence, text_source, language)
-                   VALUES (?,?,?,?,?,?,?,?,?)""",
-                [(paper_id, n, p.width, p.height, p.dpi, p.mode, p.confidence, p.text_source, p.language)
-                 for n, p in enumerate(paper.pages, 1)],
+                """INSERT INTO pages (paper_id, page_no, width, height, dpi, mode, confidence, text_source, language,
+                   rotation, skew, rescan) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
+                [(paper_id, n, p.width, p.height, p.dpi, p.mode, p.confidence, p.text_source, p.language,
+                  p.rotation, p.skew, p.rescan) for n, p in enumerate(paper.pages, 1)],
             )
             if link:
                 self.attach(paper_id, user=paper.scanned_by, **link)
@@ -288,7 +516,11 @@ class Catalog:
                VALUES (?,?,?,?,?,?,?)""",
             (paper_id, record_code, nfc(component or ""), int(is_result), int(reused), nfc(user), now_iso()),
         )
-        return cur.rowcount == 1
+        if cur.rowcount != 1:
+            return False
+        # A new link changes what the index holds about the paper (its records, their applicants).
+        self.db.execute("UPDATE papers SET indexed = 0 WHERE id = ?", (paper_id,))
+        return True
 
     def get_paper(self, paper_id: int) -> dict | None:
         row = self.db.execute("SELECT * FROM papers WHERE id = ?", (paper_id,)).fetchone()
@@ -313,8 +545,26 @@ class Catalog:
         rows = self.db.execute(
             f"""SELECT p.id, p.text, p.source_name, p.pdf_path, p.scanned_at,
                        a.record_code, a.component, a.is_result,
-                       r.applicant_name, r.applicant_id, r.procedure_code, r.procedure_name, r.agency
+                       r.applicant_name, r.applicant_id, r.procedure_name, r.agency,
+                       -- the paper's own metadata (corrected, else extracted); the code printed
+                       -- on the paper, else its record's
+                       v.doc_type, v.holder_name, v.holder_id, v.issue_date, v.birth_date, v.expiry_date,
+                       v.number, v.issuer, v.replaced_by, coalesce(v.procedure_code, r.procedure_code) AS procedure_code,
+                       -- the other records the paper serves (reuse, a second hand-in), searchable too
+                       (SELECT group_concat(code, char(10)) FROM (
+                            SELECT DISTINCT o.record_code AS code FROM attachments o
+                            WHERE o.paper_id = p.id AND o.record_code != a.record_code)) AS linked_records,
+                       (SELECT group_concat(name, char(10)) FROM (
+                            SELECT DISTINCT lr.applicant_name AS name FROM attachments o
+                            JOIN records lr ON lr.record_code = o.record_code
+                            WHERE o.paper_id = p.id AND o.record_code != a.record_code)) AS linked_applicants,
+                       (SELECT group_concat(pid, ',') FROM (
+                            SELECT DISTINCT lr.applicant_id AS pid FROM attachments o
+                            JOIN records lr ON lr.record_code = o.record_code
+                            WHERE o.paper_id = p.id AND o.record_code != a.record_code
+                              AND lr.applicant_id IS NOT NULL AND lr.applicant_id != '')) AS linked_applicant_ids
                 FROM papers p
+                JOIN paper_values v ON v.paper_id = p.id
                 LEFT JOIN attachments a ON a.rowid = (
                     SELECT rowid FROM attachments WHERE paper_id = p.id ORDER BY attached_at, rowid LIMIT 1)
                 LEFT JOIN records r ON r.record_code = a.record_code
@@ -368,6 +618,20 @@ class _Transaction:
         return False
 
 
+def _result_pending(r: Record) -> bool:
+    """The register says the paper result is not issued yet: the record is not resolved and no result is."""
+    return (r.requires_paper_result and r.resolved_date is None
+            and not any(x.issued_date for x in (r.results or []) if x.paper))
+
+
 def _split_sql(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
+    """Split a migration into statements; a trigger's body keeps its inner semicolons."""
+    statements, pending = [], ""
+    for part in script.split(";"):
+        pending += part + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                statements.append(pending.strip())
+            pending = ""
+    return statements
 
