@@ -1,29 +1,46 @@
-"""The scan pipeline: files → pages → OCR (in parallel) → archived PDF → catalog → index.
+"""The scan pipeline: files → pages → prepare + OCR (in parallel) → papers → archive → catalog → index.
 
-Pages of all files stream through one pool of OCR workers, so both cores stay busy even when
-every paper has a single page, and at most a few pages are in flight whatever the batch size.
-Files finish in the order they were given. A file that cannot be read fails alone.
+Pages of all files stream through one pool of worker processes, so every core stays busy even when
+each paper has a single page, and only a few pages are in flight whatever the batch size (memory
+stays flat). A worker prepares its page — blank? record code? turned? skewed? — and OCRs it; the
+main process takes the pages back in order, cuts batches into papers at separator pages, and
+archives each paper as soon as it is complete. A file that cannot be read fails alone.
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import io
+import mmap
 import os
+import shutil
+import signal
+import subprocess
 import tempfile
+import threading
+import time
 import unicodedata
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
+from digitize import audit, batches, crashpoints, metadata, prepare
 from digitize.archive import INDEX_BATCH, Archive
 from digitize.catalog import NewPaper, PageInfo
 from digitize.errors import BadArgument, InputError, SohoaError
 from digitize.intake import Page, find_inputs, read_pages, sha256_file, sniff
+
+SPLITS = ("none", "blank", "code")
+# Below this mean word confidence a page is more likely turned than badly printed: ask OSD. Upright
+# pages read 85–97 here, pages turned 90° or 180° about 40.
+DOUBTFUL_CONFIDENCE = 70.0
+OSD_CONFIDENCE = 1.5  # OSD's own confidence needed before a turned reading is even tried
 
 
 @dataclass
@@ -53,6 +70,8 @@ class Outcome:
     pdf_path: str | None = None
     mean_confidence: float | None = None
     note: str | None = None
+    page_range: str | None = None  # pages of the source file this paper came from, "3-5"
+    rescan: list[str] = field(default_factory=list)  # "page 2: scanned at 100 dpi, under 200"
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -92,167 +111,387 @@ def _casefold(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip().casefold()
 
 
+# -- one page, in a worker process ---------------------------------------------------------------
+def _worker_start(parent: int) -> None:
+    """Ctrl-C is the main process's to handle; and a worker whose main process died (killed, power
+    cut in a test) must not linger holding its pipes and the hot folder's lock: it checks and exits."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    def orphaned():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=orphaned, daemon=True).start()
+
+
+@dataclass
+class _PageTask:
+    image_path: Path
+    dpi: int
+    pdf_path: Path  # where the OCR'd one-page PDF goes
+    codes: bool  # look for record codes in QR codes and barcodes
+    blank_pdf: bool  # a blank page is kept in its paper (not a separator): it still needs a PDF page
+    owned: bool  # the image is a work file, not the user's original: delete it once read
+
+
+@dataclass
+class _PageDone:
+    text: str = ""
+    confidence: float | None = None
+    language: str = ""
+    words: int = 0
+    pdf_path: Path | None = None  # None: the page is copied from the source PDF with its text layer
+    blank: bool = False
+    codes: list[str] = field(default_factory=list)
+    rotation: int = 0
+    skew: float = 0.0
+
+
+def read_page(engine, task: _PageTask) -> _PageDone:
+    """Prepare one page image and OCR it; the one-page PDF is written to `task.pdf_path`."""
+    try:
+        return _read_page(engine, task)
+    except SohoaError:
+        raise
+    except Exception as exc:  # an image intake accepted but preparation cannot decode
+        raise InputError(f"cannot be prepared for OCR ({' '.join(str(exc).split())[:200]})") from None
+    finally:
+        if task.owned:
+            task.image_path.unlink(missing_ok=True)
+
+
+def _read_page(engine, task: _PageTask) -> _PageDone:
+    # Decisions are taken on a ~150 dpi copy; the full page is decoded only to be turned or straightened.
+    small, small_dpi = prepare.small_copy(task.image_path, task.dpi)
+    found = prepare.analyse(small, small_dpi)
+    codes = prepare.record_codes(small, small_dpi) if task.codes else []
+    if found.blank:
+        done = _PageDone(blank=True, codes=codes)
+        if task.blank_pdf:  # no OCR: show-through only gives junk text
+            with Image.open(task.image_path) as image:
+                image.save(task.pdf_path, "PDF", resolution=float(task.dpi))
+            done.pdf_path = task.pdf_path
+        return done
+    rotation, skew = 0, found.skew
+    if found.sideways:  # text runs up and down: ask OSD which way before reading
+        rotation = _osd(engine, small, 0.0)
+        skew = prepare.analyse(prepare.straighten(small, rotation, 0.0), small_dpi).skew if rotation else 0.0
+    result = _ocr(engine, task, rotation, skew)
+    if rotation == 0 and (result.confidence or 0) < DOUBTFUL_CONFIDENCE:
+        # Upside down (or sideways unnoticed) reads as garbage of confidence ~40: OSD decides, and the
+        # turned reading is kept only if it reads better. Upright pages never pay for OSD (0.4 s).
+        turn = _osd(engine, small, skew)
+        if turn:
+            turned_skew = skew if turn == 180 else prepare.analyse(prepare.straighten(small, turn, 0.0), small_dpi).skew
+            other = _ocr(engine, task, turn, turned_skew)
+            if (other.confidence or 0) > (result.confidence or 0):
+                result, rotation, skew = other, turn, turned_skew
+    task.pdf_path.write_bytes(result.pdf)
+    return _PageDone(text=result.text, confidence=result.confidence, language=result.language, words=result.words,
+                     pdf_path=task.pdf_path, codes=codes, rotation=rotation,
+                     skew=skew if abs(skew) >= prepare.MIN_SKEW else 0.0)
+
+
+def _ocr(engine, task: _PageTask, rotation: int, skew: float):
+    """OCR the page as given, or a turned/straightened copy of it (which the PDF then shows)."""
+    if not rotation and abs(skew) < prepare.MIN_SKEW:
+        return engine.read(task.image_path, task.dpi)
+    with Image.open(task.image_path) as image:
+        fixed = prepare.straighten(image, rotation, skew)
+    # A JPEG scan stays JPEG (quality 92 is visually lossless); lossless scans stay lossless.
+    if task.image_path.suffix.lower() in (".jpg", ".jpeg") and fixed.mode in ("L", "RGB"):
+        path = task.pdf_path.with_suffix(".jpg")
+        fixed.save(path, quality=92, dpi=(task.dpi, task.dpi))
+    else:
+        path = task.pdf_path.with_suffix(".png")
+        fixed.save(path, compress_level=1, dpi=(task.dpi, task.dpi))  # a work file: speed over size
+    try:
+        return engine.read(path, task.dpi)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _osd(engine, small: Image.Image, skew: float) -> int:
+    """Clockwise degrees to stand the page upright, when OSD is confident; else 0."""
+    rotation, confidence = engine.orientation(prepare.straighten(small, 0, skew))
+    return rotation if confidence >= OSD_CONFIDENCE else 0
+
+
+# -- files and papers, in the main process -------------------------------------------------------
+@dataclass
+class _Paper:
+    first: int  # page number in the source file
+    pages: list[tuple[Page, _PageDone]] = field(default_factory=list)
+
+
 @dataclass
 class _Job:
-    """One input file on its way through the pipeline."""
+    """One input file on its way through the pipeline; a batch file yields several papers."""
 
     path: Path
     workdir: Path | None = None  # holds converted page images and OCR'd page PDFs
     sha256: str | None = None
-    pages: list[Page] = field(default_factory=list)
-    results: dict[int, tuple[str, float | None, str, Path | None]] = field(default_factory=dict)
+    pages: int = 0  # pages read so far
+    current: _Paper | None = None  # the paper being filled
+    separated: bool = False  # a separator page was met: papers are parts of the file
+    record_code: str | None = None  # from the last record-code page met
+    made: int = 0  # papers finished (new or skipped)
     error: SohoaError | None = None
-    outcome: Outcome | None = None  # decided early: skipped, or failed before OCR
+    outcomes: list[Outcome] | None = None  # decided early: skipped, or failed before OCR
 
 
 _END = object()  # marks the last item of a job in the queue
 
 
 class Scanner:
-    def __init__(self, archive: Archive, engine, user: str, jobs: int | None = None):
+    def __init__(self, archive: Archive, engine, user: str, jobs: int | None = None, split: str = "none",
+                 read_codes: bool | None = None, force_ocr: bool = False):
+        if split not in SPLITS:
+            raise BadArgument(f"--split {split!r}: choose one of {', '.join(SPLITS)}")
         self.archive = archive
         self.engine = engine
         self.user = user
         self.jobs = max(1, jobs or os.cpu_count() or 1)
+        self.split = split
+        self.read_codes = split != "none" if read_codes is None else read_codes
+        self.force_ocr = force_ocr
 
     def scan(self, paths: Iterable[Path], target: Target | None = None,
              on_page: Callable[[], None] | None = None) -> Iterator[Outcome]:
-        """Archive each file as one paper; yields one Outcome per file, in input order."""
+        """Archive the papers in each file; yields one Outcome per paper (or failed file), in input order."""
         self.engine.check()
         self.archive.sync_index()  # a previous run may have died between catalog and index
         self.target = target
         unindexed = 0
         window = self.jobs * 2
-        with ThreadPoolExecutor(self.jobs, thread_name_prefix="ocr") as pool, \
+        with ProcessPoolExecutor(self.jobs, initializer=_worker_start, initargs=(os.getpid(),)) as pool, \
                 tempfile.TemporaryDirectory(prefix="scan-", dir=self.archive.root / "tmp") as tmp:
+            for _ in range(self.jobs):  # fork the workers now, while this process is small
+                pool.submit(os.getpid)
             queue: deque = deque()
             for item in self._plan(paths, Path(tmp), pool):
                 queue.append(item)
                 while len(queue) > window:
-                    outcome = self._settle(*queue.popleft(), on_page)
-                    if outcome:
+                    for outcome in self._settle(*queue.popleft(), on_page):
                         unindexed += outcome.status != "failed"
                         yield outcome
                 if unindexed >= INDEX_BATCH:
                     self.archive.sync_index()
                     unindexed = 0
             while queue:
-                outcome = self._settle(*queue.popleft(), on_page)
-                if outcome:
-                    yield outcome
+                yield from self._settle(*queue.popleft(), on_page)
         self.archive.sync_index()
 
-    # -- stage 1: plan (main thread) — hash, dedupe, open, submit pages ------------------------
-    def _plan(self, paths, tmp: Path, pool: ThreadPoolExecutor):
+    # -- stage 1: plan (main process) — hash, dedupe, open, submit pages -----------------------
+    def _plan(self, paths, tmp: Path, pool: ProcessPoolExecutor):
         seen: dict[str, str] = {}
+        catalog = self.archive.catalog
         for n, path in enumerate(find_inputs(list(paths))):
             job = _Job(path)
             try:
                 sniff(path)
                 job.sha256 = sha256_file(path)
                 if job.sha256 in seen:
-                    job.outcome = self._outcome(job, "skipped", note=f"same content as {seen[job.sha256]} in this batch")
-                elif (existing := self.archive.catalog.paper_id_by_sha(job.sha256)) is not None:
-                    job.outcome = self._already_archived(job, existing)
+                    job.outcomes = [self._outcome(job, "skipped", note=f"same content as {seen[job.sha256]} in this batch")]
+                elif (existing := catalog.paper_id_by_sha(job.sha256)) is not None:
+                    job.outcomes = [self._already_archived(job, existing)]
+                elif (papers := batches.batch_papers(catalog, job.sha256)) is not None:
+                    job.outcomes = [self._already_archived(job, p["id"], (p["first_page"], p["last_page"]),
+                                                           p["record_code"]) for p in papers]
                 else:
                     seen[job.sha256] = path.name
                     job.workdir = tmp / str(n)
                     job.workdir.mkdir()
-                    for page in read_pages(path, job.workdir):
-                        job.pages.append(page)
-                        future = pool.submit(self.engine.read, page.image_path, page.dpi) if page.text is None else None
+                    for page in read_pages(path, job.workdir, self.force_ocr):
+                        job.pages += 1
+                        future = None
+                        if page.text is None:
+                            task = _PageTask(page.image_path, page.dpi, job.workdir / f"ocr-{page.number:04d}.pdf",
+                                             codes=self.read_codes, blank_pdf=self.split != "blank",
+                                             owned=page.image_path.parent == job.workdir)
+                            future = pool.submit(read_page, self.engine, task)
                         yield job, page, future
             except SohoaError as exc:
                 job.error = exc
             yield job, _END, None
 
-    # -- stage 2: settle (main thread, in order) — collect OCR, then finish the file ----------
-    def _settle(self, job: _Job, page, future: Future | None, on_page) -> Outcome | None:
+    # -- stage 2: settle (main process, in order) — collect pages, cut papers, archive them ------
+    def _settle(self, job: _Job, page, future: Future | None, on_page) -> list[Outcome]:
         if page is _END:
-            return self._finish(job)
+            return self._end(job)
         if future is None:
-            job.results[page.number] = (page.text, None, "text-layer", None)
+            done = _PageDone(text=page.text, language="text-layer")
         else:
             try:
-                result = future.result()
+                done = future.result()
             except SohoaError as exc:
                 job.error = job.error or InputError(f"page {page.number}: {exc}")
-                return None
-            finally:
-                if page.image_path.parent == job.workdir:  # never the user's original
-                    page.image_path.unlink(missing_ok=True)
-            if job.error is None:
-                pdf_file = job.workdir / f"ocr-{page.number:04d}.pdf"
-                pdf_file.write_bytes(result.pdf)
-                job.results[page.number] = (result.text, result.confidence, result.language, pdf_file)
+                return []
+            crashpoints.reached("ocr-page")
         if on_page:
             on_page()
-        return None
+        return [] if job.error else self._place(job, page, done)
 
-    def _finish(self, job: _Job) -> Outcome:
-        if job.outcome:
-            return job.outcome
+    def _place(self, job: _Job, page: Page, done: _PageDone) -> list[Outcome]:
+        """Put a page in the current paper, or end the paper at a separator page."""
+        if done.blank and self.split == "blank":
+            job.separated = True
+            return self._close(job)
+        if done.codes:
+            if self.split == "none":  # one paper per file: the code names the record of all of it
+                job.record_code = done.codes[0]
+            else:
+                # A receipt is a cover sheet: papers after it are another record's, so it always ends
+                # the paper before it, and is itself no part of one (the register has it already).
+                job.separated = True
+                outcomes = self._close(job)
+                job.record_code = done.codes[0]
+                return outcomes
+        if job.current is None:
+            job.current = _Paper(first=page.number)
+        job.current.pages.append((page, done))
+        return []
+
+    def _close(self, job: _Job) -> list[Outcome]:
+        paper, job.current = job.current, None
+        if paper is None:
+            return []
+        job.made += 1
+        outcome = self._finish(job, paper)
+        for _, done in paper.pages:
+            if done.pdf_path:
+                done.pdf_path.unlink(missing_ok=True)
+        return [outcome]
+
+    def _end(self, job: _Job) -> list[Outcome]:
+        if job.outcomes:
+            return job.outcomes
         if job.error is not None:
-            return self._fail(job, job.error)
+            return [self._fail(job, job.error)]
+        outcomes = self._close(job)
+        if job.made == 0:
+            return [self._fail(job, InputError("has only blank or separator pages; scan the papers again"))]
+        if job.separated:
+            batches.complete_batch(self.archive.catalog, job.sha256, job.path.name, self.split, job.pages)
+        return outcomes
+
+    def _finish(self, job: _Job, paper: _Paper) -> Outcome:
+        """Archive one paper: its PDF, its catalog row with pages, its link to a record."""
+        first, last = paper.first, paper.pages[-1][0].number
+        whole = not job.separated  # the file is this one paper: its identity is the file's own
+        sha = job.sha256 if whole else batches.paper_identity(job.sha256, first, last)
+        span = (first, last) if not whole or job.record_code else None
+        catalog = self.archive.catalog
         try:
-            data = self._assemble_pdf(job)
+            data = self._assemble_pdf(job, paper, whole)
         except Exception as exc:  # a page PDF pypdf cannot merge is a defect of that input
             return self._fail(job, InputError(f"the archive PDF could not be assembled ({exc})"))
-        relative = self.archive.write_paper(job.sha256, data)
-        texts, pages = [], []
-        for page in job.pages:
-            text, confidence, source, _ = job.results[page.number]
-            texts.append(text)
+        texts, pages, rescan = [], [], []
+        for n, (page, done) in enumerate(paper.pages, 1):
+            texts.append(done.text)
+            reasons = [] if done.pdf_path is None else prepare.rescan_reasons(page.dpi, done.blank, done.words,
+                                                                               done.confidence)
+            rescan += [f"page {n}: {r}" for r in reasons]
+            text_layer = done.language == "text-layer"
             pages.append(PageInfo(
-                width=page.width, height=page.height, dpi=page.dpi, mode=page.mode, confidence=confidence,
-                text_source="text-layer" if source == "text-layer" else "ocr",
-                language="" if source == "text-layer" else source,
+                width=page.width, height=page.height, dpi=page.dpi, mode=page.mode, confidence=done.confidence,
+                text_source="text-layer" if text_layer else "ocr", language="" if text_layer else done.language,
+                rotation=done.rotation, skew=done.skew, rescan="; ".join(reasons),
             ))
         languages = sorted({p.language for p in pages if p.language}) or ["text-layer"]
-        paper = NewPaper(
-            sha256=job.sha256, source_name=job.path.name, source_path=str(job.path.resolve()),
-            pdf_path=relative, text="\f".join(texts), pages=pages, ocr_languages=",".join(languages),
-            scanned_by=self.user,
+        new = NewPaper(
+            sha256=sha, source_name=job.path.name, source_path=str(job.path.resolve()),
+            pdf_path="", text="\f".join(texts), pages=pages, ocr_languages=",".join(languages),
+            scanned_by=self.user, pdf_sha256=hashlib.sha256(data).hexdigest(),
         )
-        paper_id = self.archive.catalog.add_paper(paper, link=self.target.link() if self.target else None)
-        return self._outcome(job, "new", id=paper_id, pages=len(pages), pdf_path=str(self.archive.paper_path(relative)),
-                             mean_confidence=paper.mean_confidence)
+        target, note = self._target_for(job.record_code)
+        # The paper, its audit row and its place in the batch commit together; the file is written
+        # under the same lock, so two scans of one file at once archive it once, with one checksum.
+        with catalog.transaction():
+            if (existing := catalog.paper_id_by_sha(sha)) is not None:  # before a crash, or by another scan
+                if span:
+                    batches.note_paper(catalog, existing, job.sha256, first, last, job.record_code)
+                return self._already_archived(job, existing, (first, last), job.record_code)
+            new.pdf_path = self.archive.write_paper(sha, data)
+            paper_id = catalog.add_paper(new, link=target.link() if target else None)
+            metadata.store(catalog, paper_id, metadata.extract(new.text))
+            audit.log(catalog, self.user, "scan", paper_id=paper_id, detail=job.path.name)
+            if span:
+                batches.note_paper(catalog, paper_id, job.sha256, first, last, job.record_code)
+        crashpoints.reached("catalog-commit")
+        return self._outcome(job, "new", target=target, id=paper_id, pages=len(pages), note=note,
+                             pdf_path=str(self.archive.paper_path(new.pdf_path)), mean_confidence=new.mean_confidence,
+                             page_range=_range(first, last), rescan=rescan, record_code=job.record_code)
 
-    def _assemble_pdf(self, job: _Job) -> bytes:
-        sources = [job.results[p.number][3] for p in job.pages]
-        if all(s is None for s in sources):
+    def _target_for(self, code: str | None) -> tuple[Target | None, str | None]:
+        """The record a paper goes to: the last record code read in its batch, else --record."""
+        if code is None or (self.target and self.target.record_code == code):
+            return self.target, None
+        record = self.archive.catalog.get_record(code)
+        if record is None:
+            return None, f"record {code} (from its QR/barcode) is not in the register: not attached"
+        # The receipt names the record, not which of its papers this is, unless it has only one.
+        return Target(code, record.components[0] if len(record.components) == 1 else None), None
+
+    def _assemble_pdf(self, job: _Job, paper: _Paper, whole: bool):
+        """The paper's PDF as bytes, or a read-only mmap of it (bytes-like) for qpdf's output."""
+        sources = [done.pdf_path for _, done in paper.pages]
+        if whole and all(s is None for s in sources):
             return job.path.read_bytes()  # every page already searchable: archive the original as is
-        if len(sources) == 1:
+        if len(sources) == 1 and sources[0] is not None:
             return sources[0].read_bytes()
+        if shutil.which("qpdf"):
+            # qpdf copies page by page from the files (18 MB for 200 pages here); pypdf holds every
+            # page in memory twice over (420 MB). Kept pages come from the source PDF as they are.
+            out = job.workdir / f"paper-{paper.first:04d}.pdf"
+            pages = []
+            for (page, _), source in zip(paper.pages, sources):
+                pages += [str(job.path), str(page.number)] if source is None else [str(source), "1"]
+            run = subprocess.run(["qpdf", "--empty", "--pages", *pages, "--", str(out)], capture_output=True, text=True)
+            if run.returncode not in (0, 3):  # 3: warnings only, output written
+                raise InputError(" ".join(run.stderr.split())[:200])
+            with open(out, "rb") as f:
+                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            out.unlink()  # the mapping keeps the data until it is dropped
+            return data
         writer = PdfWriter()
-        for page, source in zip(job.pages, sources):
-            writer.add_page(page.pdf_page if source is None else PdfReader(source).pages[0])
+        original = PdfReader(job.path) if None in sources else None
+        for (page, _), source in zip(paper.pages, sources):
+            writer.add_page(original.pages[page.number - 1] if source is None else PdfReader(source).pages[0])
         writer.add_metadata({"/Title": job.path.stem, "/Producer": "Sohoa (Tesseract OCR)"})
         buffer = io.BytesIO()
         writer.write(buffer)
         return buffer.getvalue()
 
     # -- outcomes ------------------------------------------------------------------------------
-    def _already_archived(self, job: _Job, paper_id: int) -> Outcome:
+    def _already_archived(self, job: _Job, paper_id: int, span: tuple[int, int] | None = None,
+                          code: str | None = None) -> Outcome:
         note = f"already archived as paper {paper_id}"
-        if self.target:
-            if self.archive.catalog.attach(paper_id, user=self.user, **self.target.link()):
-                self.archive.catalog.mark_indexed([paper_id], False)
-                note += f"; now attached to {self.target.record_code}"
+        target, _ = self._target_for(code)
+        if target:
+            if self.archive.catalog.attach(paper_id, user=self.user, **target.link()):
+                note += f"; now attached to {target.record_code}"
         paper = self.archive.catalog.get_paper(paper_id)
-        return self._outcome(job, "skipped", id=paper_id, pages=paper["page_count"], note=note,
-                             pdf_path=str(self.archive.paper_path(paper["pdf_path"])))
+        return self._outcome(job, "skipped", target=target, id=paper_id, pages=paper["page_count"], note=note,
+                             pdf_path=str(self.archive.paper_path(paper["pdf_path"])),
+                             page_range=_range(*span) if span else None, record_code=code)
 
     def _fail(self, job: _Job, error: SohoaError) -> Outcome:
         message = f"{job.path}: {error}"
         self.archive.quarantine(job.path, message)
         return self._outcome(job, "failed", error=str(error), exit_code=error.exit_code)
 
-    def _outcome(self, job: _Job, status: str, **values) -> Outcome:
-        t = self.target
+    def _outcome(self, job: _Job, status: str, target=..., record_code: str | None = None, **values) -> Outcome:
+        t = self.target if target is ... else target
         return Outcome(source_name=job.path.name, source_path=str(job.path), status=status,
-                       record_code=t.record_code if t else None, component=t.component if t else None,
+                       record_code=t.record_code if t else record_code, component=t.component if t else None,
                        is_result=bool(t and t.is_result), **values)
+
+
+def _range(first: int, last: int) -> str:
+    return str(first) if first == last else f"{first}-{last}"
 
 
 def exit_code(outcomes: list[Outcome]) -> int:

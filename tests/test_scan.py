@@ -8,11 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
+from samples.render import save_multipage
 from tests.conftest import make_scan, page_lines
+from tests.test_prepare import AN, blank_back, page, receipt, turned
 
 HUONG = page_lines("GIẤY CHỨNG SINH", "Đặng Thị Hương", ["Nơi sinh: Bệnh viện Từ Dũ"])
 
@@ -113,7 +116,7 @@ def test_bad_files_fail_alone_with_a_reason_and_are_set_aside(sohoa, archive_dir
         assert rows[name]["error"], name
     assert "password" in rows["locked.pdf"]["error"] and "qpdf --decrypt" in rows["locked.pdf"]["error"]
     assert "0 bytes" in rows["empty.png"]["error"]
-    stderr_lines = result.stderr.strip().splitlines()
+    stderr_lines = [line for line in result.stderr.strip().splitlines() if not line.startswith("progress: ")]
     assert len(stderr_lines) == len(expected) and all(line.startswith("sohoa: ") for line in stderr_lines)
     quarantined = {p.name.split("-", 2)[-1] for p in (archive_dir / "quarantine").iterdir() if p.suffix != ".txt"}
     assert quarantined == set(expected)
@@ -164,3 +167,111 @@ def test_console_script_reports_bad_input_without_traceback(archive_dir, tmp_pat
 def test_component_or_result_without_record_is_a_usage_error(sohoa, tmp_path, args):
     paper = make_scan(tmp_path / "p.png", HUONG)
     assert "need --record" in sohoa("scan", paper, *args, expect=2).stderr
+
+
+# -- batches: splitting, record codes, upright pages --------------------------------------------
+def _text_pages(sohoa, paper_id) -> list[str]:
+    return sohoa("text", paper_id).stdout.split("\f")
+
+
+def test_blank_separator_splits_a_batch_and_a_rerun_skips_every_paper(sohoa, archive_dir, tmp_path):
+    batch = save_multipage([page(HUONG), blank_back(), page(AN, seed=2), page(AN + ["Trang 2"], seed=3)],
+                           tmp_path / "batch.pdf")
+
+    rows = sohoa.jsonl("scan", batch, "--split", "blank")
+
+    assert [(r["source_name"], r["status"], r["page_range"], r["pages"]) for r in rows] == [
+        ("batch.pdf", "new", "1", 1), ("batch.pdf", "new", "3-4", 2)]
+    assert all(r["record_code"] is None and r["rescan"] == [] for r in rows)
+    assert "Đặng Thị Hương" in sohoa("text", rows[0]["id"]).stdout
+    second = _text_pages(sohoa, rows[1]["id"])
+    assert len(second) == 2 and all("Nguyễn Văn An" in t for t in second)
+    assert len(PdfReader(rows[1]["pdf_path"]).pages) == 2
+
+    again = sohoa.jsonl("scan", batch, "--split", "blank")
+    assert [(r["status"], r["id"], r["page_range"]) for r in again] == [
+        ("skipped", rows[0]["id"], "1"), ("skipped", rows[1]["id"], "3-4")]
+    with sqlite3.connect(archive_dir / "catalog.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM papers").fetchone()[0] == 2
+    summary = sohoa("scan", batch, "--split", "blank").stdout
+    assert "batch.pdf p.3-4" in summary and "0 new, 2 skipped, 0 failed" in summary
+
+
+def test_receipt_qr_assigns_the_papers_after_it_to_its_record(sohoa, register_csv, tmp_path):
+    sohoa("records", "import", register_csv)
+    code = "000.00.53.H48-260106-0002"  # registered, with one component
+    stack = save_multipage([page(HUONG), receipt(code), page(AN, seed=2), blank_back(), page(AN, seed=5)],
+                           tmp_path / "stack.pdf")
+
+    rows = sohoa.jsonl("scan", stack, "--split", "blank")
+
+    assert [(r["page_range"], r["pages"], r["record_code"], r["component"]) for r in rows] == [
+        ("1", 1, None, None),
+        ("3", 1, code, "Tờ khai đăng ký khai sinh"),
+        ("5", 1, code, "Tờ khai đăng ký khai sinh")]
+    assert sohoa.json("show", rows[2]["id"])["attachments"][0]["record_code"] == code
+    summary = sohoa("scan", stack, "--split", "blank").stdout
+    assert f"stack.pdf p.5 (already archived as paper {rows[2]['id']}" in summary
+
+
+def test_split_code_cuts_at_receipts_only_and_keeps_unregistered_codes(sohoa, register_csv, tmp_path):
+    sohoa("records", "import", register_csv)
+    known, unknown = "000.00.53.H48-260106-0002", "000.00.53.H48-260107-0009"
+    stack = save_multipage([receipt(known), page(AN, seed=2), blank_back(), page(AN, seed=3),
+                            receipt(unknown), page(HUONG, seed=4)], tmp_path / "stack.pdf")
+
+    result = sohoa("scan", stack, "--split", "code", "--json")
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+
+    assert [(r["page_range"], r["pages"], r["record_code"]) for r in rows] == [("2-4", 3, known), ("6", 1, unknown)]
+    assert rows[0]["rescan"] == ["page 2: blank page"]  # kept inside the paper, and said so
+    assert rows[1]["component"] is None and "not in the register" in rows[1]["note"]
+    assert sohoa.json("show", rows[1]["id"])["attachments"] == []
+
+
+def _ink_height(image: Image.Image) -> float:
+    """How far down the page its ink sits on average, 0 (top) to 1 (bottom); these pages' text is on top."""
+    ys, _ = np.nonzero(np.asarray(image.convert("L")) < 128)
+    return float(ys.mean()) / image.height
+
+
+def test_turned_and_skewed_pages_are_archived_upright_and_read_like_straight_ones(sohoa, archive_dir, tmp_path):
+    pages = [page(AN), turned(page(AN, seed=2), 180), turned(page(AN, seed=3), 4), turned(page(AN, seed=4), 90)]
+    stack = save_multipage(pages, tmp_path / "crooked.tif")
+
+    (row,) = sohoa.jsonl("scan", stack)
+
+    for text in _text_pages(sohoa, row["id"]):
+        for key in ("Nguyễn Văn An", "Bệnh viện Từ Dũ", "05/11/2023", "Quốc tịch: Việt Nam"):
+            assert key in text
+    with sqlite3.connect(archive_dir / "catalog.sqlite") as db:
+        corrections = db.execute("SELECT rotation, skew, confidence FROM pages WHERE paper_id = ? ORDER BY page_no",
+                                 (row["id"],)).fetchall()
+    assert [r[0] for r in corrections] == [0, 180, 0, 90]
+    assert [round(r[1]) for r in corrections] == [0, 0, 4, 0]
+    straight = corrections[0][2]
+    assert all(confidence > straight - 5 for _, _, confidence in corrections)
+    archived = [p.images[0].image for p in PdfReader(row["pdf_path"]).pages]
+    assert archived[3].width > archived[3].height  # turned back to landscape
+    assert all(_ink_height(image) < 0.45 for image in archived)  # text at the top: upright
+    assert row["rescan"] == []
+
+
+def test_force_ocr_reads_a_text_layer_again(sohoa, tmp_path):
+    image = make_scan(tmp_path / "page.png", HUONG)
+    subprocess.run(["tesseract", str(image), str(tmp_path / "searchable"), "-l", "vie", "pdf"],
+                   check=True, capture_output=True)
+
+    (row,) = sohoa.jsonl("scan", tmp_path / "searchable.pdf", "--force-ocr")
+
+    (page_info,) = sohoa.json("show", row["id"])["pages"]
+    assert page_info["text_source"] == "ocr" and page_info["confidence"] > 70
+    assert "Hương" in sohoa("text", row["id"]).stdout
+
+
+def test_progress_goes_to_stderr_and_stdout_stays_json(sohoa, tmp_path, monkeypatch):
+    monkeypatch.setattr("digitize.progress.Progress.__init__.__defaults__", (None, 0.0))  # a line per step
+    make_scan(tmp_path / "a.png", HUONG)
+    result = sohoa("scan", tmp_path / "a.png", "--json")
+    assert [json.loads(line)["status"] for line in result.stdout.splitlines()] == ["new"]
+    assert "progress: 1/1 pages, 0 papers" in result.stderr and "pages/min" in result.stderr

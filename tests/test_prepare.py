@@ -1,0 +1,135 @@
+"""`digitize.prepare`: blank pages, skew, sideways pages and record codes, on pages rendered at test time.
+
+Also home of the page makers the scan, watch and rescan tests share (receipts with a QR code,
+blank backs with show-through, turned and skewed pages).
+"""
+
+from __future__ import annotations
+
+import io
+import random
+
+import pytest
+import segno
+import zxingcpp
+from PIL import Image, ImageChops
+
+from digitize.prepare import analyse, record_codes, rescan_reasons, straighten
+from samples.render import render_page
+from tests.conftest import page_lines
+
+PAGE_MM = (210, 150)
+AN = page_lines("TỜ KHAI ĐĂNG KÝ KHAI SINH", "Nguyễn Văn An",
+                ["Ngày, tháng, năm sinh: 05/11/2023", "Nơi sinh: Bệnh viện Từ Dũ, Thành phố Hồ Chí Minh",
+                 "Quốc tịch: Việt Nam. Dân tộc: Kinh"])
+
+
+def page(lines: list[str], dpi: int = 300, seed: int = 1) -> Image.Image:
+    return render_page(lines, dpi=dpi, size_mm=PAGE_MM, title_lines=3, noise=0.0005, seed=seed)
+
+
+def turned(image: Image.Image, degrees: float) -> Image.Image:
+    """The page as a scanner gives it when put in crooked (counter-clockwise degrees), dpi kept."""
+    if degrees % 90 == 0:
+        out = image.rotate(degrees, expand=True)
+    else:
+        out = image.rotate(degrees, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    out.info["dpi"] = image.info["dpi"]
+    return out
+
+
+def blank_back(dpi: int = 300, seed: int = 7) -> Image.Image:
+    """The back of a printed sheet: scanner dust and the front's text faintly showing through."""
+    front = page(AN, dpi=dpi, seed=seed).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    faint = front.point(lambda v: 255 - (255 - v) * 12 // 100)  # ink at ~12 % strength: grey 224
+    rng = random.Random(seed)
+    pixels = faint.load()
+    for _ in range(faint.width * faint.height // 1000):  # 0.1 % dust specks
+        pixels[rng.randrange(faint.width), rng.randrange(faint.height)] = rng.randint(0, 120)
+    faint.info["dpi"] = (dpi, dpi)
+    return faint
+
+
+def receipt(record_code: str, dpi: int = 300) -> Image.Image:
+    """A reception receipt (Giấy tiếp nhận hồ sơ và hẹn trả kết quả) whose QR holds the record code."""
+    image = render_page(["UBND PHƯỜNG BẾN NGHÉ", "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ",
+                         "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", f"Mã hồ sơ: {record_code}",
+                         "Ngày hẹn trả kết quả: 08/01/2026"], dpi=dpi, size_mm=PAGE_MM, title_lines=3, noise=0.0005)
+    qr = io.BytesIO()
+    segno.make(f"https://dichvucong.gov.vn/tra-cuu?ma={record_code}", error="m").save(qr, kind="png", scale=6, border=2)
+    qr_image = Image.open(io.BytesIO(qr.getvalue())).convert("L")
+    image.paste(qr_image, (image.width - qr_image.width - dpi // 3, image.height - qr_image.height - dpi // 3))
+    image.info["dpi"] = (dpi, dpi)
+    return image
+
+
+# -- blank pages ---------------------------------------------------------------------------------
+def test_a_blank_back_with_dust_and_show_through_is_blank():
+    assert analyse(blank_back(), 300).blank
+    assert analyse(Image.new("L", (2480, 1772), 255), 300).blank
+
+
+def test_a_page_with_a_single_line_is_not_blank():
+    found = analyse(render_page(["Trang 2"], dpi=300, size_mm=PAGE_MM, noise=0.0005), 300)
+    assert not found.blank and found.ink > 0
+
+
+def test_a_dark_scanner_edge_does_not_make_a_page_look_written():
+    image = Image.new("L", (2480, 1772), 255)
+    image.paste(0, (0, 0, 40, 1772))  # the lid's shadow down the left edge
+    assert analyse(image, 300).blank
+
+
+# -- skew and orientation ------------------------------------------------------------------------
+@pytest.mark.parametrize("degrees", [4, -4, 8.5, -2.5])
+def test_skew_is_measured_within_a_fifth_of_a_degree(degrees):
+    found = analyse(turned(page(AN), degrees), 300)
+    assert not found.sideways
+    assert found.skew == pytest.approx(degrees, abs=0.2)
+
+
+def test_a_straight_page_is_straight():
+    assert abs(analyse(page(AN), 300).skew) < 0.2
+
+
+@pytest.mark.parametrize("degrees", [90, 270])
+def test_a_page_turned_sideways_is_noticed(degrees):
+    assert analyse(turned(page(AN), degrees), 300).sideways
+
+
+def test_straighten_undoes_rotation_and_skew():
+    original = page(AN).convert("L")
+    assert ImageChops.difference(straighten(turned(original, 180), 180, 0.0), original).getbbox() is None
+    assert ImageChops.difference(straighten(turned(original, 90), 90, 0.0), original).getbbox() is None
+    assert abs(analyse(straighten(turned(original, 5), 0, 5.0), 300).skew) < 0.2
+
+
+# -- record codes ----------------------------------------------------------------------------------
+def test_record_code_is_read_from_the_receipt_qr():
+    assert record_codes(receipt("000.00.53.H48-260106-0002"), 300) == ["000.00.53.H48-260106-0002"]
+
+
+def test_record_code_is_read_from_a_code128_barcode():
+    bars = zxingcpp.create_barcode("000.02.31.H29-260109-0045", zxingcpp.BarcodeFormat.Code128)
+    strip = Image.fromarray(bars.to_image(scale=4)).convert("L")  # 0.34 mm a module, as printers make them
+    sheet = page(["PHIẾU CHUYỂN HỒ SƠ"])
+    sheet.paste(strip, (300, 900))
+    assert record_codes(sheet, 300) == ["000.02.31.H29-260109-0045"]
+
+
+def test_a_qr_without_a_record_code_names_no_record():
+    sheet = page(AN)
+    qr = io.BytesIO()
+    segno.make("https://example.org/not-a-record").save(qr, kind="png", scale=6)
+    sheet.paste(Image.open(io.BytesIO(qr.getvalue())).convert("L"), (1800, 100))
+    assert record_codes(sheet, 300) == []
+    assert record_codes(page(AN), 300) == []
+
+
+# -- rescan reasons --------------------------------------------------------------------------------
+def test_rescan_reasons():
+    assert rescan_reasons(300, False, 120, 93.0) == []
+    assert rescan_reasons(100, False, 120, 75.0) == ["scanned at 100 dpi, under 200"]
+    assert rescan_reasons(300, True, 0, None) == ["blank page"]
+    assert rescan_reasons(300, False, 2, 90.0) == ["nearly empty (2 words read)"]
+    assert rescan_reasons(300, False, 80, 41.5) == ["low OCR confidence (42 < 60)"]
