@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import shutil
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -50,21 +49,11 @@ PAPERS = {
 }
 
 
-class ArchiveCli(Sohoa):
-    """The real `sohoa` command on one archive folder, as one user."""
-
-    def __init__(self, root: Path, user: str = "clerk-reuse"):
-        super().__init__()
-        self.root, self.user = root, user
-
-    def __call__(self, *args, expect: int | None = 0):
-        return super().__call__(*args, "--archive", self.root, "--user", self.user, expect=expect)
-
 
 @pytest.fixture(scope="session")
 def scanned(tmp_path_factory):
     base = tmp_path_factory.mktemp("citizen")
-    cli = ArchiveCli(base / "archive")
+    cli = Sohoa(base / "archive", "clerk-reuse")
     register = base / "register.csv"
     with open(register, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -84,4 +73,4 @@ def archive(scanned, tmp_path):
     """A fresh copy of the scanned archive and the paper ids by file name."""
     root, ids = scanned
     shutil.copytree(root, tmp_path / "archive")
-    return ArchiveCli(tmp_path / "archive"), ids
+    return Sohoa(tmp_path / "archive", "clerk-reuse"), ids

@@ -12,6 +12,9 @@ from click.testing import CliRunner
 from cli import main
 from samples.render import render_page, save, save_multipage
 
+# Papers of real citizens scanned once per session, for the metadata and reuse commands' tests.
+pytest_plugins = ["tests.citizen_papers"]
+
 REGISTER_HEADER = ["record_code", "procedure_code", "procedure_name", "agency", "channel", "received_date",
                    "due_date", "applicant_name", "applicant_id", "requires_paper_result", "components"]
 
@@ -60,12 +63,19 @@ def register_csv(tmp_path) -> Path:
 
 
 class Sohoa:
-    """Runs the real `sohoa` command in-process and keeps stdout and stderr apart."""
+    """Runs the real `sohoa` command in-process and keeps stdout and stderr apart.
 
-    def __init__(self):
+    With `root` (and `user`) every command gets `--archive root` (`--user user`), for archives
+    shared by a module's tests; without, the SOHOA_ARCHIVE of the `archive_dir` fixture applies.
+    """
+
+    def __init__(self, root: Path | None = None, user: str | None = None):
         self.runner = CliRunner()
+        self.root, self.user = root, user
 
     def __call__(self, *args, expect: int | None = 0):
+        if self.root is not None:
+            args = (*args, "--archive", self.root, *(("--user", self.user) if self.user else ()))
         result = self.runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
         if expect is not None:
             assert result.exit_code == expect, (result.exit_code, result.stdout, result.stderr)

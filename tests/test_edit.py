@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from digitize.catalog import Catalog
-from tests.citizen_papers import ANH_ID, archive, scanned  # noqa: F401
+from tests.citizen_papers import ANH_ID
 
 
 def test_a_correction_wins_and_is_logged_with_who_and_when(archive):

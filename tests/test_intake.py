@@ -12,7 +12,7 @@ from pypdf import PdfReader, PdfWriter
 
 from digitize.errors import EncryptedPDF, InputError
 from digitize.intake import DEFAULT_DPI, MAX_PIXELS, RASTER_DPI, find_inputs, read_pages, sniff
-from samples.render import render_page, save
+from samples.render import render_page
 from tests.conftest import make_scan, page_lines
 
 HUONG = page_lines("GIẤY CHỨNG SINH", "Đặng Thị Hương", ["Nơi sinh: Bệnh viện Từ Dũ"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.citizen_papers import AN_ID, ANH_ID, PAPERS, archive, scanned  # noqa: F401
+from tests.citizen_papers import AN_ID, ANH_ID, PAPERS
 
 
 def test_a_citizens_papers_newest_first_with_validity(archive):

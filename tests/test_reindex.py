@@ -20,14 +20,10 @@ QUERIES = [["nguyen", "van", "an"], ["Nguyễn", "Văn", "Ân"], ["dang", "thi",
 
 
 class ArchiveCli(Sohoa):
-    """The real `sohoa` command, always on one archive folder and as one user."""
+    """The real `sohoa` command on one archive folder, as one user."""
 
-    def __init__(self, root: Path, user: str = "clerk-reindex"):
-        super().__init__()
-        self.root, self.user = root, user
-
-    def __call__(self, *args, expect: int | None = 0):
-        return super().__call__(*args, "--archive", self.root, "--user", self.user, expect=expect)
+    def __init__(self, root: Path):
+        super().__init__(root, "clerk-reindex")
 
     def results(self, query, limit=100):
         """What a user sees for a query, with PDF paths relative to the archive (copies differ)."""

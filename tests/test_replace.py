@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from digitize.catalog import Catalog
-from tests.citizen_papers import archive, scanned  # noqa: F401
 
 
 def test_replace_marks_the_old_paper_and_logs_who(archive):

@@ -4,7 +4,7 @@ component, marked reused and logged; expired or replaced papers are refused unle
 from __future__ import annotations
 
 from digitize.catalog import Catalog
-from tests.citizen_papers import MARRIAGE, archive, scanned  # noqa: F401
+from tests.citizen_papers import MARRIAGE
 
 STATUS = "Giấy xác nhận tình trạng hôn nhân"
 

@@ -18,23 +18,13 @@ ANH_CODE = "000.00.12.H48-260210-0001"  # Trần Thị Ngọc Ánh, one componen
 AN_CODE = "000.00.53.H48-260105-0001"  # Nguyễn Văn An, nothing scanned for it
 
 
-class ArchiveCli(Sohoa):
-    """The real `sohoa` command, always on one archive folder and as one user."""
-
-    def __init__(self, root: Path, user: str = "clerk-search"):
-        super().__init__()
-        self.root, self.user = root, user
-
-    def __call__(self, *args, expect: int | None = 0):
-        return super().__call__(*args, "--archive", self.root, "--user", self.user, expect=expect)
-
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     """Four papers: two GIẤY KHAI SINH differing only by An/Ân, one GIẤY CHỨNG SINH for Đặng Thị
     Hương, and a form attached to Trần Thị Ngọc Ánh's record whose text does not name her."""
     base = tmp_path_factory.mktemp("search")
-    cli = ArchiveCli(base / "archive")
+    cli = Sohoa(base / "archive", "clerk-search")
     batch = base / "batch"
     make_scan(batch / "p1.png", page_lines("GIẤY KHAI SINH", "Nguyễn Văn An"), dpi=300)
     make_scan(batch / "p2.png", page_lines("GIẤY KHAI SINH", "Nguyễn Văn Ân"), dpi=300)

@@ -14,17 +14,6 @@ from tests.conftest import RECORDS, REGISTER_HEADER, Sohoa, make_scan, page_line
 CODE = "000.00.53.H48-260105-0001"
 
 
-class ArchiveCli(Sohoa):
-    """The real `sohoa` command, always on one archive folder (and as --user when given)."""
-
-    def __init__(self, root: Path, user: str | None = None):
-        super().__init__()
-        self.root, self.user = root, user
-
-    def __call__(self, *args, expect: int | None = 0):
-        user = ("--user", self.user) if self.user else ()
-        return super().__call__(*args, "--archive", self.root, *user, expect=expect)
-
 
 @pytest.fixture(scope="module")
 def papers(tmp_path_factory):
@@ -44,11 +33,11 @@ def papers(tmp_path_factory):
     started = datetime.now(timezone.utc) - timedelta(seconds=2)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SOHOA_USER", "clerk7")
-        ArchiveCli(root)("records", "import", register)
-        (one,) = ArchiveCli(root, user="alice").jsonl("scan", single)
-        (two,) = ArchiveCli(root).jsonl("scan", stack, "--record", CODE, "--component", "Giấy chứng sinh")
+        Sohoa(root)("records", "import", register)
+        (one,) = Sohoa(root, "alice").jsonl("scan", single)
+        (two,) = Sohoa(root).jsonl("scan", stack, "--record", CODE, "--component", "Giấy chứng sinh")
     finished = datetime.now(timezone.utc) + timedelta(seconds=2)
-    return {"cli": ArchiveCli(root), "single": (one, single), "stack": (two, stack), "window": (started, finished)}
+    return {"cli": Sohoa(root), "single": (one, single), "stack": (two, stack), "window": (started, finished)}
 
 
 def test_json_metadata_of_a_single_page_paper(papers):

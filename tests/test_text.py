@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import unicodedata
-from pathlib import Path
 
 import pytest
 
@@ -15,21 +14,11 @@ HUONG = page_lines("GIẤY CHỨNG SINH", "Đặng Thị Hương",
 THANG = page_lines("PHIẾU LÝ LỊCH TƯ PHÁP", "Phạm Đức Thắng", ["Nơi thường trú: phường Bến Nghé"])
 
 
-class ArchiveCli(Sohoa):
-    """The real `sohoa` command, always on one archive folder and as one user."""
-
-    def __init__(self, root: Path, user: str = "clerk-text"):
-        super().__init__()
-        self.root, self.user = root, user
-
-    def __call__(self, *args, expect: int | None = 0):
-        return super().__call__(*args, "--archive", self.root, "--user", self.user, expect=expect)
-
 
 @pytest.fixture(scope="module")
 def papers(tmp_path_factory):
     base = tmp_path_factory.mktemp("text")
-    cli = ArchiveCli(base / "archive")
+    cli = Sohoa(base / "archive", "clerk-text")
     make_scan(base / "batch" / "a-huong.png", HUONG, dpi=300)
     make_scan(base / "batch" / "b-thang.pdf", THANG, dpi=200, pages=3)
     make_scan(base / "batch" / "c-blank.png", [], dpi=200)
