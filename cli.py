@@ -360,10 +360,20 @@ def search(archive, user, query, limit, as_json, valid, show_ids, **dates):
         click.echo(f"#{r['id']}  {r['record_code'] or '(no record)'}  {r['component'] or ''}  {r['source_name']}  "
                    f"score {r['score']:.2f}")
         click.echo(f"    {r['pdf_path']}")
-        # A masked ID (0793******67) inside a highlight is one unit: its stars are not the markers.
-        snippet = re.sub(r"\*\*((?:\d{4}\*+\d{2}|.)+?)\*\*",
-                         lambda m: click.style(m[1], bold=True) if bold else f"[{m[1]}]", r["snippet"])
-        click.echo(f"    {snippet}")
+        click.echo(f"    {_render_snippet(r['snippet'], bold)}")
+
+
+# A masked ID (0793******67) is one unit, highlighted or not: its stars are not `**` markers.
+_SNIPPET_TOKENS = re.compile(r"(\d{4}\*+\d{2})|\*\*((?:\d{4}\*+\d{2}|.)+?)\*\*")
+
+
+def _render_snippet(snippet: str, bold: bool) -> str:
+    def render(m):
+        if m[1]:
+            return m[1]
+        return click.style(m[2], bold=True) if bold else f"[{m[2]}]"
+
+    return _SNIPPET_TOKENS.sub(render, snippet)
 
 
 def _get_paper(archive, paper_id: int) -> dict:

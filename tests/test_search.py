@@ -216,3 +216,13 @@ def test_paper_attached_to_a_second_record_is_found_by_both(sohoa, register_csv,
     assert [h["id"] for h in sohoa.json("search", first)] == [row["id"]]
     assert [h["id"] for h in sohoa.json("search", second)] == [row["id"]]
     assert [h["id"] for h in sohoa.json("search", "dang", "thi", "huong")] == [row["id"]]
+
+
+def test_masked_id_in_a_snippet_prints_whole_beside_highlights(sohoa, tmp_path):
+    lines = page_lines("GIẤY CHỨNG SINH", "Đặng Thị Hương", ["Số định danh cá nhân: 079303004567"])
+    sohoa("scan", make_scan(tmp_path / "id.png", lines))
+
+    out = sohoa("search", "huong").stdout
+
+    assert "0793******67" in out and "[Hương]" in out
+    assert "079303004567" not in out
