@@ -110,7 +110,8 @@ def count_pages(path: Path) -> int:
     """The number of pages a scan holds, cheaply (for progress); 0 when it cannot be told."""
     try:
         if sniff(path) == "pdf":
-            return len(PdfReader(path, strict=False).pages)
+            with open(path, "rb") as stream:  # a path would make pypdf read all of it into memory
+                return len(PdfReader(stream, strict=False).pages)
         with Image.open(path) as image:
             return getattr(image, "n_frames", 1)
     except Exception:  # the real read reports what is wrong with it
@@ -226,6 +227,9 @@ def _pdf_stream_pages(path: Path, stream, workdir: Path, force_ocr: bool) -> Ite
         try:
             page = pages[number - 1]
             yield _pdf_page(path, page, number, workdir, force_ocr)
+            # pypdf keeps every object it has read, page images included: forget them page by page
+            # so a long batch does not pile up in memory (pages already handed out keep their own).
+            reader.resolved_objects.clear()
         except (InputError, MissingDependency):
             raise
         except LimitReachedError:
