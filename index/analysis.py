@@ -148,6 +148,7 @@ def _fold_table() -> dict[int, str]:
 
 
 _FOLD_TABLE = _fold_table()
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def fold_text(text: str) -> str:
@@ -159,4 +160,9 @@ def fold_text(text: str) -> str:
     ascii_only = unicodedata.normalize("NFD", lowered.replace("đ", "d")).encode("ascii", "ignore")
     if len(ascii_only) == len(lowered):
         return ascii_only.decode("ascii")
-    return lowered.translate(_FOLD_TABLE)
+    folded = lowered.translate(_FOLD_TABLE)
+    # The table knows Latin letters and marks; a character it left that still folds (a mark or
+    # accented letter of another script) sends the text down the general path.
+    if any(_fold_word(c) != c for c in set(_NON_ASCII.findall(folded))):
+        return fold(text)
+    return folded
