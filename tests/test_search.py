@@ -19,12 +19,14 @@ AN_CODE = "000.00.53.H48-260105-0001"  # Nguyễn Văn An, nothing scanned for i
 
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
+@pytest.fixture(scope="module", params=["whoosh", "tantivy"])
+def corpus(tmp_path_factory, request):
     """Four papers: two GIẤY KHAI SINH differing only by An/Ân, one GIẤY CHỨNG SINH for Đặng Thị
-    Hương, and a form attached to Trần Thị Ngọc Ánh's record whose text does not name her."""
+    Hương, and a form attached to Trần Thị Ngọc Ánh's record whose text does not name her; in an
+    archive of each search engine, so the same tests hold for both."""
     base = tmp_path_factory.mktemp("search")
     cli = Sohoa(base / "archive", "clerk-search")
+    cli("init", "--engine", request.param)
     batch = base / "batch"
     make_scan(batch / "p1.png", page_lines("GIẤY KHAI SINH", "Nguyễn Văn An"), dpi=300)
     make_scan(batch / "p2.png", page_lines("GIẤY KHAI SINH", "Nguyễn Văn Ân"), dpi=300)
