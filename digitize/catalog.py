@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -339,25 +340,43 @@ class NewPaper:
 
 
 class Catalog:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, wait: float = 30.0):
         self.path = Path(path)
         self.db = None
-        try:
-            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            self.db.row_factory = sqlite3.Row
-            self._refuse_newer()  # before anything writes to a file we may not understand
-            self.db.execute("PRAGMA foreign_keys = ON")
-            self.db.execute("PRAGMA journal_mode = WAL")
-            self.db.execute("PRAGMA synchronous = FULL")
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            self.close()
-            raise ArchiveError(
-                f"{self.path}: the catalog is damaged or not a Sohoa catalog ({exc}); restore it from a backup"
-            ) from None
-        except ArchiveError:
-            self.close()
-            raise
+        # Two processes opening a new archive at once: switching it to WAL takes a lock SQLite's
+        # busy timeout does not wait for, so opening is retried while the file is busy.
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                self._open(wait)
+                return
+            except sqlite3.OperationalError as exc:
+                self.close()
+                if not _busy(exc):
+                    raise self._damaged(exc) from None
+                if time.monotonic() >= deadline:
+                    raise ArchiveLocked(
+                        f"{self.path}: the catalog stayed busy in another process for {wait:.0f} s; try again"
+                    ) from None
+                time.sleep(0.05)
+            except sqlite3.DatabaseError as exc:
+                self.close()
+                raise self._damaged(exc) from None
+            except ArchiveError:
+                self.close()
+                raise
+
+    def _open(self, wait: float) -> None:
+        self.db = sqlite3.connect(self.path, timeout=wait, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self._refuse_newer()  # before anything writes to a file we may not understand
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = FULL")
+        self._migrate()
+
+    def _damaged(self, exc: Exception) -> ArchiveError:
+        return ArchiveError(f"{self.path}: the catalog is damaged or not a Sohoa catalog ({exc}); restore it from a backup")
 
     def close(self) -> None:
         if self.db is not None:
@@ -622,6 +641,10 @@ def _result_pending(r: Record) -> bool:
     """The register says the paper result is not issued yet: the record is not resolved and no result is."""
     return (r.requires_paper_result and r.resolved_date is None
             and not any(x.issued_date for x in (r.results or []) if x.paper))
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 def _split_sql(script: str) -> list[str]:

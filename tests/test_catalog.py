@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import threading
+import time
 import unicodedata
 from dataclasses import replace
 from pathlib import Path
@@ -11,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from digitize.catalog import SCHEMA_VERSION, Catalog, NewPaper, PageInfo, Record
-from digitize.errors import ArchiveError
+from digitize.errors import ArchiveError, ArchiveLocked
 
 V1_FIXTURE = Path(__file__).parent / "fixtures" / "archive-v1" / "catalog.sqlite"
 
@@ -330,3 +332,38 @@ def test_transaction_commits_and_is_seen_by_another_connection(filled, tmp_path)
 
     with sqlite3.connect(Path(filled.path)) as other:
         assert other.execute("SELECT count(*) FROM components").fetchone()[0] == 3
+
+
+def _hold_exclusive_lock(path, seconds: float) -> threading.Thread:
+    """Another connection holds the catalog exclusively, as a process creating it does."""
+    locked = threading.Event()
+
+    def hold():
+        db = sqlite3.connect(path, isolation_level=None)
+        db.execute("BEGIN EXCLUSIVE")
+        locked.set()
+        time.sleep(seconds)
+        db.execute("COMMIT")
+        db.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    locked.wait()
+    return thread
+
+
+def test_a_busy_new_catalog_is_waited_for_not_called_damaged(tmp_path):
+    path = tmp_path / "catalog.sqlite"
+    holder = _hold_exclusive_lock(path, 0.5)
+    catalog = Catalog(path, wait=10)
+    holder.join()
+    assert catalog.schema_version == SCHEMA_VERSION
+    catalog.close()
+
+
+def test_a_catalog_busy_past_the_wait_is_archive_locked(tmp_path):
+    path = tmp_path / "catalog.sqlite"
+    holder = _hold_exclusive_lock(path, 1.5)
+    with pytest.raises(ArchiveLocked, match="busy in another process"):
+        Catalog(path, wait=0.3)
+    holder.join()
