@@ -44,6 +44,15 @@ def make_scan(path: Path, lines: list[str], dpi: int = 300, pages: int = 1, **op
     return save(images[0], path)
 
 
+def write_register(path: Path, rows: list[list[str]] = RECORDS) -> Path:
+    """A register CSV with the standard header and `rows`."""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(REGISTER_HEADER)
+        writer.writerows(rows)
+    return path
+
+
 @pytest.fixture
 def archive_dir(tmp_path, monkeypatch) -> Path:
     root = tmp_path / "archive"
@@ -54,12 +63,7 @@ def archive_dir(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def register_csv(tmp_path) -> Path:
-    path = tmp_path / "register.csv"
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(REGISTER_HEADER)
-        writer.writerows(RECORDS)
-    return path
+    return write_register(tmp_path / "register.csv")
 
 
 class Sohoa:

@@ -5,14 +5,13 @@ A pristine archive is scanned once for the module; each test works on its own co
 
 from __future__ import annotations
 
-import csv
 import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import RECORDS, REGISTER_HEADER, Sohoa, make_scan, page_lines
+from tests.conftest import Sohoa, make_scan, page_lines, write_register
 
 CODE = "000.00.53.H48-260106-0002"  # Đặng Thị Hương
 QUERIES = [["nguyen", "van", "an"], ["Nguyễn", "Văn", "Ân"], ["dang", "thi", "huong"], ["giay", "khai", "sinh"],
@@ -41,11 +40,7 @@ def pristine(tmp_path_factory):
     make_scan(batch / "p1.png", page_lines("GIẤY KHAI SINH", "Nguyễn Văn An"), dpi=300)
     make_scan(batch / "p2.png", page_lines("GIẤY KHAI SINH", "Nguyễn Văn Ân"), dpi=300)
     paper = make_scan(base / "p3.png", page_lines("TỜ KHAI ĐĂNG KÝ KHAI SINH", "Đặng Thị Hương"), dpi=200)
-    register = base / "register.csv"
-    with open(register, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(REGISTER_HEADER)
-        writer.writerows(RECORDS)
+    register = write_register(base / "register.csv")
     cli("records", "import", register)
     rows = cli.jsonl("scan", batch) + cli.jsonl("scan", paper, "--record", CODE)
     assert [r["status"] for r in rows] == ["new"] * 3

@@ -6,13 +6,12 @@ command names it with --archive, so nothing here depends on SOHOA_ARCHIVE.
 
 from __future__ import annotations
 
-import csv
 import unicodedata
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import RECORDS, REGISTER_HEADER, Sohoa, make_scan, page_lines
+from tests.conftest import Sohoa, make_scan, page_lines, write_register
 
 ANH_CODE = "000.00.12.H48-260210-0001"  # Trần Thị Ngọc Ánh, one component
 AN_CODE = "000.00.53.H48-260105-0001"  # Nguyễn Văn An, nothing scanned for it
@@ -34,11 +33,7 @@ def corpus(tmp_path_factory, request):
     form = make_scan(base / "p4.png", ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
                                        "TỜ KHAI YÊU CẦU CẤP PHIẾU LÝ LỊCH TƯ PHÁP",
                                        "Nơi cư trú: phường Hàng Bài, Hà Nội"], dpi=200)
-    register = base / "register.csv"
-    with open(register, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(REGISTER_HEADER)
-        writer.writerows(RECORDS)
+    register = write_register(base / "register.csv")
 
     cli("records", "import", register)
     rows = cli.jsonl("scan", batch)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import RECORDS, REGISTER_HEADER, Sohoa, make_scan, page_lines
+from tests.conftest import Sohoa, make_scan, page_lines, write_register
 
 CODE = "000.00.53.H48-260105-0001"
 
@@ -24,11 +23,7 @@ def papers(tmp_path_factory):
     single = make_scan(base / "chung-sinh.png",
                        page_lines("GIẤY CHỨNG SINH", "Đặng Thị Hương", ["Nơi sinh: Bệnh viện Từ Dũ"]), dpi=300)
     stack = make_scan(base / "to-khai.tif", page_lines("GIẤY CHỨNG SINH", "Nguyễn Văn An"), dpi=200, pages=2)
-    register = base / "register.csv"
-    with open(register, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(REGISTER_HEADER)
-        writer.writerows(RECORDS)
+    register = write_register(base / "register.csv")
 
     started = datetime.now(timezone.utc) - timedelta(seconds=2)
     with pytest.MonkeyPatch.context() as mp:
