@@ -1,7 +1,9 @@
-"""Tesseract, through pytesseract: one page image in, text + confidence + a one-page PDF out.
+"""Tesseract: one page image in, text + confidence + a one-page PDF out.
 
-Knows nothing of records or indexes. One Tesseract call writes the text, the word table (for
-confidences) and a PDF page that embeds the image untouched under an invisible text layer.
+Knows nothing of records or indexes. One Tesseract pass gives the text, the word table (for
+confidences) and a PDF page that embeds the image untouched under an invisible text layer. Pages
+are read through Tesseract's library with the model kept loaded (ocr.libtesseract), or through the
+`tesseract` command (pytesseract) where the library cannot be loaded; OSD always uses the command.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pytesseract
 from PIL import Image, UnidentifiedImageError
 
 from digitize.errors import InputError, MissingDependency
+from ocr import libtesseract
 
 # OpenMP threads fight over the cores when several Tesseracts run: one thread each, one process
 # per core is ~6x faster here (ARCHITECTURE.md, measured facts).
@@ -77,10 +80,15 @@ class TesseractEngine:
 
     name = "tesseract"
 
-    def __init__(self, language: str = "vie", fallback: str | None = "vie+eng", timeout: int = 600):
+    def __init__(self, language: str = "vie", fallback: str | None = "vie+eng", timeout: int = 600,
+                 backend: str = "auto"):
+        if backend not in ("auto", "library", "command"):
+            raise ValueError(f"backend {backend!r}: auto, library or command")
         self.language = language
         self.fallback = fallback
         self.timeout = timeout
+        # "auto": the library when it loads (faster, same text), else the command
+        self.backend = backend if backend != "auto" else ("library" if libtesseract.library() else "command")
 
     def check(self) -> None:
         check_languages(self.language)
@@ -118,6 +126,18 @@ class TesseractEngine:
         return result
 
     def _run(self, image_path: Path, dpi: int, language: str) -> OcrResult:
+        if self.backend == "library":
+            try:
+                text, confidences, pdf = libtesseract.reader(language).read(image_path, dpi, self.timeout)
+            except libtesseract.LibraryError as exc:
+                raise InputError(f"Tesseract could not read the page ({exc})") from None
+        else:
+            text, confidences, pdf = self._run_command(image_path, dpi, language)
+        confidence = round(sum(confidences) / len(confidences), 2) if confidences else None
+        text = unicodedata.normalize("NFC", text).replace("\f", "").strip()
+        return OcrResult(text=text, confidence=confidence, pdf=pdf, language=language, words=len(confidences))
+
+    def _run_command(self, image_path: Path, dpi: int, language: str) -> tuple[str, list[int], bytes]:
         with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as tmp:
             base = os.path.join(tmp, "page")
             try:
@@ -129,22 +149,18 @@ class TesseractEngine:
                 raise MissingDependency(f"Tesseract is not installed; {INSTALL_HINT}") from exc
             except (pytesseract.TesseractError, RuntimeError) as exc:
                 raise InputError(f"Tesseract could not read the page ({_one_line(exc)})") from exc
-            text = Path(base + ".txt").read_text(encoding="utf-8")
-            confidence, words = _mean_confidence(Path(base + ".tsv").read_text(encoding="utf-8"))
-            pdf = Path(base + ".pdf").read_bytes()
-        text = unicodedata.normalize("NFC", text).replace("\f", "").strip()
-        return OcrResult(text=text, confidence=confidence, pdf=pdf, language=language, words=words)
+            return (Path(base + ".txt").read_text(encoding="utf-8"),
+                    _word_confidences(Path(base + ".tsv").read_text(encoding="utf-8")), Path(base + ".pdf").read_bytes())
 
 
-def _mean_confidence(tsv: str) -> tuple[float | None, int]:
-    confs = []
-    for line in tsv.splitlines()[1:]:
+def _word_confidences(tsv: str) -> list[int]:
+    """Each word's confidence from the command's TSV, cut to whole numbers as the library gives them."""
+    confidences = []
+    for line in tsv.splitlines():  # level 5 rows are words; the first row is a header
         cols = line.split("\t")
-        if len(cols) == 12 and cols[0] == "5" and cols[11].strip():
-            conf = float(cols[10])
-            if conf >= 0:
-                confs.append(conf)
-    return (round(sum(confs) / len(confs), 2) if confs else None), len(confs)
+        if len(cols) == 12 and cols[0] == "5" and cols[11].strip() and float(cols[10]) >= 0:
+            confidences.append(int(float(cols[10])))
+    return confidences
 
 
 def _one_line(exc: BaseException) -> str:

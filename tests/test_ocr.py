@@ -1,8 +1,10 @@
-"""`ocr.tesseract`: real Tesseract on pages rendered at test time; text, confidence and PDF come back whole."""
+"""`ocr.tesseract`: real Tesseract (library and command) on pages rendered at test time; text, confidence and PDF come back whole."""
 
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from digitize.errors import InputError, MissingDependency
+from ocr import libtesseract
 from ocr.tesseract import TesseractEngine, check_languages, looks_vietnamese
 from samples.render import render_page, save
 
@@ -29,14 +32,20 @@ ENGLISH = [
 STRIP_MM = (210, 50)  # a strip of A4 width: real 300 dpi text, a fraction of a full page's OCR time
 
 
+@pytest.fixture(scope="module", params=["library", "command"])
+def backend(request) -> str:
+    """Every reading test runs through Tesseract's library and through the `tesseract` command."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
 def vietnamese_page(tmp_path_factory) -> Path:
     return save(render_page(VIETNAMESE, dpi=300, size_mm=STRIP_MM), tmp_path_factory.mktemp("vi") / "huong.png")
 
 
 @pytest.fixture(scope="module")
-def vietnamese_result(vietnamese_page):
-    return TesseractEngine().read(vietnamese_page, 300)
+def vietnamese_result(vietnamese_page, backend):
+    return TesseractEngine(backend=backend).read(vietnamese_page, 300)
 
 
 @pytest.fixture(scope="module")
@@ -74,23 +83,23 @@ def test_pdf_is_one_page_with_the_image_and_a_text_layer(vietnamese_result, viet
         assert key in layer, (key, layer)
 
 
-def test_english_page_falls_back_to_vie_eng(english_page):
-    result = TesseractEngine().read(english_page, 300)
+def test_english_page_falls_back_to_vie_eng(english_page, backend):
+    result = TesseractEngine(backend=backend).read(english_page, 300)
     assert result.language == "vie+eng"
     assert "CERTIFICATE OF INCORPORATION" in result.text
     assert "registered office" in result.text
     assert result.confidence is not None and result.confidence > 60
 
 
-def test_no_fallback_keeps_the_first_language(english_page):
-    result = TesseractEngine(fallback=None).read(english_page, 300)
+def test_no_fallback_keeps_the_first_language(english_page, backend):
+    result = TesseractEngine(fallback=None, backend=backend).read(english_page, 300)
     assert result.language == "vie"
     assert "INCORPORATION" in result.text
 
 
-def test_blank_page_gives_empty_text_and_no_confidence(tmp_path):
+def test_blank_page_gives_empty_text_and_no_confidence(tmp_path, backend):
     blank = save(render_page([], dpi=300, size_mm=STRIP_MM), tmp_path / "blank.png")
-    result = TesseractEngine().read(blank, 300)
+    result = TesseractEngine(backend=backend).read(blank, 300)
     assert result.text == ""
     assert result.confidence is None
     assert result.words == 0
@@ -98,10 +107,10 @@ def test_blank_page_gives_empty_text_and_no_confidence(tmp_path):
     assert len(PdfReader(io.BytesIO(result.pdf)).pages) == 1  # still a page for the archive
 
 
-def test_vietnamese_file_name_is_read(tmp_path, vietnamese_page):
+def test_vietnamese_file_name_is_read(tmp_path, vietnamese_page, backend):
     named = tmp_path / "Giấy khai sinh Hương.png"
     named.write_bytes(vietnamese_page.read_bytes())
-    assert "Đặng Thị Hương" in TesseractEngine().read(named, 300).text
+    assert "Đặng Thị Hương" in TesseractEngine(backend=backend).read(named, 300).text
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -144,23 +153,47 @@ def test_engine_check_covers_the_fallback():
         TesseractEngine(language="vie", fallback="vie+xyz").check()
 
 
-def test_not_an_image_is_an_input_error(tmp_path):
+def test_not_an_image_is_an_input_error(tmp_path, backend):
     notes = tmp_path / "page.png"
     notes.write_text("biên bản họp, not an image\n", encoding="utf-8")
     with pytest.raises(InputError, match="Tesseract could not read the page"):
-        TesseractEngine().read(notes, 300)
+        TesseractEngine(backend=backend).read(notes, 300)
 
 
-def test_missing_image_is_an_input_error(tmp_path):
+def test_missing_image_is_an_input_error(tmp_path, backend):
     with pytest.raises(InputError):
-        TesseractEngine().read(tmp_path / "gone.png", 300)
+        TesseractEngine(backend=backend).read(tmp_path / "gone.png", 300)
 
 
-def test_text_file_naming_another_image_is_not_read_as_that_image(tmp_path, vietnamese_page):
+def test_text_file_naming_another_image_is_not_read_as_that_image(tmp_path, vietnamese_page, backend):
     # Tesseract treats any input it cannot decode as a list of image paths, one per line: a text file
     # that names a scan must fail like any other non-image, not return that other scan's text.
     listing = tmp_path / "page.png"
     listing.write_text(f"{vietnamese_page}\n", encoding="utf-8")
     with pytest.raises(InputError):
-        result = TesseractEngine().read(listing, 300)
+        result = TesseractEngine(backend=backend).read(listing, 300)
         pytest.fail(f"read a text file as {vietnamese_page.name}: {result.text[:40]!r}")
+
+
+def test_library_and_command_read_a_page_alike(vietnamese_page, english_page):
+    assert libtesseract.library() is not None  # installed with tesseract-ocr: the fast path is taken
+    for page in (vietnamese_page, english_page):
+        library = TesseractEngine(backend="library").read(page, 300)
+        command = TesseractEngine(backend="command").read(page, 300)
+        assert (library.text, library.confidence, library.words, library.language) == (
+            command.text, command.confidence, command.words, command.language)
+        assert len(PdfReader(io.BytesIO(library.pdf)).pages) == 1
+
+
+def test_library_prints_nothing_on_the_terminal(vietnamese_page):
+    # Tesseract's library talks on file descriptor 2 ("Detected 12 diacritics"), under the progress bar.
+    code = ("import sys; from ocr import TesseractEngine; "
+            f"r = TesseractEngine(backend='library').read({str(vietnamese_page)!r}, 300); print(r.words)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+    assert run.returncode == 0 and int(run.stdout) > 10
+    assert run.stderr == ""
+
+
+def test_unknown_backend_is_refused():
+    with pytest.raises(ValueError, match="backend"):
+        TesseractEngine(backend="gpu")
