@@ -3,7 +3,7 @@
 `SOHOA_CRASH_AT=NAME:N` makes the N-th time this process reaches `NAME` (default the first)
 SIGKILL the process itself: no cleanup, no `finally`, like a power cut. Unset, it costs a lookup.
 
-Points: ocr-page (a page's OCR came back), pdf-write (archive PDF half written, not yet renamed),
+Points: ocr-worker (an OCR worker process starts a page: kills that worker), ocr-page (a page's OCR came back), pdf-write (archive PDF half written, not yet renamed),
 pdf-written (file in place, catalog row not committed), catalog-commit (row committed, not indexed),
 index-commit (index written, catalog not yet told), reindex-build (rebuilding, one document in),
 reindex-swap (new index built, between the renames).

@@ -23,6 +23,7 @@ import time
 import unicodedata
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -151,6 +152,7 @@ class _PageDone:
 
 def read_page(engine, task: _PageTask) -> _PageDone:
     """Prepare one page image and OCR it; the one-page PDF is written to `task.pdf_path`."""
+    crashpoints.reached("ocr-worker")
     try:
         return _read_page(engine, task)
     except SohoaError:
@@ -264,28 +266,65 @@ class Scanner:
         self.engine.check()
         self.archive.sync_index()  # a previous run may have died between catalog and index
         self.target = target
-        unindexed = 0
         window = self.jobs * 2
-        with ProcessPoolExecutor(self.jobs, initializer=_worker_start, initargs=(os.getpid(),)) as pool, \
-                tempfile.TemporaryDirectory(prefix="scan-", dir=self.archive.root / "tmp") as tmp:
-            for _ in range(self.jobs):  # fork the workers now, while this process is small
-                pool.submit(os.getpid)
-            queue: deque = deque()
-            for item in self._plan(paths, Path(tmp), pool):
-                queue.append(item)
-                while len(queue) > window:
-                    for outcome in self._settle(*queue.popleft(), on_page):
-                        unindexed += outcome.status != "failed"
-                        yield outcome
-                if unindexed >= INDEX_BATCH:
-                    self.archive.sync_index()
-                    unindexed = 0
-            while queue:
-                yield from self._settle(*queue.popleft(), on_page)
+        self._pool = self._start_pool(self.jobs)  # forked now, while this process is small
+        try:
+            with tempfile.TemporaryDirectory(prefix="scan-", dir=self.archive.root / "tmp") as tmp:
+                yield from self._run(paths, Path(tmp), window, on_page)
+        finally:
+            self._pool.shutdown(cancel_futures=True)
         self.archive.sync_index()
 
+    def _run(self, paths, tmp: Path, window: int, on_page) -> Iterator[Outcome]:
+        unindexed = 0
+        queue: deque = deque()
+        for item in self._plan(paths, tmp):
+            queue.append(item)
+            while len(queue) > window:
+                for outcome in self._settle(*queue.popleft(), on_page):
+                    unindexed += outcome.status != "failed"
+                    yield outcome
+            if unindexed >= INDEX_BATCH:
+                self.archive.sync_index()
+                unindexed = 0
+        while queue:
+            yield from self._settle(*queue.popleft(), on_page)
+
+    # -- workers -------------------------------------------------------------------------------
+    def _start_pool(self, size: int) -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(size, initializer=_worker_start, initargs=(os.getpid(),))
+        for _ in range(size):
+            pool.submit(os.getpid)
+        return pool
+
+    def _submit(self, task: _PageTask) -> Future:
+        try:
+            return self._pool.submit(read_page, self.engine, task)
+        except BrokenProcessPool:
+            self._renew_pool()
+            return self._pool.submit(read_page, self.engine, task)
+
+    def _renew_pool(self) -> None:
+        try:
+            self._pool.submit(os.getpid)  # raises at once if a worker died
+        except BrokenProcessPool:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._start_pool(self.jobs)
+
+    def _read_again(self, task: _PageTask) -> _PageDone:
+        """A worker died with this page in flight (killed for memory, or Tesseract crashed), which
+        breaks every page in flight: each is read once more in a process of its own, so a page that
+        kills that one too is the cause, and only its file fails."""
+        self._renew_pool()
+        with ProcessPoolExecutor(1, initializer=_worker_start, initargs=(os.getpid(),)) as alone:
+            try:
+                return alone.submit(read_page, self.engine, task).result()
+            except BrokenProcessPool:
+                raise InputError("OCR stopped twice on this page (the OCR process was killed: out of memory, "
+                                 "or Tesseract crashed); check the scan, or scan it again") from None
+
     # -- stage 1: plan (main process) — hash, dedupe, open, submit pages -----------------------
-    def _plan(self, paths, tmp: Path, pool: ProcessPoolExecutor):
+    def _plan(self, paths, tmp: Path):
         seen: dict[str, str] = {}
         catalog = self.archive.catalog
         for n, path in enumerate(find_inputs(list(paths))):
@@ -306,26 +345,29 @@ class Scanner:
                     job.workdir.mkdir()
                     for page in read_pages(path, job.workdir, self.force_ocr):
                         job.pages += 1
-                        future = None
+                        future = task = None
                         if page.text is None:
                             task = _PageTask(page.image_path, page.dpi, job.workdir / f"ocr-{page.number:04d}.pdf",
                                              codes=self.read_codes, blank_pdf=self.split != "blank",
                                              owned=page.image_path.parent == job.workdir)
-                            future = pool.submit(read_page, self.engine, task)
-                        yield job, page, future
+                            future = self._submit(task)
+                        yield job, page, future, task
             except SohoaError as exc:
                 job.error = exc
-            yield job, _END, None
+            yield job, _END, None, None
 
     # -- stage 2: settle (main process, in order) — collect pages, cut papers, archive them ------
-    def _settle(self, job: _Job, page, future: Future | None, on_page) -> list[Outcome]:
+    def _settle(self, job: _Job, page, future: Future | None, task: _PageTask | None, on_page) -> list[Outcome]:
         if page is _END:
             return self._end(job)
         if future is None:
             done = _PageDone(text=page.text, language="text-layer")
         else:
             try:
-                done = future.result()
+                try:
+                    done = future.result()
+                except BrokenProcessPool:
+                    done = self._read_again(task)
             except SohoaError as exc:
                 job.error = job.error or InputError(f"page {page.number}: {exc}")
                 return []

@@ -108,3 +108,38 @@ def test_watch_killed_then_restarted_completes_the_batch(batch, tmp_path, point)
     assert again.returncode == 0, again.stderr
     assert sorted(p.name for p in (inbox / "done").iterdir()) == [p.name for p in batch]
     assert_whole(archive, batch)
+
+
+def test_an_ocr_worker_killed_mid_batch_costs_nothing(batch, tmp_path):
+    # Every worker dies on its 3rd page (as if killed for memory): the pages in flight are read again
+    # in a process of their own, a fresh pool takes the rest, and the one run archives everything.
+    archive = tmp_path / "archive"
+    files = batch[:8]
+    for f in files:
+        shutil.copy(f, tmp_path / f.name)
+
+    run = sohoa(archive, "scan", *(tmp_path / f.name for f in files), "--jobs", 2, "--json", crash="ocr-worker:3")
+
+    assert run.returncode == 0, run.stderr
+    assert [json.loads(line)["status"] for line in run.stdout.splitlines()] == ["new"] * len(files)
+    assert "Traceback" not in run.stderr
+    assert_whole(archive, files)
+
+
+def test_a_page_that_kills_its_ocr_process_twice_fails_alone_with_one_line(batch, tmp_path):
+    # Every OCR process dies on its first page, the retry too: each file fails with a clear line and
+    # its own exit code, nothing is half-archived, and a normal re-run archives everything.
+    archive = tmp_path / "archive"
+    files = batch[:3]
+
+    run = sohoa(archive, "scan", *files, "--jobs", 2, "--json", crash="ocr-worker:1")
+
+    assert run.returncode == 3, run.stderr
+    outcomes = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [o["status"] for o in outcomes] == ["failed"] * len(files)
+    assert all("OCR stopped twice on this page" in o["error"] for o in outcomes)
+    assert "Traceback" not in run.stderr
+    set_aside = sorted(p.name for p in (archive / "quarantine").iterdir() if p.suffix == ".png")
+    assert [name.split("-", 2)[-1] for name in set_aside] == [f.name for f in files]  # stamped with the time
+    assert sohoa(archive, "scan", *files).returncode == 0
+    assert_whole(archive, files)
