@@ -67,16 +67,17 @@ class Archive:
     def paper_path(self, relative: str) -> Path:
         return self.root / relative
 
-    def write_paper(self, sha256: str, data: bytes) -> str:
-        """Write an archived PDF atomically (temp name, fsync, rename); returns its relative path."""
+    def write_paper(self, sha256: str, source: Path) -> str:
+        """Copy a PDF into the archive atomically (temp name, fsync, rename); returns its relative path.
+        Copied in blocks: a 200-page paper is 200 MB, which need not pass through memory."""
         relative = f"papers/{sha256[:2]}/{sha256}.pdf"
         target = self.root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.root / "tmp", suffix=".pdf")
         try:
             os.fchmod(fd, 0o644)  # mkstemp makes it private; archived papers are shared
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
+            with os.fdopen(fd, "wb") as f, open(source, "rb") as pdf:
+                shutil.copyfileobj(pdf, f, 1 << 20)
                 f.flush()
                 os.fsync(f.fileno())
             crashpoints.reached("pdf-write")

@@ -10,9 +10,6 @@ archives each paper as soon as it is complete. A file that cannot be read fails 
 from __future__ import annotations
 
 import difflib
-import hashlib
-import io
-import mmap
 import os
 import shutil
 import signal
@@ -425,11 +422,20 @@ class Scanner:
         whole = not job.separated  # the file is this one paper: its identity is the file's own
         sha = job.sha256 if whole else batches.paper_identity(job.sha256, first, last)
         span = (first, last) if not whole or job.record_code else None
-        catalog = self.archive.catalog
         try:
-            data = self._assemble_pdf(job, paper, whole)
+            pdf, made = self._assemble_pdf(job, paper, whole)
         except Exception as exc:  # a page PDF pypdf cannot merge is a defect of that input
             return self._fail(job, InputError(f"the archive PDF could not be assembled ({exc})"))
+        try:
+            return self._archive(job, paper, pdf, sha, span)
+        finally:
+            if made:
+                pdf.unlink(missing_ok=True)
+
+    def _archive(self, job: _Job, paper: _Paper, pdf: Path, sha: str, span: tuple[int, int] | None) -> Outcome:
+        """The paper's catalog row with its pages, its file in the archive, its link to a record."""
+        first, last = paper.first, paper.pages[-1][0].number
+        catalog = self.archive.catalog
         texts, pages, rescan = [], [], []
         for n, (page, done) in enumerate(paper.pages, 1):
             texts.append(done.text)
@@ -446,7 +452,7 @@ class Scanner:
         new = NewPaper(
             sha256=sha, source_name=job.path.name, source_path=str(job.path.resolve()),
             pdf_path="", text="\f".join(texts), pages=pages, ocr_languages=",".join(languages),
-            scanned_by=self.user, pdf_sha256=hashlib.sha256(data).hexdigest(),
+            scanned_by=self.user, pdf_sha256=sha256_file(pdf),
         )
         target, note = self._target_for(job.record_code)
         # The paper, its audit row and its place in the batch commit together; the file is written
@@ -456,7 +462,7 @@ class Scanner:
                 if span:
                     batches.note_paper(catalog, existing, job.sha256, first, last, job.record_code)
                 return self._already_archived(job, existing, (first, last), job.record_code)
-            new.pdf_path = self.archive.write_paper(sha, data)
+            new.pdf_path = self.archive.write_paper(sha, pdf)
             paper_id = catalog.add_paper(new, link=target.link() if target else None)
             metadata.store(catalog, paper_id, metadata.extract(new.text))
             audit.log(catalog, self.user, "scan", paper_id=paper_id, detail=job.path.name)
@@ -477,35 +483,33 @@ class Scanner:
         # The receipt names the record, not which of its papers this is, unless it has only one.
         return Target(code, record.components[0] if len(record.components) == 1 else None), None
 
-    def _assemble_pdf(self, job: _Job, paper: _Paper, whole: bool):
-        """The paper's PDF as bytes, or a read-only mmap of it (bytes-like) for qpdf's output."""
+    def _assemble_pdf(self, job: _Job, paper: _Paper, whole: bool) -> tuple[Path, bool]:
+        """The file holding the paper's PDF, and whether it was made here (a work file to delete).
+        Files, not bytes: a 200-page paper is 200 MB, and is only ever copied in blocks."""
         sources = [done.pdf_path for _, done in paper.pages]
         if whole and all(s is None for s in sources):
-            return job.path.read_bytes()  # every page already searchable: archive the original as is
+            return job.path, False  # every page already searchable: archive the original as is
         if len(sources) == 1 and sources[0] is not None:
-            return sources[0].read_bytes()
+            return sources[0], False  # the page's own PDF, deleted with the page
+        out = job.workdir / f"paper-{paper.first:04d}.pdf"
         if shutil.which("qpdf"):
             # qpdf copies page by page from the files (18 MB for 200 pages here); pypdf holds every
             # page in memory twice over (420 MB). Kept pages come from the source PDF as they are.
-            out = job.workdir / f"paper-{paper.first:04d}.pdf"
             pages = []
             for (page, _), source in zip(paper.pages, sources):
                 pages += [str(job.path), str(page.number)] if source is None else [str(source), "1"]
             run = subprocess.run(["qpdf", "--empty", "--pages", *pages, "--", str(out)], capture_output=True, text=True)
             if run.returncode not in (0, 3):  # 3: warnings only, output written
+                out.unlink(missing_ok=True)
                 raise InputError(" ".join(run.stderr.split())[:200])
-            with open(out, "rb") as f:
-                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-            out.unlink()  # the mapping keeps the data until it is dropped
-            return data
+            return out, True
         writer = PdfWriter()
         original = PdfReader(job.path) if None in sources else None
         for (page, _), source in zip(paper.pages, sources):
             writer.add_page(original.pages[page.number - 1] if source is None else PdfReader(source).pages[0])
         writer.add_metadata({"/Title": job.path.stem, "/Producer": "Sohoa (Tesseract OCR)"})
-        buffer = io.BytesIO()
-        writer.write(buffer)
-        return buffer.getvalue()
+        writer.write(out)
+        return out, True
 
     # -- outcomes ------------------------------------------------------------------------------
     def _already_archived(self, job: _Job, paper_id: int, span: tuple[int, int] | None = None,
