@@ -54,9 +54,21 @@ def _clean(text: str) -> str:
     return unicodedata.normalize("NFC", text).replace("Ð", "Đ").replace("ð", "đ")
 
 
+class _FoldTable(dict):
+    """str.translate table for fold() one character at a time, filled in as characters are met:
+    every extractor folds every line, ~400,000 characters for a 40-page paper."""
+
+    def __missing__(self, code: int) -> str:
+        self[code] = folded = fold(chr(code))[:1] or " "
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
+
+
 def _fold(text: str) -> str:
     """fold() character by character, so offsets in the folded text are offsets in `text`."""
-    return "".join(fold(c)[:1] or " " for c in text)
+    return text.translate(_FOLD_TABLE)
 
 
 def _lines(text: str) -> list[str]:
