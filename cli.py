@@ -219,8 +219,9 @@ def scan(archive, user, paths, record, component, result, split, force_ocr, jobs
                 _echo_outcome(outcome)
         counts = {s: sum(o.status == s for o in outcomes) for s in ("new", "skipped", "failed")}
         flagged = sum(len(o.rescan) for o in outcomes)
+        pages = sum(o.pages for o in outcomes if o.status == "new")
         click.echo(f"{counts['new']} new, {counts['skipped']} skipped, {counts['failed']} failed"
-                   f" ({sum(o.pages for o in outcomes if o.status == 'new')} pages OCR'd)"
+                   f" ({pages} page{'s' if pages != 1 else ''} archived)"
                    + (f"; {flagged} page{'s' if flagged != 1 else ''} to rescan (sohoa rescan)" if flagged else ""))
     for outcome in outcomes:
         if outcome.status == "failed":
