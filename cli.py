@@ -265,20 +265,40 @@ def _one_line(name: str) -> str:
 
 
 @archive_command(main)
+@click.option("--accept", "accept_id", type=int, metavar="ID",
+              help="Keep paper ID's flagged pages as they are (the original allows no better); needs --reason.")
+@click.option("--page", "pages", type=click.IntRange(1), multiple=True, metavar="N",
+              help="With --accept: only this page of the paper (repeatable) [default: all its flagged pages].")
+@click.option("--reason", metavar="TEXT", help="With --accept: why the pages are kept (logged).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per page.")
-def rescan(archive, user, as_json):
-    """Pages to scan again: under 200 dpi, low OCR confidence, blank or nearly empty."""
-    from digitize.batches import rescan_list
+def rescan(archive, user, accept_id, pages, reason, as_json):
+    """Pages to scan again: under 200 dpi, low OCR confidence, blank or nearly empty.
 
+    A page leaves the list when its paper is replaced by the new scan (sohoa replace OLD NEW),
+    or when accepted as it is: sohoa rescan --accept ID [--page N] --reason TEXT.
+    """
+    from digitize.batches import accept_rescan, rescan_list
+
+    if accept_id is None:
+        if pages or reason is not None:
+            raise BadArgument("--page and --reason go with --accept ID")
+    else:
+        done = accept_rescan(archive.catalog, accept_id, list(pages), reason, user=user)
+        if as_json:
+            _print_json(done)
+        else:
+            for a in done["accepted"]:
+                click.echo(f"#{accept_id:<5} page {a['page']} kept as it is (was: {'; '.join(a['reasons'])})")
+        return
     rows = rescan_list(archive.catalog)
     for row in rows:
         row["pdf_path"] = str(archive.paper_path(row["pdf_path"]))
     if as_json:
         _print_json(rows)
         return
-    for r in rows:
-        click.echo(f"#{r['id']:<5} {r['source_name']} page {r['source_page']}  {r['record_code'] or '(no record)'}  "
-                   f"{'; '.join(r['reasons'])}")
+    for r in rows:  # the paper's page (for --accept --page) and where it sits in the scanned file
+        click.echo(f"#{r['id']:<5} page {r['page']:<3} from {r['source_name']} page {r['source_page']}  "
+                   f"{r['record_code'] or '(no record)'}  {'; '.join(r['reasons'])}")
     click.echo(f"{len(rows)} page{'s' if len(rows) != 1 else ''} to rescan" if rows else "nothing to rescan")
 
 
@@ -412,8 +432,15 @@ def show(archive, user, paper_id, as_json):
         click.echo(f"{'record':16} {a['record_code']} / {role} (by {a['attached_by']}, {a['attached_at']})")
     for p in paper["pages"]:
         conf = "-" if p["confidence"] is None else f"{p['confidence']:.1f}"
+        notes = []
+        if p["rotation"]:
+            notes.append(f"turned {p['rotation']}°" + (" clockwise" if p["rotation"] in (90, 270) else ""))
+        if p["skew"]:
+            notes.append(f"straightened {abs(p['skew']):.1f}°")
+        if p["rescan"]:
+            notes.append(f"rescan: {'; '.join(p['rescan'])}")
         click.echo(f"{'page ' + str(p['page_no']):16} {p['width']}×{p['height']} {p['dpi']} dpi {p['mode']} "
-                   f"{p['text_source']} {p['language']} confidence {conf}")
+                   f"{p['text_source']} {p['language']} confidence {conf}" + "".join(f", {n}" for n in notes))
 
 
 def _paper_metadata(archive, paper_id: int) -> dict:
@@ -687,7 +714,7 @@ def restore(file, archive_root, user, as_json):
 @_SHOW_IDS
 @click.option("--json", "as_json", is_flag=True)
 def audit_log(archive, user, paper_id, holder_id, since, show_ids, as_json):
-    """Who scanned, viewed, exported, edited, reused, backed up or restored which papers."""
+    """Who scanned, viewed, edited, reused, attached, replaced, accepted for rescan, backed up or restored which papers."""
     from digitize import audit
 
     rows = audit.events(archive.catalog, paper_id=paper_id, holder_id=holder_id,

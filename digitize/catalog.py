@@ -546,10 +546,12 @@ class Catalog:
         if row is None:
             return None
         paper = dict(row)
+        # rotation: degrees turned clockwise; skew: degrees of tilt straightened; rescan: the reasons
+        # the page is flagged for rescanning, [] when it is fine (or was accepted as it is).
         paper["pages"] = [
-            dict(p) for p in self.db.execute(
-                "SELECT page_no, width, height, dpi, mode, confidence, text_source, language FROM pages "
-                "WHERE paper_id = ? ORDER BY page_no", (paper_id,))
+            {**dict(p), "rescan": p["rescan"].split("; ") if p["rescan"] else []} for p in self.db.execute(
+                "SELECT page_no, width, height, dpi, mode, confidence, text_source, language, rotation, skew, "
+                "rescan FROM pages WHERE paper_id = ? ORDER BY page_no", (paper_id,))
         ]
         paper["attachments"] = [
             dict(a) for a in self.db.execute(

@@ -213,7 +213,8 @@ def test_add_paper_with_link_attaches_it(filled):
     assert got["indexed"] == 0
     assert [p["page_no"] for p in got["pages"]] == [1, 2]
     assert got["pages"][0] == {"page_no": 1, "width": 2480, "height": 1772, "dpi": 300, "mode": "L",
-                               "confidence": 90.0, "text_source": "ocr", "language": "vie"}
+                               "confidence": 90.0, "text_source": "ocr", "language": "vie",
+                               "rotation": 0, "skew": 0.0, "rescan": []}
     (attachment,) = got["attachments"]
     assert (attachment["record_code"], attachment["component"], attachment["is_result"], attachment["reused"],
             attachment["attached_by"]) == (HUONG.record_code, "Tờ khai đăng ký khai sinh", 0, 0, "clerk1")

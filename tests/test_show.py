@@ -7,8 +7,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from pypdf import PdfWriter
 
 from tests.conftest import Sohoa, make_scan, page_lines, write_register
+from tests.test_prepare import AN, blank_back, page, turned
 
 CODE = "000.00.53.H48-260105-0001"
 
@@ -120,3 +122,31 @@ def test_unknown_id_is_one_line_and_exit_2(papers, paper_id, as_json):
 def test_non_numeric_id_is_a_usage_error(papers):
     result = papers["cli"]("show", "abc", expect=2)
     assert result.stdout == "" and "Traceback" not in result.stderr and "ID" in result.stderr
+
+
+def _feeder_pdf(images, path: Path) -> Path:
+    """A multi-page PDF whose pages keep each image's own resolution (as a feeder scanning mixed sheets)."""
+    writer = PdfWriter()
+    for n, image in enumerate(images):
+        single = path.with_name(f"{path.stem}-{n}.pdf")
+        image.save(single, "PDF", resolution=float(image.info["dpi"][0]))
+        writer.append(single)
+    writer.write(path)
+    return path
+
+
+def test_pages_show_their_turn_straightening_and_rescan_reasons(sohoa, tmp_path):
+    stack = _feeder_pdf([page(AN, dpi=100), turned(page(AN, seed=2), 180), turned(page(AN, seed=3), 4),
+                         blank_back()], tmp_path / "crooked.pdf")
+    (row,) = sohoa.jsonl("scan", stack)
+
+    pages = sohoa.json("show", row["id"])["pages"]
+
+    assert [(p["rotation"], round(p["skew"]), p["rescan"]) for p in pages] == [
+        (0, 0, ["scanned at 100 dpi, under 200"]), (180, 0, []), (0, 4, []), (0, 0, ["blank page"])]
+    assert isinstance(pages[1]["rotation"], int) and isinstance(pages[2]["skew"], float)
+    lines = [line for line in sohoa("show", row["id"]).stdout.splitlines() if line.startswith("page ")]
+    assert lines[0].endswith(f"confidence {pages[0]['confidence']:.1f}, rescan: scanned at 100 dpi, under 200")
+    assert lines[1].endswith(f"confidence {pages[1]['confidence']:.1f}, turned 180°")
+    assert lines[2].endswith(f"confidence {pages[2]['confidence']:.1f}, straightened {pages[2]['skew']:.1f}°")
+    assert lines[3].endswith("confidence -, rescan: blank page")
