@@ -6,14 +6,15 @@ import json
 import sqlite3
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFont
 from pypdf import PdfReader, PdfWriter
 
-from samples.render import save_multipage
+from samples.render import font_path, save_multipage
 from tests.conftest import make_scan, page_lines
 from tests.test_prepare import AN, blank_back, page, receipt, turned
 
@@ -275,3 +276,75 @@ def test_progress_goes_to_stderr_and_stdout_stays_json(sohoa, tmp_path, monkeypa
     result = sohoa("scan", tmp_path / "a.png", "--json")
     assert [json.loads(line)["status"] for line in result.stdout.splitlines()] == ["new"]
     assert "progress: 1/1 pages, 0 papers" in result.stderr and "pages/min" in result.stderr
+
+
+def _vector_page(lines: list[str], path: Path) -> Path:
+    """A one-page PDF of real vector text, as an e-form printed to PDF: DejaVu Sans embedded, each
+    Vietnamese letter given a code of its own (uniXXXX glyph names in /Differences), no image at all."""
+    font = font_path("sans")
+    extra = sorted({c for line in lines for c in line if ord(c) > 126})
+    codes = {**{chr(n): n for n in range(32, 127)}, **{c: 128 + n for n, c in enumerate(extra)}}
+    chars = {code: c for c, code in codes.items()}
+    last = max(chars)
+    measure = ImageFont.truetype(str(font), 1000)  # advance widths in thousandths of the font size
+    widths = " ".join(str(round(measure.getlength(chars[n]))) if n in chars else "0" for n in range(32, last + 1))
+    shown = " ".join(f"<{bytes(codes[c] for c in line).hex()}> Tj T*" for line in lines)
+    content = f"BT /F1 12 Tf 60 780 Td 18 TL {shown} ET".encode()
+    font_data = font.read_bytes()
+    packed = zlib.compress(font_data)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        (f"<< /Type /Font /Subtype /TrueType /BaseFont /DejaVuSans /FirstChar 32 /LastChar {last} "
+         f"/Widths [{widths}] /FontDescriptor 6 0 R /Encoding << /Type /Encoding /BaseEncoding /WinAnsiEncoding "
+         f"/Differences [128 {' '.join(f'/uni{ord(c):04X}' for c in extra)}] >> >>").encode(),
+        b"<< /Type /FontDescriptor /FontName /DejaVuSans /Flags 32 /FontBBox [-1021 -463 1793 1232] "
+        b"/ItalicAngle 0 /Ascent 928 /Descent -236 /CapHeight 729 /StemV 80 /FontFile2 7 0 R >>",
+        b"<< /Length %d /Length1 %d /Filter /FlateDecode >>\nstream\n%s\nendstream"
+        % (len(packed), len(font_data), packed),
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(out)
+    return path
+
+
+def test_a_split_batch_keeps_a_text_layer_page_as_it_is(sohoa, tmp_path):
+    form = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "TỜ KHAI ĐĂNG KÝ KHAI SINH",
+            "Họ, chữ đệm và tên: Trần Thị Ngọc Ánh", "Nơi cư trú: 12 Nguyễn Huệ, phường Bến Nghé"]
+    images = save_multipage([page(HUONG), page(AN, seed=2), blank_back(), page(AN, seed=3)], tmp_path / "images.pdf")
+    writer = PdfWriter()  # image, e-form printed to PDF, image, blank separator, image
+    writer.append(images, pages=[0])
+    writer.append(_vector_page(form, tmp_path / "form.pdf"))
+    writer.append(images, pages=[1, 2, 3])
+    batch = tmp_path / "batch.pdf"
+    writer.write(batch)
+
+    rows = sohoa.jsonl("scan", batch, "--split", "blank")
+
+    assert [(r["status"], r["page_range"], r["pages"], r["rescan"]) for r in rows] == [
+        ("new", "1-3", 3, []), ("new", "5", 1, [])]
+    shown = sohoa.json("show", rows[0]["id"])
+    assert [(p["text_source"], p["mode"]) for p in shown["pages"]] == [("ocr", "L"), ("text-layer", "vector"),
+                                                                       ("ocr", "L")]
+    form_page = shown["pages"][1]
+    assert form_page["confidence"] is None and form_page["language"] == "" and form_page["rescan"] == []
+    ocr_confidences = [shown["pages"][0]["confidence"], shown["pages"][2]["confidence"]]
+    assert shown["mean_confidence"] == pytest.approx(sum(ocr_confidences) / 2, abs=0.01)  # the form not counted
+    texts = _text_pages(sohoa, rows[0]["id"])
+    assert texts[1] == "\n".join(form)  # the form's own text, letter for letter: not an OCR reading
+    assert "Đặng Thị Hương" in texts[0] and "Nguyễn Văn An" in texts[2]
+    archived = PdfReader(rows[0]["pdf_path"])
+    assert len(archived.pages) == 3 and len(PdfReader(rows[1]["pdf_path"]).pages) == 1
+    assert "/XObject" not in archived.pages[1]["/Resources"]  # still vector text, not a picture of it
+    assert archived.pages[1].extract_text().strip() == "\n".join(form)
+    assert len(archived.pages[0].images) == 1 and len(archived.pages[2].images) == 1
