@@ -2,7 +2,7 @@
 
 The `tesseract` command loads its model for every page (0.07 s for vie, 0.15 s for vie+eng here)
 and needs its word table (TSV, 0.065 s a page) for confidences; in the library the confidences
-are one array and the text is the same, for ~8 % less per page (bench/README.md). Only the page
+are one array and the text is the same, for ~5 % less CPU per page (bench/README.md). Only the page
 call lives here; ocr.tesseract decides what to read and falls back to the command when the
 library cannot be loaded.
 """
