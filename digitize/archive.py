@@ -6,14 +6,18 @@
       index/                    search index, derived from the catalog (`sohoa reindex` rebuilds it)
       index.engine              its engine: whoosh (also when missing) or tantivy
       quarantine/               copies of files that could not be archived, each with a .txt reason
-      tmp/                      work files; a file is renamed into papers/ only once complete
+      tmp/                      work files; a file is renamed into papers/ only once complete;
+                                what a killed command left here is removed by the next one
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import tempfile
+import time
+from contextlib import contextmanager
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -22,6 +26,7 @@ from digitize import crashpoints
 from digitize.catalog import Catalog
 from digitize.errors import ArchiveError
 
+STALE_AGE = 3600  # seconds: a work file this old without a live owner is a crash's leftover
 INDEX_BATCH = 25  # papers per index commit during a scan; a crash in between is healed by sync_index
 
 
@@ -66,6 +71,43 @@ class Archive:
     # -- files ---------------------------------------------------------------------------
     def paper_path(self, relative: str) -> Path:
         return self.root / relative
+
+    @contextmanager
+    def work_dir(self, prefix: str):
+        """A folder of one's own under tmp/ for a command's work files, removed afterwards.
+
+        A command killed mid-way (power cut, SIGKILL) cannot remove its folder, and a 200-page batch
+        leaves 200 MB there; so each folder holds a lock while in use, and every new one first
+        removes the folders whose lock nobody holds any more.
+        """
+        tmp = self.root / "tmp"
+        self._remove_leftovers(tmp)
+        path = Path(tempfile.mkdtemp(prefix=prefix, dir=tmp))
+        with open(path / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield path
+            finally:
+                shutil.rmtree(path, ignore_errors=True)
+
+    @staticmethod
+    def _remove_leftovers(tmp: Path) -> None:
+        old = time.time() - STALE_AGE
+        for entry in tmp.iterdir():
+            try:
+                if entry.is_dir() and not entry.is_symlink():
+                    with open(entry / ".lock") as lock:
+                        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises while its command runs
+                        shutil.rmtree(entry, ignore_errors=True)
+                elif entry.lstat().st_mtime < old:  # a half-written paper (see write_paper)
+                    entry.unlink()
+            except BlockingIOError:
+                continue
+            except FileNotFoundError:  # no lock yet (being made) or gone meanwhile; old and lockless: a leftover
+                if entry.is_dir() and entry.lstat().st_mtime < old:
+                    shutil.rmtree(entry, ignore_errors=True)
+            except OSError:
+                continue  # not ours to judge (permissions): left for the administrator
 
     def write_paper(self, sha256: str, source: Path) -> str:
         """Copy a PDF into the archive atomically (temp name, fsync, rename); returns its relative path.

@@ -57,7 +57,7 @@ def backup(archive: Archive, file: Path, user: str) -> dict:
     mode = "w:gz" if file.name.endswith((".tar.gz", ".tgz")) else "w"
     partial = file.with_name(f".{file.name}.partial")
     files: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory(dir=archive.root / "tmp", prefix="backup-") as tmp:
+    with archive.work_dir("backup-") as tmp:
         snapshot = Path(tmp) / CATALOG
         with sqlite3.connect(snapshot) as copy:
             archive.catalog.db.backup(copy)  # one step: a consistent snapshot, writers not blocked (WAL)

@@ -14,7 +14,6 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 import unicodedata
@@ -266,8 +265,8 @@ class Scanner:
         window = self.jobs * 2
         self._pool = self._start_pool(self.jobs)  # forked now, while this process is small
         try:
-            with tempfile.TemporaryDirectory(prefix="scan-", dir=self.archive.root / "tmp") as tmp:
-                yield from self._run(paths, Path(tmp), window, on_page)
+            with self.archive.work_dir("scan-") as tmp:
+                yield from self._run(paths, tmp, window, on_page)
         finally:
             self._pool.shutdown(cancel_futures=True)
         self.archive.sync_index()

@@ -143,3 +143,21 @@ def test_a_page_that_kills_its_ocr_process_twice_fails_alone_with_one_line(batch
     assert [name.split("-", 2)[-1] for name in set_aside] == [f.name for f in files]  # stamped with the time
     assert sohoa(archive, "scan", *files).returncode == 0
     assert_whole(archive, files)
+
+
+def test_work_files_of_a_killed_scan_are_removed_by_the_next_command(batch, tmp_path):
+    archive = tmp_path / "archive"
+    killed = sohoa(archive, "scan", *batch[:6], crash="ocr-page:3")
+    assert killed.returncode == -signal.SIGKILL
+    assert [p for p in (archive / "tmp").iterdir() if p.is_dir()]  # its page PDFs, nobody to remove them
+    half = archive / "tmp" / "tmp1a2b3c.pdf"  # a paper half-copied by write_paper two hours ago
+    half.write_bytes(b"%PDF-1.4 cut short")
+    two_hours_ago = half.stat().st_mtime - 7200
+    os.utime(half, (two_hours_ago, two_hours_ago))
+    young = archive / "tmp" / "tmp4d5e6f.pdf"  # could be another scan's, being written right now
+    young.write_bytes(b"%PDF-1.4 in progress")
+
+    assert sohoa(archive, "scan", *batch[:6]).returncode == 0
+
+    assert [p.name for p in (archive / "tmp").iterdir()] == [young.name]
+    assert_whole(archive, batch[:6])
