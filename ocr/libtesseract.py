@@ -45,17 +45,19 @@ class LibraryError(Exception):
 @lru_cache(maxsize=None)
 def library() -> ctypes.CDLL | None:
     """libtesseract with its functions typed, or None when it is not installed where ctypes looks."""
-    name = ctypes.util.find_library("tesseract")
-    if name is None:
-        return None
-    try:
-        lib = ctypes.CDLL(name)
-        for function, (restype, argtypes) in _SIGNATURES.items():
-            getattr(lib, function).restype = restype
-            getattr(lib, function).argtypes = argtypes
-    except (OSError, AttributeError):  # another major version without this C API
-        return None
-    return lib
+    # find_library asks ldconfig, which a slim image may lack: then try the sonames by hand
+    for name in (ctypes.util.find_library("tesseract"), "libtesseract.so.5", "libtesseract.so.4"):
+        if name is None:
+            continue
+        try:
+            lib = ctypes.CDLL(name)
+            for function, (restype, argtypes) in _SIGNATURES.items():
+                getattr(lib, function).restype = restype
+                getattr(lib, function).argtypes = argtypes
+        except (OSError, AttributeError):  # not there, or a version without this C API
+            continue
+        return lib
+    return None
 
 
 class Reader:
