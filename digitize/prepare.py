@@ -31,7 +31,7 @@ RECORD_CODE = re.compile(r"(?<![\w.])(\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-\d{6}-\d{4
 @dataclass
 class Analysis:
     blank: bool
-    ink: float  # fraction of the page (inside the margins) that is ink
+    ink: float  # fraction of the page (inside the margins) that is ink, specks of dust left out
     skew: float  # degrees the text is tilted, counter-clockwise positive; straightened by turning back
     sideways: bool  # text lines run up and down: turned 90° or 270°
 
@@ -61,7 +61,7 @@ def analyse(image: Image.Image, dpi: int) -> Analysis:
     h, w = small.shape
     my, mx = int(h * MARGIN), int(w * MARGIN)
     ink = small[my:h - my, mx:w - mx] < INK_LEVEL
-    fraction = float(ink.mean()) if ink.size else 0.0
+    fraction = _joined_ink(ink)
     if fraction < BLANK_INK:
         return Analysis(blank=True, ink=fraction, skew=0.0, sideways=False)
     ys, xs = np.nonzero(ink)
@@ -69,6 +69,20 @@ def analyse(image: Image.Image, dpi: int) -> Analysis:
     _, column_score = _best_angle(xs, ys)
     sideways = column_score > row_score * SIDEWAYS_RATIO
     return Analysis(blank=False, ink=fraction, skew=0.0 if sideways else skew, sideways=sideways)
+
+
+def _joined_ink(ink: np.ndarray) -> float:
+    """The fraction of ink pixels that touch another ink pixel. Print is strokes; scanner dust is
+    specks on their own, which averaging down to 150 dpi only fades for scans of 300 dpi and more:
+    at 200 dpi 0.1 % of dust made a blank back look printed."""
+    if ink.size == 0:
+        return 0.0
+    joined = np.zeros_like(ink)
+    joined[:, 1:] |= ink[:, :-1]
+    joined[:, :-1] |= ink[:, 1:]
+    joined[1:, :] |= ink[:-1, :]
+    joined[:-1, :] |= ink[1:, :]
+    return float((ink & joined).mean())
 
 
 def _best_angle(ys: np.ndarray, xs: np.ndarray) -> tuple[float, float]:

@@ -64,13 +64,16 @@ def receipt(record_code: str, dpi: int = 300) -> Image.Image:
 
 
 # -- blank pages ---------------------------------------------------------------------------------
-def test_a_blank_back_with_dust_and_show_through_is_blank():
-    assert analyse(blank_back(), 300).blank
+@pytest.mark.parametrize("dpi", [300, 200, 150, 100])
+def test_a_blank_back_with_dust_and_show_through_is_blank(dpi):
+    # Under 300 dpi the 150 dpi copy is not averaged down, so dust stays sharp: only joined ink counts.
+    assert analyse(blank_back(dpi=dpi), dpi).blank
     assert analyse(Image.new("L", (2480, 1772), 255), 300).blank
 
 
-def test_a_page_with_a_single_line_is_not_blank():
-    found = analyse(render_page(["Trang 2"], dpi=300, size_mm=PAGE_MM, noise=0.0005), 300)
+@pytest.mark.parametrize("dpi", [300, 200, 100])
+def test_a_page_with_a_single_line_is_not_blank(dpi):
+    found = analyse(render_page(["Trang 2"], dpi=dpi, size_mm=PAGE_MM, noise=0.0005), dpi)
     assert not found.blank and found.ink > 0
 
 

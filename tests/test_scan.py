@@ -198,6 +198,16 @@ def test_blank_separator_splits_a_batch_and_a_rerun_skips_every_paper(sohoa, arc
     assert "batch.pdf p.3-4" in summary and "0 new, 2 skipped, 0 failed" in summary
 
 
+def test_a_blank_separator_scanned_at_200_dpi_still_splits(sohoa, tmp_path):
+    # 200 dpi is the scan standard's minimum and many counters' setting; dust on the back is not print.
+    batch = save_multipage([page(HUONG, dpi=200), blank_back(dpi=200), page(AN, dpi=200, seed=2)],
+                           tmp_path / "batch-200dpi.pdf")
+
+    rows = sohoa.jsonl("scan", batch, "--split", "blank")
+
+    assert [(r["status"], r["page_range"], r["rescan"]) for r in rows] == [("new", "1", []), ("new", "3", [])]
+
+
 def test_receipt_qr_assigns_the_papers_after_it_to_its_record(sohoa, register_csv, tmp_path):
     sohoa("records", "import", register_csv)
     code = "000.00.53.H48-260106-0002"  # registered, with one component
