@@ -175,9 +175,17 @@ def test_text_file_naming_another_image_is_not_read_as_that_image(tmp_path, viet
         pytest.fail(f"read a text file as {vietnamese_page.name}: {result.text[:40]!r}")
 
 
-def test_library_and_command_read_a_page_alike(vietnamese_page, english_page):
+def blocks_page(path: Path) -> Path:
+    """Black boxes and no text: Tesseract finds "words" there whose text is empty."""
+    image = Image.new("L", (1200, 900), 255)
+    for n in range(6):
+        image.paste(0, (100 + n * 170, 150 + (n % 3) * 200, 200 + n * 170, 260 + (n % 3) * 200))
+    return save(image, path)
+
+
+def test_library_and_command_read_a_page_alike(vietnamese_page, english_page, tmp_path):
     assert libtesseract.library() is not None  # installed with tesseract-ocr: the fast path is taken
-    for page in (vietnamese_page, english_page):
+    for page in (vietnamese_page, english_page, blocks_page(tmp_path / "blocks.png")):
         library = TesseractEngine(backend="library").read(page, 300)
         command = TesseractEngine(backend="command").read(page, 300)
         assert (library.text, library.confidence, library.words, library.language) == (
@@ -185,10 +193,14 @@ def test_library_and_command_read_a_page_alike(vietnamese_page, english_page):
         assert len(PdfReader(io.BytesIO(library.pdf)).pages) == 1
 
 
-def test_library_prints_nothing_on_the_terminal(vietnamese_page):
-    # Tesseract's library talks on file descriptor 2 ("Detected 12 diacritics"), under the progress bar.
+def test_library_prints_nothing_on_the_terminal(vietnamese_page, tmp_path):
+    # Tesseract's library, and libpng under it, talk on file descriptor 2 ("Detected 12 diacritics",
+    # "iCCP: too short"), which is under the progress bar.
+    odd_profile = tmp_path / "odd-profile.png"
+    with Image.open(vietnamese_page) as image:
+        image.save(odd_profile, icc_profile=b"too short")
     code = ("import sys; from ocr import TesseractEngine; "
-            f"r = TesseractEngine(backend='library').read({str(vietnamese_page)!r}, 300); print(r.words)")
+            f"r = TesseractEngine(backend='library').read({str(odd_profile)!r}, 300); print(r.words)")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
     assert run.returncode == 0 and int(run.stdout) > 10
     assert run.stderr == ""
