@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import shutil
 import tempfile
@@ -26,6 +27,8 @@ from digitize import crashpoints
 from digitize.catalog import Catalog
 from digitize.errors import ArchiveError
 
+WORK_DIRS = ("scan-", "backup-")  # work_dir prefixes: the only folders of tmp/ ever removed
+PARTIAL_PAPER = ".paper-"  # write_paper's temporary files
 STALE_AGE = 3600  # seconds: a work file this old without a live owner is a crash's leftover
 INDEX_BATCH = 25  # papers per index commit during a scan; a crash in between is healed by sync_index
 
@@ -78,13 +81,22 @@ class Archive:
 
         A command killed mid-way (power cut, SIGKILL) cannot remove its folder, and a 200-page batch
         leaves 200 MB there; so each folder holds a lock while in use, and every new one first
-        removes the folders whose lock nobody holds any more.
+        removes the folders whose lock nobody holds any more. Only names Sohoa makes are touched:
+        an --archive pointed at a folder of the user's own must not lose its tmp/.
         """
         tmp = self.root / "tmp"
         self._remove_leftovers(tmp)
-        path = Path(tempfile.mkdtemp(prefix=prefix, dir=tmp))
-        with open(path / ".lock", "w") as lock:
+        while True:
+            path = Path(tempfile.mkdtemp(prefix=prefix, dir=tmp))
+            try:
+                lock = open(path / ".lock", "w")
+            except FileNotFoundError:  # another command's sweep took it before it was locked: again
+                continue
             fcntl.flock(lock, fcntl.LOCK_EX)
+            if path.is_dir():  # else swept between the lock file's creation and its lock: again
+                break
+            lock.close()
+        with lock:
             try:
                 yield path
             finally:
@@ -95,11 +107,11 @@ class Archive:
         old = time.time() - STALE_AGE
         for entry in tmp.iterdir():
             try:
-                if entry.is_dir() and not entry.is_symlink():
+                if entry.name.startswith(WORK_DIRS) and entry.is_dir() and not entry.is_symlink():
                     with open(entry / ".lock") as lock:
                         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises while its command runs
                         shutil.rmtree(entry, ignore_errors=True)
-                elif entry.lstat().st_mtime < old:  # a half-written paper (see write_paper)
+                elif entry.name.startswith(PARTIAL_PAPER) and entry.lstat().st_mtime < old:  # see write_paper
                     entry.unlink()
             except BlockingIOError:
                 continue
@@ -109,17 +121,21 @@ class Archive:
             except OSError:
                 continue  # not ours to judge (permissions): left for the administrator
 
-    def write_paper(self, sha256: str, source: Path) -> str:
-        """Copy a PDF into the archive atomically (temp name, fsync, rename); returns its relative path.
-        Copied in blocks: a 200-page paper is 200 MB, which need not pass through memory."""
+    def write_paper(self, sha256: str, source: Path) -> tuple[str, str]:
+        """Copy a PDF into the archive atomically (temp name, fsync, rename); returns its relative path
+        and the SHA-256 of the bytes written. Copied in blocks: a 200-page paper is 200 MB, which
+        need not pass through memory; the checksum is of the copy, whatever the source does meanwhile."""
         relative = f"papers/{sha256[:2]}/{sha256}.pdf"
         target = self.root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.root / "tmp", suffix=".pdf")
+        digest = hashlib.sha256()
+        fd, tmp = tempfile.mkstemp(dir=self.root / "tmp", prefix=PARTIAL_PAPER, suffix=".pdf")
         try:
             os.fchmod(fd, 0o644)  # mkstemp makes it private; archived papers are shared
             with os.fdopen(fd, "wb") as f, open(source, "rb") as pdf:
-                shutil.copyfileobj(pdf, f, 1 << 20)
+                for block in iter(lambda: pdf.read(1 << 20), b""):
+                    digest.update(block)
+                    f.write(block)
                 f.flush()
                 os.fsync(f.fileno())
             crashpoints.reached("pdf-write")
@@ -129,7 +145,7 @@ class Archive:
             raise
         _fsync_dir(target.parent)
         crashpoints.reached("pdf-written")
-        return relative
+        return relative, digest.hexdigest()
 
     def quarantine(self, source: Path, reason: str) -> Path:
         """Set a copy of a file that failed aside, with the reason beside it; the original stays put."""

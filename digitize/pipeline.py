@@ -451,7 +451,7 @@ class Scanner:
         new = NewPaper(
             sha256=sha, source_name=job.path.name, source_path=str(job.path.resolve()),
             pdf_path="", text="\f".join(texts), pages=pages, ocr_languages=",".join(languages),
-            scanned_by=self.user, pdf_sha256=sha256_file(pdf),
+            scanned_by=self.user,  # pdf_sha256: of the archived copy, once written
         )
         target, note = self._target_for(job.record_code)
         # The paper, its audit row and its place in the batch commit together; the file is written
@@ -461,7 +461,7 @@ class Scanner:
                 if span:
                     batches.note_paper(catalog, existing, job.sha256, first, last, job.record_code)
                 return self._already_archived(job, existing, (first, last), job.record_code)
-            new.pdf_path = self.archive.write_paper(sha, pdf)
+            new.pdf_path, new.pdf_sha256 = self.archive.write_paper(sha, pdf)
             paper_id = catalog.add_paper(new, link=target.link() if target else None)
             metadata.store(catalog, paper_id, metadata.extract(new.text))
             audit.log(catalog, self.user, "scan", paper_id=paper_id, detail=job.path.name)

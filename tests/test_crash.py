@@ -150,14 +150,29 @@ def test_work_files_of_a_killed_scan_are_removed_by_the_next_command(batch, tmp_
     killed = sohoa(archive, "scan", *batch[:6], crash="ocr-page:3")
     assert killed.returncode == -signal.SIGKILL
     assert [p for p in (archive / "tmp").iterdir() if p.is_dir()]  # its page PDFs, nobody to remove them
-    half = archive / "tmp" / "tmp1a2b3c.pdf"  # a paper half-copied by write_paper two hours ago
+    half = archive / "tmp" / ".paper-1a2b3c.pdf"  # a paper half-copied by write_paper two hours ago
     half.write_bytes(b"%PDF-1.4 cut short")
     two_hours_ago = half.stat().st_mtime - 7200
     os.utime(half, (two_hours_ago, two_hours_ago))
-    young = archive / "tmp" / "tmp4d5e6f.pdf"  # could be another scan's, being written right now
+    young = archive / "tmp" / ".paper-4d5e6f.pdf"  # could be another scan's, being written right now
     young.write_bytes(b"%PDF-1.4 in progress")
 
     assert sohoa(archive, "scan", *batch[:6]).returncode == 0
 
     assert [p.name for p in (archive / "tmp").iterdir()] == [young.name]
     assert_whole(archive, batch[:6])
+
+
+def test_an_archive_in_a_users_folder_keeps_the_users_own_tmp_files(batch, tmp_path):
+    # --archive pointed at a folder that already has a tmp/ of the user's: only Sohoa's leftovers go.
+    folder = tmp_path / "Documents"
+    (folder / "tmp" / "photos").mkdir(parents=True)
+    notes = folder / "tmp" / "notes.txt"
+    notes.write_text("giữ lại", encoding="utf-8")
+    two_hours_ago = notes.stat().st_mtime - 7200
+    for old in (notes, folder / "tmp" / "photos"):
+        os.utime(old, (two_hours_ago, two_hours_ago))
+
+    assert sohoa(folder, "scan", batch[0]).returncode == 0
+
+    assert sorted(p.name for p in (folder / "tmp").iterdir()) == ["notes.txt", "photos"]
