@@ -38,6 +38,7 @@ SPLITS = ("none", "blank", "code")
 # pages read 85–97 here, pages turned 90° or 180° about 40.
 DOUBTFUL_CONFIDENCE = 70.0
 OSD_CONFIDENCE = 1.5  # OSD's own confidence needed before a turned reading is even tried
+HANG_READS = 4  # a worker still on one page after this many OCR timeouts is stuck: it is ended
 
 
 @dataclass
@@ -130,7 +131,7 @@ class _PageTask:
     pdf_path: Path  # where the OCR'd one-page PDF goes
     codes: bool  # look for record codes in QR codes and barcodes
     blank_pdf: bool  # a blank page is kept in its paper (not a separator): it still needs a PDF page
-    owned: bool  # the image is a work file, not the user's original: delete it once read
+    owned: bool  # the image is a work file, not the user's original: deleted once the page is settled
 
 
 @dataclass
@@ -149,6 +150,10 @@ class _PageDone:
 def read_page(engine, task: _PageTask) -> _PageDone:
     """Prepare one page image and OCR it; the one-page PDF is written to `task.pdf_path`."""
     crashpoints.reached("ocr-worker")
+    # Tesseract's own deadline covers recognition only; a page stuck in decoding or layout analysis
+    # would hang its worker for good. SIGALRM's default action ends the worker, and the page is
+    # retried alone (Scanner._read_again), then failed. A page reads up to 4 times (turned, other language).
+    signal.alarm(HANG_READS * int(engine.timeout))
     try:
         return _read_page(engine, task)
     except SohoaError:
@@ -156,8 +161,7 @@ def read_page(engine, task: _PageTask) -> _PageDone:
     except Exception as exc:  # an image intake accepted but preparation cannot decode
         raise InputError(f"cannot be prepared for OCR ({' '.join(str(exc).split())[:200]})") from None
     finally:
-        if task.owned:
-            task.image_path.unlink(missing_ok=True)
+        signal.alarm(0)
 
 
 def _read_page(engine, task: _PageTask) -> _PageDone:
@@ -317,7 +321,7 @@ class Scanner:
                 return alone.submit(read_page, self.engine, task).result()
             except BrokenProcessPool:
                 raise InputError("OCR stopped twice on this page (the OCR process was killed: out of memory, "
-                                 "or Tesseract crashed); check the scan, or scan it again") from None
+                                 "Tesseract crashed, or it hung); check the scan, or scan it again") from None
 
     # -- stage 1: plan (main process) — hash, dedupe, open, submit pages -----------------------
     def _plan(self, paths, tmp: Path):
@@ -367,6 +371,9 @@ class Scanner:
             except SohoaError as exc:
                 job.error = job.error or InputError(f"page {page.number}: {exc}")
                 return []
+            finally:  # not in the worker: a worker that dies after reading must leave the page for the retry
+                if task.owned:
+                    task.image_path.unlink(missing_ok=True)
             crashpoints.reached("ocr-page")
         if on_page:
             on_page()

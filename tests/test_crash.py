@@ -14,11 +14,15 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from digitize.archive import Archive
 from digitize.intake import sha256_file
+from digitize.pipeline import Scanner
+from ocr import TesseractEngine
 from samples.render import render_page, save
 
 SOHOA = Path(sys.executable).with_name("sohoa")
@@ -161,6 +165,23 @@ def test_work_files_of_a_killed_scan_are_removed_by_the_next_command(batch, tmp_
 
     assert [p.name for p in (archive / "tmp").iterdir()] == [young.name]
     assert_whole(archive, batch[:6])
+
+
+class StuckEngine(TesseractEngine):
+    """Tesseract stuck on a page past its own deadline (which covers recognition only): never returns."""
+
+    def read(self, image_path, dpi):
+        time.sleep(3600)
+
+
+def test_a_worker_stuck_on_a_page_is_ended_and_its_file_fails_alone(batch, tmp_path):
+    with Archive(tmp_path / "archive") as archive:
+        scanner = Scanner(archive, StuckEngine(timeout=1), user="clerk-crash", jobs=1)
+        outcomes = list(scanner.scan([batch[0]]))
+
+    assert [o.status for o in outcomes] == ["failed"]
+    assert "OCR stopped twice on this page" in outcomes[0].error and "hung" in outcomes[0].error
+    assert outcomes[0].exit_code == 3
 
 
 def test_an_archive_in_a_users_folder_keeps_the_users_own_tmp_files(batch, tmp_path):
