@@ -18,12 +18,13 @@ import time
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from digitize.archive import Archive
 from digitize.intake import sha256_file
 from digitize.pipeline import Scanner
 from ocr import TesseractEngine
-from samples.render import render_page, save
+from samples.render import render_page, save, save_multipage
 
 SOHOA = Path(sys.executable).with_name("sohoa")
 PAGES = 30
@@ -197,3 +198,18 @@ def test_an_archive_in_a_users_folder_keeps_the_users_own_tmp_files(batch, tmp_p
     assert sohoa(folder, "scan", batch[0]).returncode == 0
 
     assert sorted(p.name for p in (folder / "tmp").iterdir()) == ["notes.txt", "photos"]
+
+
+def test_a_worker_killed_in_a_multipage_batch_leaves_its_pages_to_be_read_again(batch, tmp_path):
+    # A PDF's pages are work images the pipeline owns: they must still be there when a page is retried.
+    pages = [Image.open(p) for p in batch[:6]]
+    stack = save_multipage(pages, tmp_path / "stack.pdf")
+    archive = tmp_path / "archive"
+
+    run = sohoa(archive, "scan", stack, "--jobs", 2, "--json", crash="ocr-worker:3")
+
+    assert run.returncode == 0, run.stderr
+    (row,) = [json.loads(line) for line in run.stdout.splitlines()]
+    assert (row["status"], row["pages"]) == ("new", 6)
+    text = sohoa(archive, "text", row["id"]).stdout
+    assert all(f"lô {n * 7 + 3}" in text for n in range(6))
