@@ -316,7 +316,7 @@ class Scanner:
         breaks every page in flight: each is read once more in a process of its own, so a page that
         kills that one too is the cause, and only its file fails."""
         self._renew_pool()
-        with ProcessPoolExecutor(1, initializer=_worker_start, initargs=(os.getpid(),)) as alone:
+        with self._start_pool(1) as alone:
             try:
                 return alone.submit(read_page, self.engine, task).result()
             except BrokenProcessPool:
