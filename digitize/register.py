@@ -42,7 +42,7 @@ MAX_PROBLEMS_SHOWN = 20  # a wholly wrong file would otherwise print thousands o
 # Bounds no honest register comes near, so a hostile or broken file is refused at once (README, "The register").
 MAX_TEXT = 1000  # characters in a name, code or status; official procedure names run to a few hundred
 MAX_COMPONENTS = 100  # components (and results) of one record; a procedure asks for a few dozen papers
-MAX_DEPTH = 32  # JSON nesting; a register needs 4 (the list, a record, its components, a component)
+MAX_DEPTH = 32  # JSON nesting; a register needs 4 (list, record, components, component), 5 wrapped
 
 
 @functools.lru_cache(maxsize=8192)  # a register repeats a few hundred dates a million times
@@ -184,7 +184,7 @@ def _read_json(path: Path) -> tuple[list[Record], list[str]]:
     if deep is not None:
         line, column = text.count("\n", 0, deep) + 1, deep - text.rfind("\n", 0, deep)
         raise InputError(f"{name} line {line} column {column}: not a register: "
-                         f"JSON nested more than {MAX_DEPTH} levels deep (a register needs 4)")
+                         f"JSON nested more than {MAX_DEPTH} levels deep (a register needs 5 at most)")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -459,7 +459,8 @@ def _check_row(v: dict[str, str], components: list[str]) -> tuple[Record | None,
     CSV says `channel must be…` and JSON `records[3].channel must be…`.
     """
     problems = [(col, " is empty") for col in REQUIRED if col in v and not v[col]]
-    too_long = {col: " " + _too_long(value) for col, value in v.items() if col != "components" and len(value) > MAX_TEXT}
+    too_long = {col: " " + _too_long(value) for col, value in v.items()
+                if col != "components" and len(value) > MAX_TEXT}
 
     code = v["record_code"]
     if code:

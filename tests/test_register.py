@@ -524,7 +524,7 @@ def test_a_register_nested_100000_levels_deep_is_refused_before_parsing(sohoa, a
     result = sohoa("records", "import", path, expect=3)
 
     assert result.stderr.splitlines() == [f"sohoa: export.json line 1 column {MAX_DEPTH + 1}: not a register: "
-                                          f"JSON nested more than {MAX_DEPTH} levels deep (a register needs 4)"]
+                                          f"JSON nested more than {MAX_DEPTH} levels deep (a register needs 5 at most)"]
     assert not (archive_dir / "catalog.sqlite").exists() or sohoa.json("records", "list") == []
 
 
