@@ -60,9 +60,11 @@ def _print_json(value) -> None:
 _SHOW_IDS = click.option("--show-ids", is_flag=True, help="Print citizen IDs in full (this is logged).")
 
 
-def _shown_ids(archive, user: str, show_ids: bool, what: str, rows, key: str | None = "id"):
+def _shown_ids(archive, user: str, show_ids: bool, what: str, rows, key: str | None = "id",
+               record_code: str | None = None):
     """Rows with citizen IDs masked (0792******34), or in full with --show-ids, which is logged
-    once per paper shown (`key` names its id in a row), so the log says whose IDs were seen."""
+    once per paper shown (`key` names its id in a row), or once for the record shown, so the log
+    says whose IDs were seen."""
     from digitize import audit
 
     if not show_ids:
@@ -71,7 +73,7 @@ def _shown_ids(archive, user: str, show_ids: bool, what: str, rows, key: str | N
     if papers:
         audit.log_many(archive.catalog, user, "show-ids", papers, detail=what)
     else:
-        audit.log(archive.catalog, user, "show-ids", detail=what)
+        audit.log(archive.catalog, user, "show-ids", record_code=record_code, detail=what)
     return rows
 
 
@@ -151,12 +153,15 @@ def records_list(archive, user, agency, procedure, date_from, date_to, not_digit
 
 @archive_command(records, "show")
 @click.argument("code")
+@_SHOW_IDS
 @click.option("--json", "as_json", is_flag=True)
-def records_show(archive, user, code, as_json):
+def records_show(archive, user, code, show_ids, as_json):
     """A record: its components with their archived papers (reused or not), its results."""
     from digitize.register import show_record
 
     r = show_record(archive, code)
+    r = _shown_ids(archive, user, show_ids, f"records show {r['record_code']}", r, key=None,
+                   record_code=r["record_code"])
     if as_json:
         _print_json(r)
         return

@@ -13,15 +13,17 @@ from typing import Iterable
 
 from digitize.catalog import Catalog, nfc, now_iso
 
-# A CCCD (12 digits) or old CMND (9 digits) standing alone; hex runs (checksums in paths) are left be.
-_CITIZEN_ID = re.compile(r"(?<![0-9A-Fa-f])([0-9]{4})([0-9]{3}|[0-9]{6})([0-9]{2})(?![0-9A-Fa-f])")
+# A CCCD (12 digits) or old CMND (9 digits), also glued to letters as in a file name (`cccd079…10.png`),
+# but not part of a longer number; a run of 32 or more hex digits is a checksum (SHA-256 in archive
+# paths) and is matched first only to be left as it is.
+_CITIZEN_ID = re.compile(r"[0-9A-Fa-f]{32,}|(?<![0-9])([0-9]{4})([0-9]{3}|[0-9]{6})([0-9]{2})(?![0-9])")
 
 
 def mask_id(text):
     """`079203001234` → `0792******34` for every 9- or 12-digit ID in `text` (non-strings pass through)."""
     if not isinstance(text, str):
         return text
-    return _CITIZEN_ID.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
+    return _CITIZEN_ID.sub(lambda m: m[0] if m[1] is None else m[1] + "*" * len(m[2]) + m[3], text)
 
 
 def mask_ids(value, keep: tuple[str, ...] = ("pdf_path", "source_path", "sha256", "pdf_sha256")):

@@ -18,9 +18,7 @@ period, not a look-up per component.
 
 from __future__ import annotations
 
-import csv
-import io
-
+from digitize import csv_export
 from digitize.catalog import Catalog
 from digitize.errors import BadArgument
 from digitize.register import parse_date
@@ -239,15 +237,12 @@ def csv_columns(report: dict) -> list[str]:
 
 
 def to_csv(report: dict) -> str:
-    """The JSON's figures, one row per group and the total; rates as fractions, empty for n/a."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    """The JSON's figures, one row per group and the total; rates as fractions, empty for n/a;
+    a group named like a formula (`=HYPERLINK(…)`) is made inert (digitize/csv_export.py)."""
     columns = csv_columns(report)
-    writer.writerow(columns)
-    for r in [*report["rows"], report["total"]]:
-        flat = {**r, **{f"points_{k}": v for k, v in r["points"].items()}, "flags": ";".join(r["flags"])}
-        writer.writerow(["" if flat.get(c) is None else _csv_value(flat[c]) for c in columns])
-    return buf.getvalue()
+    flat = ({**r, **{f"points_{k}": v for k, v in r["points"].items()}, "flags": ";".join(r["flags"])}
+            for r in [*report["rows"], report["total"]])
+    return csv_export.to_csv(columns, ([r.get(c) for c in columns] for r in flat))
 
 
 def format_missing(report: dict) -> str:
@@ -282,10 +277,6 @@ def _positive(text: str) -> float:
     if not value > 0:
         raise ValueError(text)
     return value
-
-
-def _csv_value(value) -> str:
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
 def _bound(which: str, value: str | None) -> str | None:

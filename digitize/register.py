@@ -13,6 +13,7 @@ import difflib
 import functools
 import json
 import re
+import sys
 import unicodedata
 from datetime import date
 from pathlib import Path
@@ -38,6 +39,10 @@ BOOLEANS = {"true": True, "1": True, "yes": True, "có": True,
 
 
 MAX_PROBLEMS_SHOWN = 20  # a wholly wrong file would otherwise print thousands of lines
+# Bounds no honest register comes near, so a hostile or broken file is refused at once (README, "The register").
+MAX_TEXT = 1000  # characters in a name, code or status; official procedure names run to a few hundred
+MAX_COMPONENTS = 100  # components (and results) of one record; a procedure asks for a few dozen papers
+MAX_DEPTH = 32  # JSON nesting; a register needs 4 (list, record, components, component), 5 wrapped
 
 
 @functools.lru_cache(maxsize=8192)  # a register repeats a few hundred dates a million times
@@ -146,10 +151,15 @@ def _split_components(text: str) -> tuple[list[str], list[str]]:
     if not text:
         return names, []
     seen: set[str] = set()
-    for part in text.split(";"):
+    parts = text.split(";")
+    if len(parts) > MAX_COMPONENTS:
+        return names, [f"components {_too_many(parts)}"]
+    for part in parts:
         part = part.strip()
         if not part:
             return names, [f"components has an empty name between ';' (got {_show(text)})"]
+        if len(part) > MAX_TEXT:
+            return names, [f"components has a name that {_too_long(part)}"]
         if part.casefold() in seen:
             return names, [f"components lists {_show(part)} twice"]
         seen.add(part.casefold())
@@ -167,11 +177,21 @@ RESULT_KEYS = ("name", "paper", "issued_date")
 def _read_json(path: Path) -> tuple[list[Record], list[str]]:
     name = path.name
     try:
-        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+        text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{name}: the file is not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+    deep = _too_deep(text)
+    if deep is not None:
+        line, column = text.count("\n", 0, deep) + 1, deep - text.rfind("\n", 0, deep)
+        raise InputError(f"{name} line {line} column {column}: not a register: "
+                         f"JSON nested more than {MAX_DEPTH} levels deep (a register needs 5 at most)")
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{name} line {exc.lineno} column {exc.colno}: not valid JSON: {exc.msg}") from exc
+    except ValueError as exc:  # a number of thousands of digits (Python refuses to convert it)
+        raise InputError(f"{name}: not a register: a number in it has more than "
+                         f"{sys.get_int_max_str_digits()} digits") from exc
     if isinstance(data, dict) and isinstance(data.get("records"), list):
         data = data["records"]  # {"records": [...]} as some exports wrap it
     if not isinstance(data, list):
@@ -224,6 +244,9 @@ def _check_json_record(item) -> tuple[Record | None, list[str]]:
         problems.append(f".components must be a non-empty list of {{\"name\", \"status\"}} objects "
                         f"(got {_json_type(listed)})")
         listed = []
+    elif len(listed) > MAX_COMPONENTS:
+        problems.append(f".components {_too_many(listed)}")
+        listed = []
     seen: dict[str, int] = {}
     for j, comp in enumerate(listed):
         at = f".components[{j}]"
@@ -253,6 +276,8 @@ def _check_json_record(item) -> tuple[Record | None, list[str]]:
         if not isinstance(item["results"], list):
             problems.append(f'.results must be a list of {{"name", "paper", "issued_date"}} objects '
                             f"(got {_json_type(item['results'])})")
+        elif len(item["results"]) > MAX_COMPONENTS:
+            problems.append(f".results {_too_many(item['results'])}")
         else:
             names: dict[str, int] = {}
             for j, res in enumerate(item["results"]):
@@ -303,7 +328,8 @@ def _json_scalar(value, key: str) -> tuple[str, str | None]:
     if value is None:
         return "", None
     if isinstance(value, str):
-        return _clean(value), None
+        text = _clean(value)
+        return (text, None) if len(text) <= MAX_TEXT else ("", _too_long(text))
     if isinstance(value, bool):
         if key == "requires_paper_result":
             return ("true" if value else "false"), None
@@ -360,6 +386,43 @@ def _first_undecodable_line(path: Path) -> int:
     return 1
 
 
+def _too_long(text: str) -> str:
+    return f"is {len(text):,} characters long, at most {MAX_TEXT:,} (got {_show(text)})"
+
+
+def _too_many(items: list) -> str:
+    return f"has {len(items):,} entries, at most {MAX_COMPONENTS} (a procedure asks for a few dozen papers)"
+
+
+_NOT_STRUCTURE = bytes(sorted(set(range(256)) - set(b'[]{}"')))  # UTF-8 hides no ASCII byte inside a character
+_STRING = re.compile(rb'"[^"]*"?')  # once escapes are gone; unterminated: to the end
+_EMPTY_PAIR = re.compile(rb"\[\]|\{\}")
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.S)
+
+
+def _too_deep(text: str) -> int | None:
+    """Where JSON `text` opens a bracket more than MAX_DEPTH deep, or None.
+
+    json.loads recurses once per level, so a hostile file must be measured before it is parsed.
+    """
+    unescaped = text.encode().replace(b"\\\\", b"").replace(b'\\"', b"")  # so that quotes pair up
+    # Brackets and quotes only; two quotes side by side enclose no bracket, whichever string they belong to.
+    brackets = _STRING.sub(b"", unescaped.translate(None, _NOT_STRUCTURE).replace(b'""', b""))
+    for _ in range(MAX_DEPTH):  # each pass empties the innermost level, at C speed
+        brackets = _EMPTY_PAIR.sub(b"", brackets)
+        if not brackets:
+            return None
+    depth = 0  # too deep, or brackets that do not pair (json.loads says where): find the place
+    for token in _JSON_TOKEN.finditer(text):
+        if token[0] in ("[", "{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return token.start()
+        elif token[0] in ("]", "}"):
+            depth -= 1
+    return None
+
+
 def _show(value: str) -> str:
     """A value quoted for a one-line message."""
     value = value.replace("\r", " ").replace("\n", " ")
@@ -396,6 +459,8 @@ def _check_row(v: dict[str, str], components: list[str]) -> tuple[Record | None,
     CSV says `channel must be…` and JSON `records[3].channel must be…`.
     """
     problems = [(col, " is empty") for col in REQUIRED if col in v and not v[col]]
+    too_long = {col: " " + _too_long(value) for col, value in v.items()
+                if col != "components" and len(value) > MAX_TEXT}
 
     code = v["record_code"]
     if code:
@@ -442,6 +507,8 @@ def _check_row(v: dict[str, str], components: list[str]) -> tuple[Record | None,
         problems.append(("requires_paper_result", " must be one of true/false, 1/0, yes/no, có/không "
                         f"(got {_show(v['requires_paper_result'])})"))
 
+    if too_long:  # the value's other problems would only repeat this one
+        problems = [*too_long.items(), *(p for p in problems if p[0] not in too_long)]
     if problems:
         return None, problems
     return Record(

@@ -3,6 +3,7 @@ citizen IDs masked in search and list output unless --show-ids, which is logged 
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, timedelta
 
 import pytest
@@ -71,3 +72,30 @@ def test_list_output_masks_ids(sohoa, archived):
     rows = sohoa.json("papers", "--holder-id", HUONG_ID)
     assert rows and HUONG_ID not in str(rows) and "0793******67" in str(rows)
     assert HUONG_ID in str(sohoa.json("papers", "--holder-id", HUONG_ID, "--show-ids"))
+
+
+def test_mask_id_finds_ids_glued_to_letters_and_leaves_other_numbers():
+    sha = hashlib.sha256(b"paper").hexdigest()
+    assert mask_id("cccd079081902110.png") == "cccd0790******10.png"
+    assert mask_id("CMND023456789_mat-truoc.jpg") == "CMND0234***89_mat-truoc.jpg"
+    assert mask_id("so079203001234va001185009876") == "so0792******34va0011******76"
+    for kept in (f"papers/{sha[:2]}/{sha}.pdf", sha, sha.upper(), "000.00.53.H48-260105-0001", "1.001612.000.00.00.H48",
+                 "2026-01-05T10:20:30+07:00", "05/01/2026", "0903123456", "12345678901234", "scan-0001.png"):
+        assert mask_id(kept) == kept
+
+
+def test_a_file_named_with_an_id_is_masked_in_audit_and_search(sohoa, tmp_path):
+    name = f"cccd{HUONG_ID}.png"
+    masked = f"cccd{HUONG_ID[:4]}******{HUONG_ID[-2:]}.png"
+    make_scan(tmp_path / name, page_lines("CĂN CƯỚC CÔNG DÂN", "Đặng Thị Hương"), dpi=300)
+    (row,) = sohoa.jsonl("scan", tmp_path / name)
+
+    (hit,) = sohoa.json("search", "căn", "cước")
+    events = sohoa.json("audit", "--paper", row["id"])
+
+    assert hit["source_name"] == masked and HUONG_ID not in str(hit)
+    assert hit["pdf_path"] == row["pdf_path"]  # a path to open is kept whole (named by the SHA-256)
+    assert [(e["action"], e["detail"]) for e in events] == [("scan", masked)]
+    assert HUONG_ID not in sohoa("audit").stdout and HUONG_ID not in sohoa("search", "căn", "cước").stdout
+    assert sohoa.json("search", "căn", "cước", "--show-ids")[0]["source_name"] == name
+    assert sohoa.json("audit", "--paper", row["id"], "--show-ids")[0]["detail"] == name

@@ -58,3 +58,23 @@ def test_unknown_code_names_close_ones(sohoa, register_csv):
     sohoa("records", "import", register_csv)
     result = sohoa("records", "show", CODE_AN[:-1] + "9", expect=2)
     assert "unknown record code" in result.stderr and CODE_AN in result.stderr
+
+
+def test_the_applicants_id_is_masked_unless_shown_and_showing_is_logged(sohoa, register_csv, paper):
+    an_id = next(r[8] for r in RECORDS if r[0] == CODE_AN)
+    masked = an_id[:4] + "*" * 6 + an_id[-2:]
+
+    shown = sohoa.json("records", "show", CODE_AN)
+    text = sohoa("records", "show", CODE_AN).stdout
+
+    assert shown["applicant_id"] == masked and an_id not in str(shown)
+    assert f"applicant_id     {masked}" in text and an_id not in text
+    assert shown["record_code"] == CODE_AN and shown["components"][1]["papers"][0]["source_name"] == "giay-chung-sinh.png"
+    assert [e for e in sohoa.json("audit") if e["action"] == "show-ids"] == []  # masked: nothing to log
+
+    assert sohoa.json("records", "show", CODE_AN, "--show-ids", "--user", "thanh-tra")["applicant_id"] == an_id
+    assert f"applicant_id     {an_id}" in sohoa("records", "show", CODE_AN, "--show-ids").stdout
+
+    logged = [e for e in sohoa.json("audit", "--holder-id", an_id) if e["action"] == "show-ids"]
+    assert [(e["user"], e["record_code"], e["paper_id"], e["detail"]) for e in logged] == [
+        ("thanh-tra", CODE_AN, None, f"records show {CODE_AN}"), ("clerk1", CODE_AN, None, f"records show {CODE_AN}")]

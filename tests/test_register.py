@@ -4,13 +4,15 @@ import copy
 import csv
 import io
 import json
+import re
 import unicodedata
 
 import pytest
 
 from digitize.catalog import Catalog, NewPaper, PageInfo, RegisterResult
 from digitize.errors import InputError
-from digitize.register import MAX_PROBLEMS_SHOWN, import_register, parse_date, read_register
+from digitize.register import (MAX_COMPONENTS, MAX_DEPTH, MAX_PROBLEMS_SHOWN, MAX_TEXT, import_register, parse_date,
+                               read_register)
 
 HEADER = ("record_code,procedure_code,procedure_name,agency,channel,received_date,due_date,"
           "applicant_name,applicant_id,requires_paper_result,components")
@@ -512,3 +514,114 @@ def test_a_corrected_record_sends_its_papers_back_to_the_index(tmp_path, catalog
     assert indexed() == 1  # another record changed
     import_register(catalog, write(tmp_path, HEADER, ROW1.replace("Nguyễn Văn An", "Nguyễn Văn Ân")))
     assert indexed() == 0
+
+
+# -- bounds: a hostile or broken register is refused at once, with where ------------------------------
+def test_a_register_nested_100000_levels_deep_is_refused_before_parsing(sohoa, archive_dir, tmp_path):
+    path = tmp_path / "export.json"
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+
+    result = sohoa("records", "import", path, expect=3)
+
+    assert result.stderr.splitlines() == [f"sohoa: export.json line 1 column {MAX_DEPTH + 1}: not a register: "
+                                          f"JSON nested more than {MAX_DEPTH} levels deep (a register needs 5 at most)"]
+    assert not (archive_dir / "catalog.sqlite").exists() or sohoa.json("records", "list") == []
+
+
+def test_nesting_is_located_and_brackets_inside_strings_do_not_count(tmp_path):
+    brackets = '[{"\\\\"}' * 40 + "]]" * 40  # inside a name, with escapes that must not end the string early
+    ok = json_with("components.0.name", brackets[:MAX_TEXT])
+    assert read_register(write_json(tmp_path, [ok]))[0].components[0] == brackets[:MAX_TEXT].strip()
+
+    deep = json_with("export_id", "x")
+    for _ in range(MAX_DEPTH - 2):  # in the list of records, in a record
+        deep["export_id"] = [deep["export_id"]]
+    read_register(write_json(tmp_path, [deep]))  # exactly MAX_DEPTH levels: an export's extra keys may nest
+    deep["export_id"] = [deep["export_id"]]
+    path = write_json(tmp_path, [deep])  # indent=1: one bracket a line
+    with pytest.raises(InputError) as excinfo:
+        read_register(path)
+    (line,) = problems_of(excinfo)
+    text = path.read_text(encoding="utf-8").splitlines()
+    number, column = (int(n) for n in re.fullmatch(r"register.json line (\d+) column (\d+): .*", line).groups())
+    assert text[number - 1][column - 1] in "[{" and f"nested more than {MAX_DEPTH} levels" in line
+
+
+def test_unbalanced_brackets_are_still_reported_by_the_json_parser(tmp_path):
+    path = tmp_path / "register.json"
+    path.write_text("[" * (MAX_DEPTH + 5) + "}", encoding="utf-8")
+    with pytest.raises(InputError, match="nested more than"):
+        read_register(path)
+    path.write_text('[{"record_code": "x"]}', encoding="utf-8")
+    with pytest.raises(InputError, match=r"register.json line 1 column 21: not valid JSON"):
+        read_register(path)
+
+
+def test_a_number_too_long_to_convert_is_refused(tmp_path):
+    path = tmp_path / "register.json"
+    path.write_text(f'[{{"channel": {"1" * 5000}}}]', encoding="utf-8")
+    with pytest.raises(InputError, match=r"register.json: not a register: a number in it has more than \d+ digits"):
+        read_register(path)
+
+
+def test_a_record_of_20000_components_is_refused_in_json_and_csv(tmp_path, catalog):
+    huge = json_with("components", [{"name": f"Thành phần {i} " + "x" * 730} for i in range(20_000)])  # 15 MB
+    huge["record_code"] = "000.00.53.H48-220922-0002"
+    with pytest.raises(InputError) as excinfo:
+        import_register(catalog, write_json(tmp_path, [JSON_RECORD, huge]))
+    assert problems_of(excinfo) == [f"register.json records[1].components has 20,000 entries, at most "
+                                    f"{MAX_COMPONENTS} (a procedure asks for a few dozen papers)"]
+    assert catalog.record_codes() == []
+
+    row = ROW1.replace("Tờ khai đăng ký khai sinh;Giấy chứng sinh", ";".join(f"TP {i}" for i in range(MAX_COMPONENTS + 1)))
+    with pytest.raises(InputError) as excinfo:
+        import_register(catalog, write(tmp_path, HEADER, ROW2, row))
+    assert problems_of(excinfo) == [f"register.csv line 3: components has {MAX_COMPONENTS + 1} entries, "
+                                    f"at most {MAX_COMPONENTS} (a procedure asks for a few dozen papers)"]
+    assert catalog.record_codes() == []
+
+    most = ROW1.replace("Tờ khai đăng ký khai sinh;Giấy chứng sinh", ";".join(f"TP {i}" for i in range(MAX_COMPONENTS)))
+    assert import_register(catalog, write(tmp_path, HEADER, most)) == (1, 0)
+    assert len(catalog.component_names("000.00.53.H48-220921-0099")) == MAX_COMPONENTS
+
+
+def test_too_many_results_are_refused(tmp_path):
+    item = json_with("results", [{"name": f"Kết quả {i}"} for i in range(MAX_COMPONENTS + 1)])
+    with pytest.raises(InputError) as excinfo:
+        read_register(write_json(tmp_path, [item]))
+    assert problems_of(excinfo) == [f"register.json records[0].results has {MAX_COMPONENTS + 1:,} entries, "
+                                    f"at most {MAX_COMPONENTS} (a procedure asks for a few dozen papers)"]
+
+
+@pytest.mark.parametrize("path, message", [
+    ("components.1.name", "records[0].components[1].name is 1,001 characters long, at most 1,000"),
+    ("components.0.status", "records[0].components[0].status is 1,001 characters long, at most 1,000"),
+    ("results.0.name", "records[0].results[0].name is 1,001 characters long, at most 1,000"),
+    ("procedure_name", "records[0].procedure_name is 1,001 characters long, at most 1,000"),
+    ("record_code", "records[0].record_code is 1,001 characters long, at most 1,000"),
+])
+def test_a_json_value_too_long_is_refused_with_its_position(tmp_path, path, message):
+    with pytest.raises(InputError) as excinfo:
+        read_register(write_json(tmp_path, [json_with(path, "Đ" * (MAX_TEXT + 1))]))
+    (problem,) = problems_of(excinfo)  # and not also about the value's form
+    assert problem.startswith(f"register.json {message} (got \"ĐĐĐ")
+
+
+def test_values_at_the_limits_are_imported(tmp_path, catalog):
+    longest = "Đ" * MAX_TEXT
+    item = json_with("procedure_name", longest)
+    item["components"] = [{"name": f"{n:03d}" + longest[3:], "status": longest} for n in range(MAX_COMPONENTS)]
+    item["results"] = [{"name": f"{n:03d}" + longest[3:]} for n in range(MAX_COMPONENTS)]
+    assert import_register(catalog, write_json(tmp_path, [item])) == (1, 0)
+    comps, results, _, _ = stored(catalog, item["record_code"])
+    assert len(comps) == len(results) == MAX_COMPONENTS and comps[-1] == (f"{MAX_COMPONENTS - 1:03d}" + longest[3:], longest)
+
+
+def test_a_csv_value_too_long_is_refused_on_its_line(tmp_path):
+    long_agency = ROW2.replace(",000.00.53.H48,2,", f",{'Ư' * (MAX_TEXT + 1)},2,")
+    long_component = ROW3.replace("Tờ khai đăng ký khai sinh", "Tờ khai " + "x" * MAX_TEXT)
+    with pytest.raises(InputError) as excinfo:
+        read_register(write(tmp_path, HEADER, ROW1, long_agency, long_component))
+    assert [p.split(" (got ")[0] for p in problems_of(excinfo)] == [
+        "register.csv line 3: agency is 1,001 characters long, at most 1,000",
+        "register.csv line 4: components has a name that is 1,008 characters long, at most 1,000"]
