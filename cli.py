@@ -240,7 +240,14 @@ def _with_metadata(archive, row: dict) -> dict:
 
     if row.get("id") is not None:
         row["metadata"] = current(archive.catalog, row["id"])
-    return row
+    return _masked(row)
+
+
+def _masked(value):
+    """Citizen IDs masked in what a command prints without --show-ids (see `_shown_ids`)."""
+    from digitize.audit import mask_ids
+
+    return mask_ids(value)
 
 
 def _echo_outcome(o) -> None:
@@ -254,7 +261,7 @@ def _outcome_line(o) -> str:
     if o.record_code:
         role = "kết quả" if o.is_result else o.component
         where = f" → {o.record_code}{' / ' + role if role else ''}"
-    name = _one_line(o.source_name) + (f" p.{o.page_range}" if o.page_range else "")
+    name = _masked(_one_line(o.source_name)) + (f" p.{o.page_range}" if o.page_range else "")
     note = f"; {o.note}" if o.note and o.status == "new" else ""
     if o.status == "new":
         conf = f", confidence {o.mean_confidence:.1f}" if o.mean_confidence is not None else ""
@@ -333,7 +340,7 @@ def watch(archive, user, inbox, record_from_code, split, jobs, poll, once, as_js
             moved = str(filed.moved_to.relative_to(inbox)) if filed.moved_to.is_relative_to(inbox) else str(filed.moved_to)
             for outcome in filed.outcomes:
                 if as_json:
-                    click.echo(json.dumps({**outcome.to_json(), "moved_to": moved}, ensure_ascii=False))
+                    click.echo(json.dumps(_masked({**outcome.to_json(), "moved_to": moved}), ensure_ascii=False))
                 else:
                     _echo_outcome(outcome)
             if not as_json:
@@ -411,14 +418,16 @@ def _get_paper(archive, paper_id: int) -> dict:
 
 @archive_command(main)
 @click.argument("paper_id", metavar="ID", type=int)
+@_SHOW_IDS
 @click.option("--json", "as_json", is_flag=True)
-def show(archive, user, paper_id, as_json):
+def show(archive, user, paper_id, show_ids, as_json):
     """A paper's metadata: source, pages, confidence, record."""
     paper = _get_paper(archive, paper_id)
     paper["pdf_path"] = str(archive.paper_path(paper["pdf_path"]))
     paper["text_chars"] = len(paper.pop("text"))
     paper.pop("indexed")
     paper.update(_paper_metadata(archive, paper_id))
+    (paper,) = _shown_ids(archive, user, show_ids, f"show {paper_id}", [paper])
     if as_json:
         _print_json(paper)
         return
@@ -488,8 +497,9 @@ def edit(archive, user, paper_id, as_json, **fields):
 
     changes = correct(archive.catalog, paper_id, {f: v for f, v in fields.items() if v is not None}, user=user)
     archive.sync_index()
+    changes = _masked(changes)
     if as_json:
-        _print_json({"id": paper_id, "changes": changes, **_paper_metadata(archive, paper_id)})
+        _print_json({"id": paper_id, "changes": changes, **_masked(_paper_metadata(archive, paper_id))})
         return
     for c in changes:
         click.echo(f"#{paper_id} {c['field']}: {c['old'] if c['old'] is not None else '-'} → "

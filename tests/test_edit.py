@@ -3,12 +3,13 @@ with who and when, and reach the search index."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from digitize.catalog import Catalog
-from tests.citizen_papers import ANH_ID
+from tests.citizen_papers import AN_ID, ANH_ID
 
 
 def test_a_correction_wins_and_is_logged_with_who_and_when(archive):
@@ -42,7 +43,7 @@ def test_corrections_survive_re_extraction(archive):
     cli("edit", paper, "--holder-id", ANH_ID, "--issuer", "Cục Cảnh sát QLHC về TTXH")
     assert "extracted metadata from 1 papers" in cli("extract", paper).stdout
     cli("extract", "--all")
-    md = cli.json("show", paper)["metadata"]
+    md = cli.json("show", paper, "--show-ids")["metadata"]  # IDs are masked unless asked (issue 11 #14)
     assert (md["issuer"]["value"], md["issuer"]["source"]) == ("Cục Cảnh sát QLHC về TTXH", "corrected")
     assert (md["holder_id"]["value"], md["holder_id"]["source"]) == (ANH_ID, "corrected")
     assert md["doc_type"]["value"] == "Căn cước công dân" and md["doc_type"]["source"] == "extracted"
@@ -98,3 +99,18 @@ def test_unknown_paper(archive):
     cli, _ = archive
     result = cli("edit", 999, "--number", "1", expect=2)
     assert "no paper 999" in result.stderr
+
+
+def test_show_and_edit_mask_the_holder_id_unless_asked_and_log_the_unmasking(archive):
+    cli, ids = archive
+    paper = ids["cccd.png"]
+    masked = ANH_ID[:4] + "******" + ANH_ID[-2:]
+    assert cli.json("show", paper)["metadata"]["holder_id"]["value"] == masked
+    assert ANH_ID not in cli("show", paper).stdout and masked in cli("show", paper).stdout
+    assert not [e for e in cli.json("audit", "--paper", paper) if e["action"] == "show-ids"]
+    assert cli.json("show", paper, "--show-ids")["metadata"]["holder_id"]["value"] == ANH_ID
+    shown = [e for e in cli.json("audit", "--paper", paper) if e["action"] == "show-ids"]
+    assert len(shown) == 1 and shown[0]["detail"] == f"show {paper}"
+    edited = cli.json("edit", paper, "--holder-id", AN_ID)
+    assert AN_ID not in json.dumps(edited) and ANH_ID not in json.dumps(edited)
+    assert AN_ID not in cli("edit", paper, "--holder-id", ANH_ID).stdout
