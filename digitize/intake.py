@@ -8,12 +8,14 @@ an InputError that names the problem and what to do.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import shutil
 import subprocess
 import unicodedata
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -32,6 +34,17 @@ MIN_TEXT_LAYER_CHARS = 20  # fewer visible characters than this is no real text 
 
 # Pillow's own bomb check would raise for large pages before ours can give the advice below.
 Image.MAX_IMAGE_PIXELS = None
+# pypdf logs what it repairs in a damaged file; with no handler Python would print it on stderr,
+# where only Sohoa's one line per file belongs.
+logging.getLogger("pypdf").addHandler(logging.NullHandler())
+
+
+@contextmanager
+def _quiet():
+    """Libraries' warnings about a damaged file: Sohoa says what is wrong in its own one line."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
 
 
 @dataclass
@@ -112,7 +125,7 @@ def count_pages(path: Path) -> int:
         if sniff(path) == "pdf":
             with open(path, "rb") as stream:  # a path would make pypdf read all of it into memory
                 return len(PdfReader(stream, strict=False).pages)
-        with Image.open(path) as image:
+        with _quiet(), Image.open(path) as image:
             return getattr(image, "n_frames", 1)
     except Exception:  # the real read reports what is wrong with it
         return 0
@@ -126,15 +139,15 @@ def _image_pages(path: Path, workdir: Path, kind: str) -> Iterator[Page]:
         raise InputError(f"is not a readable {kind.upper()} image ({exc}); scan the paper again") from None
     with image:
         try:
-            count = getattr(image, "n_frames", 1)
+            with _quiet():
+                count = getattr(image, "n_frames", 1)
         except Exception as exc:  # Pillow raises many kinds on a damaged frame table
             raise InputError(f"is a damaged {kind.upper()} file ({_brief(exc)}); scan the paper again") from None
         for number in range(1, count + 1):
             try:
-                image.seek(number - 1)
-                _check_size(image.size, f"page {number}")
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
+                with _quiet():
+                    image.seek(number - 1)
+                    _check_size(image.size, f"page {number}")
                     image.load()
                 dpi = _image_dpi(image)
                 # Tesseract reads single-frame PNG/JPEG of ordinary modes directly, and embeds a

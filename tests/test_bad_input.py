@@ -12,6 +12,8 @@ import json
 import os
 import re
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -148,3 +150,17 @@ def test_a_symlink_loop_given_directly_is_walked_once(sohoa, made):
     rows = sohoa.jsonl("scan", folder / "vòng lặp" / "chính nó")
     assert [(r["source_name"], r["status"]) for r in rows] == [("trong vòng.png", "new")]
     assert os.path.islink(folder / "vòng lặp" / "chính nó")
+
+
+def test_the_console_script_prints_only_its_own_lines(archive_dir, made):
+    # pypdf logs each object it repairs in the broken xref, Pillow warns of the truncated TIFF's EXIF;
+    # the real command (no test logging handlers) must keep both off the clerk's screen.
+    folder, bad, _ = made
+    files = [folder / "broken-xref.pdf", folder / "truncated.tif"]
+
+    run = subprocess.run([str(Path(sys.executable).with_name("sohoa")), "scan", *map(str, files)],
+                         capture_output=True, text=True)
+
+    assert run.returncode == 3
+    (line,) = run.stderr.splitlines()
+    assert line.startswith(f"sohoa: {folder / 'truncated.tif'}: ") and bad["truncated.tif"][1] in line
