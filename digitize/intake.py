@@ -31,6 +31,8 @@ MAX_PIXELS = 120_000_000  # an A3 page at 600 dpi is 70 MP; beyond this OCR take
 DEFAULT_DPI = 300  # assumed when a file does not say, as for most scanner PNGs
 RASTER_DPI = 300  # for PDF pages that are not a single embedded image
 MIN_TEXT_LAYER_CHARS = 20  # fewer visible characters than this is no real text layer
+PASSWORD_ADVICE = ("is a password-protected PDF; remove the password first "
+                   "(e.g. qpdf --decrypt --password=PASSWORD in.pdf out.pdf) and scan the copy")
 
 # Pillow's own bomb check would raise for large pages before ours can give the advice below.
 Image.MAX_IMAGE_PIXELS = None
@@ -214,19 +216,18 @@ def _pdf_stream_pages(path: Path, stream, workdir: Path, force_ocr: bool) -> Ite
         if reader.is_encrypted:
             try:
                 unlocked = reader.decrypt("")
-            except (DependencyError, NotImplementedError):
+            except NotImplementedError:  # a security handler pypdf does not know; qpdf may
                 unlocked = 0
             if not unlocked:
-                raise EncryptedPDF(
-                    "is a password-protected PDF; remove the password first "
-                    "(e.g. qpdf --decrypt --password=PASSWORD in.pdf out.pdf) and scan the copy"
-                )
+                raise EncryptedPDF(PASSWORD_ADVICE)
         pages = reader.pages
         count = len(pages)
     except EncryptedPDF:
         raise
     except FileNotDecryptedError:
-        raise EncryptedPDF("is a password-protected PDF; remove the password first and scan the copy") from None
+        raise EncryptedPDF(PASSWORD_ADVICE) from None
+    except DependencyError as exc:  # AES needs `cryptography`, one of Sohoa's own dependencies
+        raise MissingDependency(f"cannot be opened ({_brief(exc)}); install it with: pip install cryptography") from None
     except Exception as exc:  # pypdf raises many kinds on damaged files
         count = _poppler_page_count(path)  # poppler rebuilds a broken cross-reference table
         if count is None:
