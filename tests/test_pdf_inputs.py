@@ -4,18 +4,64 @@ junk, page boxes of odd sizes, encryption by qpdf. Every file is made here, at t
 from __future__ import annotations
 
 import subprocess
+import zlib
 
 import pytest
+from PIL import Image
+from pypdf import PdfWriter
 
+from samples.render import render_page
 from tests.conftest import make_scan, page_lines
+from tests.pdfs import image_pdf, jbig2
 
 HUONG = page_lines("GIẤY CHỨNG SINH", "Đặng Thị Hương", ["Nơi sinh: Bệnh viện Từ Dũ"])
+
+
+def _page(dpi=200) -> Image.Image:
+    return render_page(HUONG, dpi=dpi, title_lines=3, size_mm=(180, 100))
 
 
 def _only_paper(sohoa, path):
     (row,) = sohoa.jsonl("scan", path)
     assert row["status"] == "new", row["error"]
     return row, sohoa.json("show", row["id"]), sohoa("text", row["id"]).stdout
+
+
+def test_jbig2_pdf_is_archived_and_searchable(sohoa, tmp_path):
+    page = _page()
+    pdf = image_pdf(tmp_path / "may-quet.pdf", [(jbig2(page), page.width, page.height, "/JBIG2Decode")], bits=1)
+
+    row, shown, text = _only_paper(sohoa, pdf)
+
+    assert [(p["width"], p["height"], p["dpi"]) for p in shown["pages"]] == [(page.width, page.height, 200)]
+    assert "Đặng Thị Hương" in text and "Từ Dũ" in text
+    assert [h["id"] for h in sohoa.json("search", "dang", "thi", "huong")] == [row["id"]]
+
+
+def test_full_page_image_in_a_one_point_page_box_is_read(sohoa, tmp_path):
+    page = _page()
+    pdf = image_pdf(tmp_path / "tiny-box.pdf", [(zlib.compress(page.tobytes()), page.width, page.height,
+                                                  "/FlateDecode")], size_pt=(1, 1))
+
+    _, shown, text = _only_paper(sohoa, pdf)
+
+    assert "Đặng Thị Hương" in text  # read at 300 dpi, not at the 1 pt box's 183,600
+    assert shown["pages"][0]["dpi"] == 300
+
+
+def test_a_page_too_large_to_read_fails_its_file_naming_the_page(sohoa, archive_dir, tmp_path):
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.add_blank_page(14400, 14400)
+    path = tmp_path / "ban-ve.pdf"
+    writer.write(path)
+
+    result = sohoa("scan", path, expect=3)
+
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"sohoa: {path}: page 2 is 508×508 cm, too large to read as a paper")
+    (copy,) = [p for p in (archive_dir / "quarantine").iterdir() if p.name.endswith("-ban-ve.pdf")]
+    assert copy.read_bytes() == path.read_bytes()
 
 
 @pytest.mark.parametrize("encryption", [["256"], ["128", "--use-aes=y"], ["--allow-weak-crypto", "128", "--use-aes=n"]],
