@@ -26,6 +26,7 @@ from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError
 
+from digitize import textlayer
 from digitize.errors import EncryptedPDF, InputError, MissingDependency
 
 SCAN_SUFFIXES = {".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png"}
@@ -273,7 +274,8 @@ def _pdf_stream_pages(path: Path, stream, workdir: Path, force_ocr: bool) -> Ite
 def _pdf_page(path: Path, page, number: int, workdir: Path, force_ocr: bool = False) -> Page:
     width_pt, height_pt = float(page.mediabox.width), float(page.mediabox.height)
     text = "" if force_ocr else unicodedata.normalize("NFC", page.extract_text() or "")
-    if sum(not c.isspace() for c in text) >= MIN_TEXT_LAYER_CHARS:
+    # A layer of junk (a font mapping its letters wrong) would leave the page's words unsearchable: OCR it.
+    if sum(not c.isspace() for c in text) >= MIN_TEXT_LAYER_CHARS and textlayer.readable(text):
         return Page(number=number, width=round(width_pt), height=round(height_pt), dpi=0, mode="vector",
                     text=text.strip(), pdf_page=page)
     sizes = _image_sizes(page)

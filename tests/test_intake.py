@@ -12,11 +12,13 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
+from digitize import textlayer
 from digitize.errors import EncryptedPDF, InputError
 from digitize.intake import DEFAULT_DPI, MAX_PIXELS, RASTER_DPI, RASTER_MAX_PIXELS, find_inputs, read_pages, sniff
 from samples.render import render_page
 from tests.conftest import make_scan, page_lines
-from tests.pdfs import add_page, deflated_rows, image_pdf, image_xobject, jbig2, vector_pdf, write
+from tests.pdfs import (add_page, deflated_rows, image_pdf, image_with_hidden_text_pdf, image_xobject, jbig2,
+                        junk_text_pdf, vector_pdf, write)
 
 HUONG = page_lines("GIẤY CHỨNG SINH", "Đặng Thị Hương", ["Nơi sinh: Bệnh viện Từ Dũ"])
 SMALL_MM = (100, 60)  # small pages where the content of the page does not matter
@@ -432,3 +434,52 @@ def test_stream_inflating_past_its_image_is_still_a_bomb(tmp_path, workdir):
 
     with pytest.raises(InputError, match=r"^page 2 holds an image too large to decompress safely"):
         list(read_pages(pdf, workdir))
+
+
+# -- text layers: kept when real, OCR'd when junk -------------------------------------------
+def _searchable(tmp_path, lines, language) -> Path:
+    image = make_scan(tmp_path / f"{language}.png", lines)
+    subprocess.run(["tesseract", str(image), str(tmp_path / language), "-l", language, "pdf"],
+                   check=True, capture_output=True)
+    return tmp_path / f"{language}.pdf"
+
+
+def test_english_text_layer_is_kept(tmp_path, workdir):
+    pdf = _searchable(tmp_path, ["BIRTH CERTIFICATE", "Full name: Tran Thi Ngoc Anh",
+                                 "Place of birth: Tu Du Hospital, Ho Chi Minh City"], "eng")
+
+    (page,) = read_pages(pdf, workdir)
+
+    assert page.dpi == 0 and page.image_path is None and "Hospital" in page.text
+
+
+def test_junk_text_layer_of_a_drawn_page_is_not_trusted(tmp_path, workdir):
+    pdf = junk_text_pdf(tmp_path / "junk.pdf", ["BIRTH CERTIFICATE", "Full name: Nguyen Van An"])
+    assert "Slzdjs" in PdfReader(pdf).pages[0].extract_text()  # what the font's map says
+
+    (page,) = read_pages(pdf, workdir)
+
+    assert page.text is None and page.dpi == RASTER_DPI and page.image_path.parent == workdir
+
+
+def test_junk_ocr_layer_over_a_scan_is_not_trusted(tmp_path, workdir):
+    scan = render_page(HUONG, dpi=200, title_lines=3, size_mm=(150, 80))
+    pdf = image_with_hidden_text_pdf(tmp_path / "bad-ocr.pdf", scan, "F n e m b \\ h e h k " * 4)
+
+    (page,) = read_pages(pdf, workdir)
+
+    assert page.text is None and (page.width, page.height, page.dpi) == (*scan.size, 200)
+
+
+@pytest.mark.parametrize("text, real", [
+    ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\nGIẤY CHỨNG SINH\n"
+     "Họ, chữ đệm và tên: Đặng Thị Hương\nNơi sinh: Bệnh viện Từ Dũ", True),
+    ("The applicant declares that the information above is true and complete.", True),
+    ("Số CCCD: 079203001234   Ngày cấp: 05/11/2023   Mã hồ sơ: 000.00.53.H48-220921-0099", True),
+    ("0123 4567 8901 2345 6789 / 2026-01-05 / 12.500.000", True),  # nothing to judge by: trusted
+    ("F n e m b \\ h e h k F n e m b \\ h e h k F n e m b", False),
+    ("G\\WYM HJWY\\K\\HFYJ Kzqq sfrj: Slzdjs Afs Fs", False),
+    ("¤¥¦§¨©ª«¬®¯°±²³´µ¶·¸¹º»¼½¾¿ÀÁÂÃÄÅÆÇ", False),
+])
+def test_a_text_layer_is_judged_by_its_dictionary_words(text, real):
+    assert textlayer.readable(text) is real

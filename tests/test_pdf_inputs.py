@@ -12,7 +12,7 @@ from pypdf import PdfWriter
 
 from samples.render import render_page
 from tests.conftest import make_scan, page_lines
-from tests.pdfs import image_pdf, jbig2
+from tests.pdfs import image_pdf, jbig2, junk_text_pdf
 
 HUONG = page_lines("GIẤY CHỨNG SINH", "Đặng Thị Hương", ["Nơi sinh: Bệnh viện Từ Dũ"])
 
@@ -36,6 +36,29 @@ def test_jbig2_pdf_is_archived_and_searchable(sohoa, tmp_path):
     assert [(p["width"], p["height"], p["dpi"]) for p in shown["pages"]] == [(page.width, page.height, 200)]
     assert "Đặng Thị Hương" in text and "Từ Dũ" in text
     assert [h["id"] for h in sohoa.json("search", "dang", "thi", "huong")] == [row["id"]]
+
+
+def test_junk_text_layer_is_replaced_by_what_the_page_shows(sohoa, tmp_path):
+    pdf = junk_text_pdf(tmp_path / "bad-font.pdf", ["BIRTH CERTIFICATE", "Full name: Nguyen Van An",
+                                                     "Place of birth: Tu Du Hospital"])
+
+    row, shown, text = _only_paper(sohoa, pdf)
+
+    assert [p["text_source"] for p in shown["pages"]] == ["ocr"]
+    assert "Nguyen Van An" in text and "Hospital" in text
+    assert "Slzdjs" not in text  # the font map's junk for "Nguyen"
+    assert [h["id"] for h in sohoa.json("search", "hospital")] == [row["id"]]
+
+
+def test_real_text_layer_is_still_kept_as_it_is(sohoa, tmp_path):
+    image = make_scan(tmp_path / "page.png", HUONG)
+    subprocess.run(["tesseract", str(image), str(tmp_path / "searchable"), "-l", "vie", "pdf"],
+                   check=True, capture_output=True)
+
+    _, shown, text = _only_paper(sohoa, tmp_path / "searchable.pdf")
+
+    assert [(p["text_source"], p["dpi"]) for p in shown["pages"]] == [("text-layer", 0)]  # no OCR
+    assert "Đặng Thị Hương" in text
 
 
 def test_full_page_image_in_a_one_point_page_box_is_read(sohoa, tmp_path):
