@@ -8,30 +8,53 @@ an InputError that names the problem and what to do.
 from __future__ import annotations
 
 import hashlib
+import logging
+import math
 import os
 import re
 import shutil
 import subprocess
 import unicodedata
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+import pypdf
 from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError
 
+from digitize import textlayer
 from digitize.errors import EncryptedPDF, InputError, MissingDependency
 
 SCAN_SUFFIXES = {".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png"}
 MAX_PIXELS = 120_000_000  # an A3 page at 600 dpi is 70 MP; beyond this OCR takes minutes and GBs
 DEFAULT_DPI = 300  # assumed when a file does not say, as for most scanner PNGs
-RASTER_DPI = 300  # for PDF pages that are not a single embedded image
+RASTER_DPI = 300  # for PDF pages drawn rather than scanned (vector text, drawings)
+# A page poppler renders stays within this many pixels (A2 at 300 dpi, A1 at 212): a larger page is
+# rendered at a lower resolution, flagged for rescan under 200 dpi. At 300 dpi a 5000 pt page was
+# 434 MP (GBs, a minute), and poppler gives back 1 pixel for pages of 14400 pt.
+RASTER_MAX_PIXELS = 35_000_000
+MIN_RASTER_DPI = 72  # under a pixel per point no ordinary text can be read: a larger page is refused
 MIN_TEXT_LAYER_CHARS = 20  # fewer visible characters than this is no real text layer
+PASSWORD_ADVICE = ("is a password-protected PDF; remove the password first "
+                   "(e.g. qpdf --decrypt --password=PASSWORD in.pdf out.pdf) and scan the copy")
 
 # Pillow's own bomb check would raise for large pages before ours can give the advice below.
 Image.MAX_IMAGE_PIXELS = None
+# pypdf logs what it repairs in a damaged file; with no handler Python would print it on stderr,
+# where only Sohoa's one line per file belongs.
+logging.getLogger("pypdf").addHandler(logging.NullHandler())
+
+
+@contextmanager
+def _quiet():
+    """Libraries' warnings about a damaged file: Sohoa says what is wrong in its own one line."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
 
 
 @dataclass
@@ -112,7 +135,7 @@ def count_pages(path: Path) -> int:
         if sniff(path) == "pdf":
             with open(path, "rb") as stream:  # a path would make pypdf read all of it into memory
                 return len(PdfReader(stream, strict=False).pages)
-        with Image.open(path) as image:
+        with _quiet(), Image.open(path) as image:
             return getattr(image, "n_frames", 1)
     except Exception:  # the real read reports what is wrong with it
         return 0
@@ -126,15 +149,15 @@ def _image_pages(path: Path, workdir: Path, kind: str) -> Iterator[Page]:
         raise InputError(f"is not a readable {kind.upper()} image ({exc}); scan the paper again") from None
     with image:
         try:
-            count = getattr(image, "n_frames", 1)
+            with _quiet():
+                count = getattr(image, "n_frames", 1)
         except Exception as exc:  # Pillow raises many kinds on a damaged frame table
             raise InputError(f"is a damaged {kind.upper()} file ({_brief(exc)}); scan the paper again") from None
         for number in range(1, count + 1):
             try:
-                image.seek(number - 1)
-                _check_size(image.size, f"page {number}")
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
+                with _quiet():
+                    image.seek(number - 1)
+                    _check_size(image.size, f"page {number}")
                     image.load()
                 dpi = _image_dpi(image)
                 # Tesseract reads single-frame PNG/JPEG of ordinary modes directly, and embeds a
@@ -175,7 +198,17 @@ def _image_dpi(image: Image.Image) -> int:
         value = round(float(dpi[0])) if dpi else 0
     except (TypeError, ValueError):
         value = 0
-    return value if 30 <= value <= 2400 else DEFAULT_DPI
+    return _plausible_dpi(value)
+
+
+def _plausible_dpi(value: float) -> int:
+    """A resolution a scanner could have used; else DEFAULT_DPI (a file that says 1 dpi, or a full-page
+    image in a 1 pt page box, 183,600 dpi: read at that, Tesseract finds no character)."""
+    return round(value) if 30 <= value <= 2400 else DEFAULT_DPI
+
+
+def _page_dpi(pixels: int, points: float) -> int:
+    return _plausible_dpi(pixels / (points / 72) if points > 0 else 0)
 
 
 def _check_size(size: tuple[int, int], where: str) -> None:
@@ -201,19 +234,18 @@ def _pdf_stream_pages(path: Path, stream, workdir: Path, force_ocr: bool) -> Ite
         if reader.is_encrypted:
             try:
                 unlocked = reader.decrypt("")
-            except (DependencyError, NotImplementedError):
+            except NotImplementedError:  # a security handler pypdf does not know; qpdf may
                 unlocked = 0
             if not unlocked:
-                raise EncryptedPDF(
-                    "is a password-protected PDF; remove the password first "
-                    "(e.g. qpdf --decrypt --password=PASSWORD in.pdf out.pdf) and scan the copy"
-                )
+                raise EncryptedPDF(PASSWORD_ADVICE)
         pages = reader.pages
         count = len(pages)
     except EncryptedPDF:
         raise
     except FileNotDecryptedError:
-        raise EncryptedPDF("is a password-protected PDF; remove the password first and scan the copy") from None
+        raise EncryptedPDF(PASSWORD_ADVICE) from None
+    except DependencyError as exc:  # AES needs `cryptography`, one of Sohoa's own dependencies
+        raise MissingDependency(f"cannot be opened ({_brief(exc)}); install it with: pip install cryptography") from None
     except Exception as exc:  # pypdf raises many kinds on damaged files
         count = _poppler_page_count(path)  # poppler rebuilds a broken cross-reference table
         if count is None:
@@ -232,7 +264,7 @@ def _pdf_stream_pages(path: Path, stream, workdir: Path, force_ocr: bool) -> Ite
             reader.resolved_objects.clear()
         except (InputError, MissingDependency):
             raise
-        except LimitReachedError:
+        except LimitReachedError:  # a stream inflating past what its image needs
             raise InputError(f"page {number} holds an image too large to decompress safely (a decompression "
                              "bomb); refused; rescan the paper at 200–300 dpi") from None
         except Exception as exc:
@@ -242,35 +274,88 @@ def _pdf_stream_pages(path: Path, stream, workdir: Path, force_ocr: bool) -> Ite
 def _pdf_page(path: Path, page, number: int, workdir: Path, force_ocr: bool = False) -> Page:
     width_pt, height_pt = float(page.mediabox.width), float(page.mediabox.height)
     text = "" if force_ocr else unicodedata.normalize("NFC", page.extract_text() or "")
-    if sum(not c.isspace() for c in text) >= MIN_TEXT_LAYER_CHARS:
+    # A layer of junk (a font mapping its letters wrong) would leave the page's words unsearchable: OCR it.
+    if sum(not c.isspace() for c in text) >= MIN_TEXT_LAYER_CHARS and textlayer.readable(text):
         return Page(number=number, width=round(width_pt), height=round(height_pt), dpi=0, mode="vector",
                     text=text.strip(), pdf_page=page)
+    sizes = _image_sizes(page)
+    for width, height in sizes:  # before anything is decoded
+        if width * height > MAX_PIXELS:
+            raise InputError(f"page {number} holds an image of {width}×{height} pixels ({width * height // 1_000_000} "
+                             f"megapixels, over the {MAX_PIXELS // 1_000_000} MP limit): too large to decompress "
+                             "safely (a decompression bomb); refused; rescan the paper at 200–300 dpi")
     jpeg = _single_jpeg(page)
     if jpeg is not None:
         # The common scanner page, read without decoding it here: the OCR worker decodes it anyway.
         data, width, height, mode = jpeg
-        _check_size((width, height), f"page {number}")
         image_path = workdir / f"page-{number:04d}.jpg"
         image_path.write_bytes(data)
-        dpi = round(width / (width_pt / 72)) if width_pt else DEFAULT_DPI
-        return Page(number=number, width=width, height=height, dpi=dpi, mode=mode, image_path=image_path)
-    images = list(page.images)
-    if len(images) == 1:
-        # A scanner's page is one image: take it as it is rather than re-rasterising it.
-        embedded = images[0]
-        image = embedded.image
-        _check_size(image.size, f"page {number}")
-        dpi = round(image.width / (width_pt / 72)) if width_pt else DEFAULT_DPI
-        stream = embedded.indirect_reference.get_object() if embedded.indirect_reference else None
-        if stream is not None and stream.get("/Filter") == "/DCTDecode" and image.mode in ("L", "RGB"):
-            image_path = workdir / f"page-{number:04d}.jpg"
-            image_path.write_bytes(stream.get_data())  # the scanner's JPEG itself; pypdf's .data re-encodes
-        else:
-            image_path = workdir / f"page-{number:04d}.png"
-            eight_bit(image).save(image_path, dpi=(dpi, dpi))
-        return Page(number=number, width=image.width, height=image.height, dpi=dpi, mode=image.mode,
+        return Page(number=number, width=width, height=height, dpi=_page_dpi(width, width_pt), mode=mode,
                     image_path=image_path)
-    return _rasterise(path, number, workdir)
+    if len(page.images) != 1:  # counted from the page's resources and content, nothing decoded
+        return _rasterise(path, number, workdir)
+    # A scanner's page is one image: take it as it is rather than re-rasterising it.
+    try:
+        with _room_to_decode(sizes):
+            embedded = page.images[0]
+            image = embedded.image
+    except (DependencyError, NotImplementedError):  # a filter pypdf cannot decode here (JBIG2 without
+        return _rasterise(path, number, workdir)    # jbig2dec): poppler renders it at its own resolution
+    dpi = _page_dpi(image.width, width_pt)
+    stream = embedded.indirect_reference.get_object() if embedded.indirect_reference else None
+    if stream is not None and stream.get("/Filter") == "/DCTDecode" and image.mode in ("L", "RGB"):
+        image_path = workdir / f"page-{number:04d}.jpg"
+        image_path.write_bytes(stream.get_data())  # the scanner's JPEG itself; pypdf's .data re-encodes
+    else:
+        image_path = workdir / f"page-{number:04d}.png"
+        eight_bit(image).save(image_path, dpi=(dpi, dpi))
+    return Page(number=number, width=image.width, height=image.height, dpi=dpi, mode=image.mode,
+                image_path=image_path)
+
+
+def _image_sizes(page) -> list[tuple[int, int]]:
+    """The declared pixel sizes of the page's image XObjects, those inside its forms included."""
+    sizes, seen = [], set()
+
+    def walk(resources, depth: int) -> None:
+        try:
+            xobjects = resources["/XObject"].get_object()
+        except (KeyError, TypeError, AttributeError):
+            return
+        for ref in xobjects.values():
+            xobject = ref.get_object()
+            if not isinstance(xobject, dict) or id(xobject) in seen:
+                continue
+            seen.add(id(xobject))
+            if xobject.get("/Subtype") == "/Image":
+                try:
+                    sizes.append((int(xobject["/Width"]), int(xobject["/Height"])))  # [] resolves references
+                except (KeyError, TypeError, ValueError):
+                    continue  # decoding it will say what is wrong
+            elif xobject.get("/Subtype") == "/Form" and depth < 10 and "/Resources" in xobject:
+                walk(xobject["/Resources"].get_object(), depth + 1)
+
+    try:
+        walk(page["/Resources"].get_object(), 0)
+    except (KeyError, TypeError, AttributeError, ValueError):
+        pass
+    return sizes
+
+
+# pypdf refuses to inflate more than 75 MB per stream, which refuses pages well under MAX_PIXELS (an
+# 81 MP grey page is 81 MB). Its limits are raised, for one page, to what its images' declared sizes
+# need (checked against MAX_PIXELS first): a stream inflating past that is still a bomb.
+_DECODE_LIMITS = ("zlib_maximum_output_length", "lzw_maximum_output_length", "run_length_maximum_output_length",
+                  "jbig2_maximum_output_length", "brotli_maximum_output_length",
+                  "array_based_stream_maximum_output_length", "image_maximum_buffer_size")
+
+
+def _room_to_decode(sizes: list[tuple[int, int]]):
+    need = max((w * h * 4 + h for w, h in sizes), default=0)  # 4 bytes a pixel at most, a predictor byte a row
+    current = pypdf.get_configuration()
+    limits = {name: max(getattr(current, name), need) for name in _DECODE_LIMITS}
+    limits["stream_decoding_work_maximum_length"] = max(current.stream_decoding_work_maximum_length, 2 * need)
+    return pypdf.apply_configuration(**limits)
 
 
 def _poppler_page_count(path: Path) -> int | None:
@@ -305,9 +390,10 @@ def _single_jpeg(page) -> tuple[bytes, int, int, str] | None:
 def _rasterise(path: Path, number: int, workdir: Path) -> Page:
     if shutil.which("pdftoppm") is None:
         raise MissingDependency("pdftoppm is needed to read this PDF; install it with: apt-get install poppler-utils")
+    dpi = _raster_dpi(path, number)
     prefix = workdir / f"raster-{number:04d}"
     run = subprocess.run(
-        ["pdftoppm", "-r", str(RASTER_DPI), "-f", str(number), "-l", str(number), "-png", "-singlefile",
+        ["pdftoppm", "-r", f"{dpi:.2f}", "-f", str(number), "-l", str(number), "-png", "-singlefile",
          str(path), str(prefix)],
         capture_output=True, text=True,
     )
@@ -315,8 +401,53 @@ def _rasterise(path: Path, number: int, workdir: Path) -> Page:
     if run.returncode != 0 or not image_path.exists():
         raise InputError(f"page {number} of the PDF cannot be rendered ({_brief(run.stderr)}); re-export or rescan it")
     with Image.open(image_path) as image:
-        return Page(number=number, width=image.width, height=image.height, dpi=RASTER_DPI, mode=image.mode,
+        return Page(number=number, width=image.width, height=image.height, dpi=_plausible_dpi(dpi), mode=image.mode,
                     image_path=image_path)
+
+
+def _raster_dpi(path: Path, number: int) -> float:
+    """The resolution to render a page at, as poppler sees the page: that of the images covering most
+    of it (a scan kept at its own pixels), else RASTER_DPI for a drawn page; lowered to fit
+    RASTER_MAX_PIXELS. A page too large to fit at MIN_RASTER_DPI cannot be read and is refused."""
+    info = subprocess.run(["pdfinfo", "-f", str(number), "-l", str(number), str(path)],
+                          capture_output=True, text=True).stdout
+    found = re.search(r"^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", info, re.M)
+    if found is None:
+        return RASTER_DPI  # pdftoppm will say what is wrong with the page
+    width_pt, height_pt = float(found[1]), float(found[2])
+    area = max(width_pt * height_pt, 1.0)
+    fit = 72 * math.sqrt(RASTER_MAX_PIXELS / area)
+    if fit < MIN_RASTER_DPI:
+        raise InputError(f"page {number} is {width_pt / 72 * 2.54:.0f}×{height_pt / 72 * 2.54:.0f} cm, too large "
+                         f"to read as a paper (it could be rendered at {fit:.0f} dpi only); export it at its paper "
+                         "size (A4, A3) or print and scan it")
+    dpi = math.floor(min(max(_images_dpi(path, number, area) or RASTER_DPI, MIN_RASTER_DPI), fit) * 100) / 100
+    while math.ceil(width_pt * dpi / 72) * math.ceil(height_pt * dpi / 72) > RASTER_MAX_PIXELS:
+        dpi -= 0.01  # pdftoppm rounds each side up
+    return dpi
+
+
+def _images_dpi(path: Path, number: int, area: float) -> float | None:
+    """The highest resolution at which the page's images cover half of it, from `pdfimages -list`
+    (which places each image on the page without decoding it); None for a page mostly drawn."""
+    run = subprocess.run(["pdfimages", "-f", str(number), "-l", str(number), "-list", str(path)],
+                         capture_output=True, text=True)
+    images = []
+    for line in run.stdout.splitlines()[2:]:
+        # page num type width height color comp bpc enc interp object ID x-ppi y-ppi size ratio
+        cells = line.split()
+        try:
+            width, height, x_ppi, y_ppi = int(cells[3]), int(cells[4]), float(cells[12]), float(cells[13])
+        except (IndexError, ValueError):
+            continue
+        if cells[2] in ("image", "stencil") and x_ppi > 0 and y_ppi > 0:
+            images.append((min(x_ppi, y_ppi), (width / x_ppi * 72) * (height / y_ppi * 72)))
+    covered = 0.0
+    for ppi, covers in sorted(images, reverse=True):
+        covered += covers
+        if covered >= area / 2:
+            return ppi
+    return None
 
 
 def _brief(exc) -> str:

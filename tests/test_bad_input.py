@@ -12,31 +12,26 @@ import json
 import os
 import re
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
 import pytest
 from PIL import Image
 from pypdf import PdfWriter
-from pypdf.generic import DictionaryObject, NameObject, NumberObject, StreamObject
 
 from tests.conftest import make_scan, page_lines
+from tests.pdfs import deflated_rows, image_pdf
 
 LINES = page_lines("GIẤY CHỨNG SINH", "Đặng Thị Hương")
-
-
-def _zeros_deflated(row_bytes: int, rows: int) -> bytes:
-    """`rows` rows of zero bytes, deflated in pieces (the whole would not fit in memory)."""
-    c = zlib.compressobj(9)
-    block = b"\x00" * (row_bytes * 1000)
-    return b"".join(c.compress(block) for _ in range(rows // 1000)) + c.flush()
 
 
 def png_bomb(path: Path, side: int) -> Path:
     """A ~100 KB 1-bit PNG that decodes to side × side pixels."""
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    idat = _zeros_deflated(1 + (side + 7) // 8, side)  # each row: filter byte + bits
+    idat = deflated_rows(b"\x00" * (1 + (side + 7) // 8), side)  # each row: filter byte + bits
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
                      + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
     return path
@@ -44,23 +39,8 @@ def png_bomb(path: Path, side: int) -> Path:
 
 def pdf_bomb(path: Path, side: int) -> Path:
     """A one-page PDF whose only image is a deflated side × side bitmap (~200 KB on disk)."""
-    writer = PdfWriter()
-    page = writer.add_blank_page(595, 842)
-    image = StreamObject()
-    image.set_data(b"")
-    image._data = _zeros_deflated((side + 7) // 8, side)
-    image.update({NameObject(k): v for k, v in {
-        "/Type": NameObject("/XObject"), "/Subtype": NameObject("/Image"), "/Width": NumberObject(side),
-        "/Height": NumberObject(side), "/BitsPerComponent": NumberObject(1),
-        "/ColorSpace": NameObject("/DeviceGray"), "/Filter": NameObject("/FlateDecode")}.items()})
-    page[NameObject("/Resources")] = DictionaryObject(
-        {NameObject("/XObject"): DictionaryObject({NameObject("/Im0"): writer._add_object(image)})})
-    content = StreamObject()
-    content.set_data(b"q 595 0 0 842 0 0 cm /Im0 Do Q")
-    page[NameObject("/Contents")] = writer._add_object(content)
-    with open(path, "wb") as f:
-        writer.write(f)
-    return path
+    return image_pdf(path, [(deflated_rows(b"\x00" * ((side + 7) // 8), side), side, side, "/FlateDecode")],
+                     size_pt=(595, 842), bits=1)
 
 
 def broken_xref_pdf(path: Path) -> Path:
@@ -170,3 +150,17 @@ def test_a_symlink_loop_given_directly_is_walked_once(sohoa, made):
     rows = sohoa.jsonl("scan", folder / "vòng lặp" / "chính nó")
     assert [(r["source_name"], r["status"]) for r in rows] == [("trong vòng.png", "new")]
     assert os.path.islink(folder / "vòng lặp" / "chính nó")
+
+
+def test_the_console_script_prints_only_its_own_lines(archive_dir, made):
+    # pypdf logs each object it repairs in the broken xref, Pillow warns of the truncated TIFF's EXIF;
+    # the real command (no test logging handlers) must keep both off the clerk's screen.
+    folder, bad, _ = made
+    files = [folder / "broken-xref.pdf", folder / "truncated.tif"]
+
+    run = subprocess.run([str(Path(sys.executable).with_name("sohoa")), "scan", *map(str, files)],
+                         capture_output=True, text=True)
+
+    assert run.returncode == 3
+    (line,) = run.stderr.splitlines()
+    assert line.startswith(f"sohoa: {folder / 'truncated.tif'}: ") and bad["truncated.tif"][1] in line

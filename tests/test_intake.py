@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import os
 import subprocess
+import zlib
 from pathlib import Path
 
+import pypdf
 import pytest
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
+from digitize import textlayer
 from digitize.errors import EncryptedPDF, InputError
-from digitize.intake import DEFAULT_DPI, MAX_PIXELS, RASTER_DPI, find_inputs, read_pages, sniff
+from digitize.intake import DEFAULT_DPI, MAX_PIXELS, RASTER_DPI, RASTER_MAX_PIXELS, find_inputs, read_pages, sniff
 from samples.render import render_page
 from tests.conftest import make_scan, page_lines
+from tests.pdfs import (add_page, deflated_rows, image_pdf, image_with_hidden_text_pdf, image_xobject, jbig2,
+                        junk_text_pdf, vector_pdf, write)
 
 HUONG = page_lines("GIẤY CHỨNG SINH", "Đặng Thị Hương", ["Nơi sinh: Bệnh viện Từ Dũ"])
 SMALL_MM = (100, 60)  # small pages where the content of the page does not matter
@@ -307,3 +312,174 @@ def test_pdf_with_only_an_owner_password_is_read(tmp_path, workdir):
     with Image.open(page.image_path) as image:  # decrypted stream, a real JPEG
         assert image.format == "JPEG" and image.size == (page.width, page.height)
         image.load()
+
+
+# -- PDFs as office scanners and software write them -----------------------------------------
+def _bitmap(lines=HUONG, dpi=200) -> Image.Image:
+    """A black-and-white page, as a scanner's JBIG2 or G4 mode gives it."""
+    return render_page(lines, dpi=dpi, title_lines=3, size_mm=(150, 80)).point(lambda v: 0 if v < 128 else 255)
+
+
+def test_handmade_jbig2_is_what_a_real_decoder_reads(tmp_path):
+    page = _bitmap()
+    stream = tmp_path / "page.jb2"
+    stream.write_bytes(jbig2(page))
+
+    subprocess.run(["jbig2dec", "--embedded", "-t", "png", "-o", str(tmp_path / "decoded.png"), str(stream)],
+                   check=True, capture_output=True)
+
+    with Image.open(tmp_path / "decoded.png") as decoded:
+        assert decoded.size == page.size
+        assert decoded.convert("L").tobytes() == page.tobytes()
+
+
+def test_jbig2_pdf_page_is_read_at_its_own_pixels(tmp_path, workdir):
+    page = _bitmap()
+    pdf = image_pdf(tmp_path / "jbig2.pdf", [(jbig2(page), page.width, page.height, "/JBIG2Decode")], bits=1)
+
+    (read,) = read_pages(pdf, workdir)
+
+    assert (read.width, read.height, read.dpi, read.text) == (page.width, page.height, 200, None)
+    with Image.open(read.image_path) as image:
+        assert image.convert("L").tobytes() == page.tobytes()
+
+
+def test_jbig2_page_without_jbig2dec_is_rendered_by_poppler_at_its_resolution(tmp_path, workdir):
+    page = _bitmap()
+    pdf = image_pdf(tmp_path / "jbig2.pdf", [(jbig2(page), page.width, page.height, "/JBIG2Decode")], bits=1)
+
+    with pypdf.apply_configuration(jbig2dec_binary=None):  # pypdf as on a machine without jbig2dec
+        (read,) = read_pages(pdf, workdir)
+
+    assert (read.width, read.height, read.dpi) == (page.width, page.height, 200)
+    with Image.open(read.image_path) as image:
+        assert _dark_fraction(image) == pytest.approx(_dark_fraction(page), rel=0.1)
+
+
+def test_vector_page_is_rendered_within_the_pixel_budget_at_a_lower_resolution(tmp_path, workdir):
+    pdf = vector_pdf(tmp_path / "plan.pdf", (5000, 5000))  # 176 cm a side: 434 MP at 300 dpi
+
+    (page,) = read_pages(pdf, workdir)
+
+    assert page.width * page.height <= RASTER_MAX_PIXELS
+    assert page.dpi == round(72 * (RASTER_MAX_PIXELS / 5000 ** 2) ** 0.5) == 85
+    with Image.open(page.image_path) as image:
+        assert image.size == (page.width, page.height)
+        assert _dark_fraction(image) > 0.0005  # the drawing is there, not a blank pixel
+
+
+def test_page_too_large_to_read_is_refused_naming_it(tmp_path, workdir):
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.add_blank_page(14400, 14400)  # poppler's limit; it gave back a 1×1 pixel "blank" page
+    path = tmp_path / "poster.pdf"
+    writer.write(path)
+
+    with pytest.raises(InputError, match=r"^page 2 is 508×508 cm, too large to read as a paper") as info:
+        list(read_pages(path, workdir))
+    assert type(info.value) is InputError and "A4" in str(info.value)
+
+
+def test_page_of_images_is_rendered_at_their_resolution(tmp_path, workdir):
+    # A scan stored as two strips, each half the page: no single image to hand over.
+    top, bottom = _bitmap().crop((0, 0, 1181, 315)), _bitmap().crop((0, 315, 1181, 630))
+    writer = PdfWriter()
+    strips = {f"S{n}": image_xobject(writer, zlib.compress(s.tobytes()), s.width, s.height, "/FlateDecode")
+              for n, s in enumerate((top, bottom))}
+    size = (1181 * 72 / 150, 630 * 72 / 150)  # the strips at 150 dpi
+    half = size[1] / 2
+    add_page(writer, size, b"q %.3f 0 0 %.3f 0 %.3f cm /S0 Do Q q %.3f 0 0 %.3f 0 0 cm /S1 Do Q" % (
+        size[0], half, half, size[0], half), images=strips)
+    path = write(writer, tmp_path / "strips.pdf")
+
+    (page,) = read_pages(path, workdir)
+
+    assert page.dpi == 150 and (page.width, page.height) == (1181, 630)
+
+
+def test_full_page_image_in_a_one_point_box_is_read_at_a_sensible_dpi(tmp_path, workdir):
+    page = _bitmap()
+    pdf = image_pdf(tmp_path / "tiny-box.pdf", [(zlib.compress(page.tobytes()), page.width, page.height,
+                                                  "/FlateDecode")], size_pt=(1, 1))
+
+    (read,) = read_pages(pdf, workdir)
+
+    assert read.dpi == DEFAULT_DPI and (read.width, read.height) == page.size  # not 85,032 dpi
+
+
+def test_81_megapixel_page_is_read_and_the_file_with_it(tmp_path, workdir):
+    small = (zlib.compress(_bitmap().tobytes()), 1181, 630, "/FlateDecode")
+    big = (deflated_rows(b"\xff" * 9000, 9000), 9000, 9000, "/FlateDecode")  # 81 MB inflated: pypdf's limit is 75
+    pdf = image_pdf(tmp_path / "big.pdf", [small, big, small])
+    assert 9000 * 9000 < MAX_PIXELS
+
+    pages = list(read_pages(pdf, workdir))
+
+    assert [(p.number, p.width, p.height) for p in pages] == [(1, 1181, 630), (2, 9000, 9000), (3, 1181, 630)]
+
+
+def test_page_over_the_pixel_limit_is_refused_naming_it_before_decoding(tmp_path, workdir):
+    small = (zlib.compress(_bitmap().tobytes()), 1181, 630, "/FlateDecode")
+    over = (deflated_rows(b"\xff" * 12000, 11000), 12000, 11000, "/FlateDecode")
+    pdf = image_pdf(tmp_path / "poster.pdf", [small, over, small])
+
+    with pytest.raises(InputError, match=r"^page 2 holds an image of 12000×11000 pixels \(132 megapixels"):
+        list(read_pages(pdf, workdir))
+
+
+def test_stream_inflating_past_its_image_is_still_a_bomb(tmp_path, workdir):
+    small = (zlib.compress(_bitmap().tobytes()), 1181, 630, "/FlateDecode")
+    lying = (deflated_rows(b"\x00" * 8000, 10000), 100, 100, "/FlateDecode")  # says 100×100, inflates to 80 MB
+    pdf = image_pdf(tmp_path / "lying.pdf", [small, lying])
+
+    with pytest.raises(InputError, match=r"^page 2 holds an image too large to decompress safely"):
+        list(read_pages(pdf, workdir))
+
+
+# -- text layers: kept when real, OCR'd when junk -------------------------------------------
+def _searchable(tmp_path, lines, language) -> Path:
+    image = make_scan(tmp_path / f"{language}.png", lines)
+    subprocess.run(["tesseract", str(image), str(tmp_path / language), "-l", language, "pdf"],
+                   check=True, capture_output=True)
+    return tmp_path / f"{language}.pdf"
+
+
+def test_english_text_layer_is_kept(tmp_path, workdir):
+    pdf = _searchable(tmp_path, ["BIRTH CERTIFICATE", "Full name: Tran Thi Ngoc Anh",
+                                 "Place of birth: Tu Du Hospital, Ho Chi Minh City"], "eng")
+
+    (page,) = read_pages(pdf, workdir)
+
+    assert page.dpi == 0 and page.image_path is None and "Hospital" in page.text
+
+
+def test_junk_text_layer_of_a_drawn_page_is_not_trusted(tmp_path, workdir):
+    pdf = junk_text_pdf(tmp_path / "junk.pdf", ["BIRTH CERTIFICATE", "Full name: Nguyen Van An"])
+    assert "Slzdjs" in PdfReader(pdf).pages[0].extract_text()  # what the font's map says
+
+    (page,) = read_pages(pdf, workdir)
+
+    assert page.text is None and page.dpi == RASTER_DPI and page.image_path.parent == workdir
+
+
+def test_junk_ocr_layer_over_a_scan_is_not_trusted(tmp_path, workdir):
+    scan = render_page(HUONG, dpi=200, title_lines=3, size_mm=(150, 80))
+    pdf = image_with_hidden_text_pdf(tmp_path / "bad-ocr.pdf", scan, "F n e m b \\ h e h k " * 4)
+
+    (page,) = read_pages(pdf, workdir)
+
+    assert page.text is None and (page.width, page.height, page.dpi) == (*scan.size, 200)
+
+
+@pytest.mark.parametrize("text, real", [
+    ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\nGIẤY CHỨNG SINH\n"
+     "Họ, chữ đệm và tên: Đặng Thị Hương\nNơi sinh: Bệnh viện Từ Dũ", True),
+    ("The applicant declares that the information above is true and complete.", True),
+    ("Số CCCD: 079203001234   Ngày cấp: 05/11/2023   Mã hồ sơ: 000.00.53.H48-220921-0099", True),
+    ("0123 4567 8901 2345 6789 / 2026-01-05 / 12.500.000", True),  # nothing to judge by: trusted
+    ("F n e m b \\ h e h k F n e m b \\ h e h k F n e m b", False),
+    ("G\\WYM HJWY\\K\\HFYJ Kzqq sfrj: Slzdjs Afs Fs", False),
+    ("¤¥¦§¨©ª«¬®¯°±²³´µ¶·¸¹º»¼½¾¿ÀÁÂÃÄÅÆÇ", False),
+])
+def test_a_text_layer_is_judged_by_its_dictionary_words(text, real):
+    assert textlayer.readable(text) is real
