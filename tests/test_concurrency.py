@@ -13,8 +13,8 @@ import pytest
 
 from digitize.archive import Archive
 from digitize.errors import ArchiveLocked
-from tests.conftest import Sohoa
-from tests.test_crash import SOHOA, assert_whole, small_batch, sohoa
+from tests.conftest import SOHOA, Sohoa, assert_whole, small_batch
+from tests.conftest import run_sohoa as sohoa
 
 
 def _scan(archive, *folders) -> subprocess.Popen:
