@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from digitize.archive import Archive, default_root
-from digitize.errors import BadArgument, SohoaError
+from digitize.errors import BadArgument, DiskFull, SohoaError
 
 
 class SohoaGroup(click.Group):
@@ -204,15 +204,18 @@ def scan(archive, user, paths, record, component, result, split, force_ocr, jobs
     target = resolve_target(archive, record, component, result)
     files = list(find_inputs(list(paths)))
     scanner = Scanner(archive, TesseractEngine(), user=user, jobs=jobs, split=split, force_ocr=force_ocr)
-    outcomes = []
+    outcomes, stopped = [], None
     with Progress(sum(map(count_pages, files))) as progress:
-        for outcome in scanner.scan(files, target, on_page=progress.page):
-            outcomes.append(outcome)
-            progress.paper()
-            if as_json:
-                click.echo(json.dumps(_with_metadata(archive, outcome.to_json()), ensure_ascii=False))
-            elif not progress.bar:  # on a terminal, lines wait until the bar is gone
-                _echo_outcome(outcome)
+        try:
+            for outcome in scanner.scan(files, target, on_page=progress.page):
+                outcomes.append(outcome)
+                progress.paper()
+                if as_json:
+                    click.echo(json.dumps(_with_metadata(archive, outcome.to_json()), ensure_ascii=False))
+                elif not progress.bar:  # on a terminal, lines wait until the bar is gone
+                    _echo_outcome(outcome)
+        except DiskFull as exc:  # what was done is listed first; the one line that says why comes last
+            stopped = exc
     if not as_json:
         if progress.bar:
             for outcome in outcomes:
@@ -226,6 +229,8 @@ def scan(archive, user, paths, record, component, result, split, force_ocr, jobs
     for outcome in outcomes:
         if outcome.status == "failed":
             click.echo(f"sohoa: {_one_line(outcome.source_path)}: {outcome.error}", err=True)
+    if stopped:
+        raise stopped
     sys.exit(exit_code(outcomes))
 
 

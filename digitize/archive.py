@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import os
@@ -31,6 +32,7 @@ WORK_DIRS = ("scan-", "backup-")  # work_dir prefixes: the only folders of tmp/ 
 PARTIAL_PAPER = ".paper-"  # write_paper's temporary files
 STALE_AGE = 3600  # seconds: a work file this old without a live owner is a crash's leftover
 INDEX_BATCH = 25  # papers per index commit during a scan; a crash in between is healed by sync_index
+RESERVE = 32 << 20  # bytes a paper must leave free: room to index and catalogue what was archived before it
 
 
 def default_root() -> Path:
@@ -127,6 +129,7 @@ class Archive:
         need not pass through memory; the checksum is of the copy, whatever the source does meanwhile."""
         relative = f"papers/{sha256[:2]}/{sha256}.pdf"
         target = self.root / relative
+        self._make_room(Path(source).stat().st_size)
         target.parent.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         fd, tmp = tempfile.mkstemp(dir=self.root / "tmp", prefix=PARTIAL_PAPER, suffix=".pdf")
@@ -163,6 +166,12 @@ class Archive:
             pass  # unreadable: the reason file still records it
         target.with_name(target.name + ".txt").write_text(f"{source}\n{reason}\n", encoding="utf-8")
         return target
+
+    def _make_room(self, size: int) -> None:
+        """ENOSPC before a file that would leave less than RESERVE free on the archive's disk: a scan
+        stops there (errors.DiskFull) while the papers it archived can still be indexed."""
+        if shutil.disk_usage(self.root).free < size + RESERVE:
+            raise OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)}: less than {RESERVE >> 20} MB would be left")
 
     # -- index (derived) -------------------------------------------------------------------
     def sync_index(self, timeout: float = 30.0) -> int:

@@ -6,7 +6,9 @@ All text is NFC-normalised before it is written here.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 import sqlite3
 import time
 import unicodedata
@@ -15,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from digitize.errors import ArchiveError, ArchiveLocked
+from digitize.errors import ArchiveError, ArchiveLocked, DiskFull, SohoaError, disk_full
 
 # Each entry upgrades the schema from version i to i+1; never edit a released one, append.
 V1_BASE = """
@@ -269,6 +271,7 @@ V5_TRUST = """
 
 MIGRATIONS = [V1_BASE, V2_INTAKE, V3_METADATA, V4_REGISTER, V5_TRUST]
 SCHEMA_VERSION = len(MIGRATIONS)
+NO_ROOM = 1 << 20  # bytes free under which an I/O error opening the catalog is the full disk
 
 
 def nfc(value):
@@ -353,7 +356,7 @@ class Catalog:
             except sqlite3.OperationalError as exc:
                 self.close()
                 if not _busy(exc):
-                    raise self._damaged(exc) from None
+                    raise self._unopenable(exc) from None
                 if time.monotonic() >= deadline:
                     raise ArchiveLocked(
                         f"{self.path}: the catalog stayed busy in another process for {wait:.0f} s; try again"
@@ -361,8 +364,8 @@ class Catalog:
                 time.sleep(0.05)
             except sqlite3.DatabaseError as exc:
                 self.close()
-                raise self._damaged(exc) from None
-            except ArchiveError:
+                raise self._unopenable(exc) from None
+            except SohoaError:
                 self.close()
                 raise
 
@@ -375,7 +378,13 @@ class Catalog:
         self.db.execute("PRAGMA synchronous = FULL")
         self._migrate()
 
-    def _damaged(self, exc: Exception) -> ArchiveError:
+    def _unopenable(self, exc: Exception) -> SohoaError:
+        # A catalog that cannot get room for its -shm or -wal reads as "disk I/O error": that is
+        # no damage, and restoring a backup over a healthy catalog would lose what it holds.
+        with contextlib.suppress(OSError):
+            if disk_full(exc) or shutil.disk_usage(self.path.parent).free < NO_ROOM:
+                return DiskFull(f"{self.path.parent}: the archive's disk is full; free space and run the same "
+                                "command again")
         return ArchiveError(f"{self.path}: the catalog is damaged or not a Sohoa catalog ({exc}); restore it from a backup")
 
     def close(self) -> None:
@@ -634,8 +643,14 @@ class _Transaction:
             if exc_type is not None:
                 self.db.execute("ROLLBACK TO nested")
             self.db.execute("RELEASE nested")
-        else:
+            return False
+        try:
             self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        except sqlite3.Error:
+            if self.db.in_transaction:  # a COMMIT that failed (disk full) may leave it open
+                with contextlib.suppress(sqlite3.Error):
+                    self.db.execute("ROLLBACK")
+            raise
         return False
 
 

@@ -18,7 +18,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Iterator
 
-from digitize.errors import ArchiveLocked, BadArgument
+from digitize.errors import ArchiveLocked, BadArgument, DiskFull, disk_full
 from digitize.pipeline import Outcome, Scanner
 
 PARTIAL_SUFFIXES = (".part", ".tmp", ".crdownload", ".filepart")  # still being copied in
@@ -84,7 +84,10 @@ def _file(path: Path, outcomes: list[Outcome], done: Path, failed: Path) -> File
             target.with_name(target.name + ".txt").write_text(
                 f"{path.name}\n" + "".join(f"{e}\n" for e in errors), encoding="utf-8")
         os.replace(path, target)
-    except OSError:
+    except OSError as exc:
+        if disk_full(exc):
+            target.with_name(target.name + ".txt").unlink(missing_ok=True)
+            raise DiskFull(f"{folder}: the disk is full; free space and start sohoa watch again") from None
         target = path
     return Filed(path, target, outcomes)
 

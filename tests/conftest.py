@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -57,12 +58,15 @@ def small_batch(folder: Path, count: int = 30, start: int = 0) -> list[Path]:
                  folder / f"giay-{n:03d}.png") for n in range(start, start + count)]
 
 
-def run_sohoa(archive: Path, *args, crash: str | None = None, **kwargs) -> subprocess.CompletedProcess:
-    """The real `sohoa` in a process of its own; `crash`: SOHOA_CRASH_AT (digitize/crashpoints.py)."""
+def run_sohoa(archive: Path, *args, crash: str | None = None, disk_full: str | None = None,
+              **kwargs) -> subprocess.CompletedProcess:
+    """The real `sohoa` in a process of its own; `crash`/`disk_full`: SOHOA_CRASH_AT/SOHOA_DISK_FULL_AT
+    (digitize/crashpoints.py)."""
     env = {**os.environ, "SOHOA_ARCHIVE": str(archive), "SOHOA_USER": "clerk-crash"}
-    env.pop("SOHOA_CRASH_AT", None)
-    if crash:
-        env["SOHOA_CRASH_AT"] = crash
+    for variable, point in (("SOHOA_CRASH_AT", crash), ("SOHOA_DISK_FULL_AT", disk_full)):
+        env.pop(variable, None)
+        if point:
+            env[variable] = point
     return subprocess.run([str(SOHOA), *map(str, args)], env=env, capture_output=True, text=True, **kwargs)
 
 
@@ -86,6 +90,27 @@ def write_register(path: Path, rows: list[list[str]] = RECORDS) -> Path:
         writer.writerow(REGISTER_HEADER)
         writer.writerows(rows)
     return path
+
+
+@pytest.fixture
+def mount():
+    """`mount(*options, target)`: a real mount for this test (a tmpfs, a read-only bind), undone after
+    it; the test is skipped where this process may not mount (not root, no CAP_SYS_ADMIN)."""
+    done: list[Path] = []
+
+    def run(*options: str, target: Path) -> Path:
+        if shutil.which("mount") is None:
+            pytest.skip("no mount command here")
+        target.mkdir(parents=True, exist_ok=True)
+        made = subprocess.run(["mount", *map(str, options), str(target)], capture_output=True, text=True)
+        if made.returncode != 0:
+            pytest.skip(f"cannot mount a file system here: {made.stderr.strip() or made.returncode}")
+        done.append(target)
+        return target
+
+    yield run
+    for target in reversed(done):
+        subprocess.run(["umount", "--lazy", str(target)], capture_output=True)
 
 
 @pytest.fixture
