@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import re
 import sys
 from functools import wraps
@@ -17,14 +18,20 @@ import click
 from digitize.archive import Archive, default_root
 from digitize.errors import BadArgument, DiskFull, SohoaError
 
+PRIVATE = 0o007  # no file a command writes is for other local users: they hold citizens' papers
+
 
 class SohoaGroup(click.Group):
     def invoke(self, ctx):
+        umask = os.umask(PRIVATE)
+        os.umask(umask | PRIVATE)  # the group's access stays as the administrator's umask sets it
         try:
             return super().invoke(ctx)
         except SohoaError as exc:
             click.echo(f"sohoa: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        finally:
+            os.umask(umask)
 
 
 def archive_command(group, name=None, **kwargs):

@@ -8,6 +8,9 @@
       quarantine/               copies of files that could not be archived, each with a .txt reason
       tmp/                      work files; a file is renamed into papers/ only once complete;
                                 what a killed command left here is removed by the next one
+
+Citizens' papers are for the archive's owner and group, not other local users: the folders Sohoa
+makes are 0770 less the umask (0750 as `sohoa` runs, see cli.PRIVATE), the papers it copies 0640.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ WORK_DIRS = ("scan-", "backup-")  # work_dir prefixes: the only folders of tmp/ 
 PARTIAL_PAPER = ".paper-"  # write_paper's temporary files
 STALE_AGE = 3600  # seconds: a work file this old without a live owner is a crash's leftover
 INDEX_BATCH = 25  # papers per index commit during a scan; a crash in between is healed by sync_index
+DIR_MODE, FILE_MODE = 0o770, 0o640  # nothing for other local users; the umask decides the group's writing
 RESERVE = 32 << 20  # bytes a paper must leave free: room to index and catalogue what was archived before it
 
 
@@ -49,8 +53,9 @@ class Archive:
         if self.root.exists() and not self.root.is_dir():
             raise ArchiveError(f"{self.root}: is a file, not an archive folder; choose another --archive")
         try:
+            self.root.mkdir(DIR_MODE, parents=True, exist_ok=True)
             for sub in ("papers", "quarantine", "tmp"):
-                (self.root / sub).mkdir(parents=True, exist_ok=True)
+                (self.root / sub).mkdir(DIR_MODE, exist_ok=True)
         except OSError as exc:
             raise ArchiveError(f"{self.root}: cannot create the archive folder ({exc.strerror})") from None
         self.catalog = Catalog(self.root / "catalog.sqlite")
@@ -130,11 +135,11 @@ class Archive:
         relative = f"papers/{sha256[:2]}/{sha256}.pdf"
         target = self.root / relative
         self._make_room(Path(source).stat().st_size)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(DIR_MODE, parents=True, exist_ok=True)
         digest = hashlib.sha256()
         fd, tmp = tempfile.mkstemp(dir=self.root / "tmp", prefix=PARTIAL_PAPER, suffix=".pdf")
         try:
-            os.fchmod(fd, 0o644)  # mkstemp makes it private; archived papers are shared
+            os.fchmod(fd, FILE_MODE)  # mkstemp makes it the owner's alone; the archive's group reads it too
             with os.fdopen(fd, "wb") as f, open(source, "rb") as pdf:
                 for block in iter(lambda: pdf.read(1 << 20), b""):
                     digest.update(block)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import struct
 import zlib
 from pathlib import Path
@@ -170,3 +171,16 @@ def test_a_symlink_loop_given_directly_is_walked_once(sohoa, made):
     rows = sohoa.jsonl("scan", folder / "vòng lặp" / "chính nó")
     assert [(r["source_name"], r["status"]) for r in rows] == [("trong vòng.png", "new")]
     assert os.path.islink(folder / "vòng lặp" / "chính nó")
+
+
+def test_archive_files_are_not_readable_by_other_local_users(sohoa, archive_dir, tmp_path):
+    make_scan(tmp_path / "good.png", LINES, dpi=200)
+    (tmp_path / "empty.png").write_bytes(b"")
+    sohoa("scan", tmp_path / "good.png", tmp_path / "empty.png", expect=3)
+
+    modes = {p: stat.S_IMODE(p.lstat().st_mode) for p in [archive_dir, *archive_dir.rglob("*")]}
+    assert {p.name: oct(m) for p, m in modes.items() if m & 0o007} == {}
+    (paper,) = (archive_dir / "papers").rglob("*.pdf")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert modes[paper] == 0o640 and modes[paper.parent] == 0o770 & ~(umask | 0o007)  # 0750 under umask 022
