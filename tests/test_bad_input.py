@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import stat
 import struct
 import zlib
@@ -171,6 +172,63 @@ def test_a_symlink_loop_given_directly_is_walked_once(sohoa, made):
     rows = sohoa.jsonl("scan", folder / "vòng lặp" / "chính nó")
     assert [(r["source_name"], r["status"]) for r in rows] == [("trong vòng.png", "new")]
     assert os.path.islink(folder / "vòng lặp" / "chính nó")
+
+
+def _named(stem: str, size: int, suffix: str = ".png") -> str:
+    """A file name of exactly `size` bytes (UTF-8): `stem` repeated, padded."""
+    room = size - len(suffix.encode())
+    name = ""
+    while len((name + stem).encode()) <= room:
+        name += stem
+    return name + "x" * (room - len(name.encode())) + suffix
+
+
+def test_bad_files_with_the_longest_names_are_set_aside_and_the_batch_goes_on(sohoa, archive_dir, tmp_path):
+    # 236-255 bytes: a name the file system takes, but not with "20260101-120000-" before it and
+    # ".txt" after; Vietnamese letters take two or three bytes each.
+    batch = tmp_path / "batch"
+    good = [make_scan(batch / f"a-{n}.png", page_lines("GIẤY KHAI SINH", f"Nguyễn Văn Ân {n}"), dpi=200)
+            for n in (1, 2)]
+    bad = [batch / _named("Giấy khai sinh Nguyễn Văn Ân ", size) for size in (236, 255)]
+    for cut, path in enumerate(bad, 3):
+        path.write_bytes(good[0].read_bytes()[:cut * 1000])
+
+    result = sohoa("scan", batch, "--json", expect=3)
+
+    rows = {r["source_name"]: r for r in map(json.loads, result.stdout.splitlines())}
+    assert [rows[p.name]["status"] for p in good + bad] == ["new", "new", "failed", "failed"]
+    assert len(result.stderr.splitlines()) == 2 and "Traceback" not in result.stderr
+    copies = sorted((p for p in (archive_dir / "quarantine").iterdir() if p.suffix != ".txt"),
+                    key=lambda p: p.stat().st_size)  # as the bad files are, cut shorter to longer
+    assert [c.read_bytes() for c in copies] == [p.read_bytes() for p in bad]
+    for copy, original in zip(copies, bad):
+        reasons = copy.with_name(copy.name + ".txt")
+        assert len(reasons.name.encode()) <= 255 and copy.suffix == ".png"
+        assert rows[original.name]["error"] in reasons.read_text(encoding="utf-8")
+    assert sohoa.json("check")["ok"]  # the papers archived before are indexed
+    assert len(sohoa.json("search", "Nguyễn", "Văn", "Ân")) == 2
+
+
+def test_a_second_scan_of_a_batch_does_not_set_its_bad_files_aside_again(sohoa, archive_dir, made, tmp_path):
+    folder, bad, _ = made
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    for name in ("empty.png", "notes.pdf", "truncated.jpg"):
+        shutil.copy(folder / name, batch / name)
+    make_scan(batch / "good.png", LINES, dpi=200)
+    first = sohoa("scan", batch, "--json", expect=3)
+    set_aside = sorted(p.name for p in (archive_dir / "quarantine").iterdir())
+    shutil.copy(batch / "notes.pdf", tmp_path / "notes again.pdf")  # the same bytes, another name
+
+    again = sohoa("scan", batch, "--json", expect=3)
+    renamed = sohoa("scan", tmp_path / "notes again.pdf", expect=3)
+
+    assert [p.name for p in sorted((archive_dir / "quarantine").iterdir())] == set_aside  # nothing copied twice
+    assert again.stderr == first.stderr  # and each failure still reported
+    assert [json.loads(x)["status"] for x in again.stdout.splitlines()] == ["failed", "skipped", "failed", "failed"]
+    (reasons,) = [p for p in (archive_dir / "quarantine").iterdir() if p.name.endswith("-notes.pdf.txt")]
+    text = reasons.read_text(encoding="utf-8")
+    assert text.count(str(batch / "notes.pdf")) == 2 and renamed.stderr.splitlines()[0].removeprefix("sohoa: ") in text
 
 
 def test_archive_files_are_not_readable_by_other_local_users(sohoa, archive_dir, tmp_path):
