@@ -212,7 +212,7 @@ def scan(archive, user, paths, record, component, result, split, force_ocr, jobs
     files = list(find_inputs(list(paths)))
     scanner = Scanner(archive, TesseractEngine(), user=user, jobs=jobs, split=split, force_ocr=force_ocr)
     outcomes, stopped = [], None
-    with Progress(sum(map(count_pages, files))) as progress:
+    with Progress(sum(count_pages(f) for f in files if not f.is_symlink())) as progress:
         try:
             for outcome in scanner.scan(files, target, on_page=progress.page):
                 outcomes.append(outcome)

@@ -365,6 +365,9 @@ class Scanner:
         for n, path in enumerate(files):
             job = _Job(path)
             try:
+                if path.is_symlink():  # named on the command line: links in folders are left out
+                    raise InputError("is a symbolic link, which Sohoa does not follow; scan the file it points to "
+                                     "by its own name")
                 sniff(path)
                 job.sha256 = sha256_file(path)
                 if job.sha256 in seen:

@@ -231,6 +231,29 @@ def test_a_second_scan_of_a_batch_does_not_set_its_bad_files_aside_again(sohoa, 
     assert text.count(str(batch / "notes.pdf")) == 2 and renamed.stderr.splitlines()[0].removeprefix("sohoa: ") in text
 
 
+def test_a_symlink_named_on_the_command_line_is_refused_and_its_target_never_copied(sohoa, archive_dir, tmp_path):
+    secret = make_scan(tmp_path / "private" / "cccd-cua-nguoi-khac.png", page_lines("CĂN CƯỚC", "Lê Thị Mai"), dpi=200)
+    shadow = tmp_path / "private" / "shadow"
+    shadow.write_text("root:$6$hash:19000:0:99999:7:::\n")
+    for target in (secret, shadow):
+        target.chmod(0o640)
+    inbox = tmp_path / "inbox"
+    make_scan(inbox / "good.png", LINES, dpi=200)
+    (inbox / "scan.png").symlink_to(secret)
+    (inbox / "shadow.pdf").symlink_to(shadow)
+
+    result = sohoa("scan", *sorted(inbox.iterdir()), "--json", expect=3)  # as a shell's inbox/* names them
+
+    rows = {r["source_name"]: r for r in map(json.loads, result.stdout.splitlines())}
+    assert {n: r["status"] for n, r in rows.items()} == {"good.png": "new", "scan.png": "failed", "shadow.pdf": "failed"}
+    lines = result.stderr.splitlines()
+    assert lines == [f"sohoa: {inbox / n}: {rows[n]['error']}" for n in ("scan.png", "shadow.pdf")]
+    assert all("symbolic link" in rows[n]["error"] for n in ("scan.png", "shadow.pdf"))
+    stored = [p.read_bytes() for p in archive_dir.rglob("*") if p.is_file()]
+    assert secret.read_bytes() not in stored and not any(b"$6$hash" in data for data in stored)
+    assert sorted(p.suffix for p in (archive_dir / "quarantine").iterdir()) == [".txt", ".txt"]  # the reasons only
+
+
 def test_archive_files_are_not_readable_by_other_local_users(sohoa, archive_dir, tmp_path):
     make_scan(tmp_path / "good.png", LINES, dpi=200)
     (tmp_path / "empty.png").write_bytes(b"")
