@@ -8,6 +8,7 @@ that a repair reads, names with Vietnamese letters, spaces and a newline, a fold
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -22,6 +23,8 @@ from PIL import Image
 from pypdf import PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, NumberObject, StreamObject
 
+from digitize.intake import count_pages
+from digitize.progress import Progress
 from tests.conftest import make_scan, page_lines
 
 LINES = page_lines("GIẤY CHỨNG SINH", "Đặng Thị Hương")
@@ -265,3 +268,12 @@ def test_archive_files_are_not_readable_by_other_local_users(sohoa, archive_dir,
     umask = os.umask(0)
     os.umask(umask)
     assert modes[paper] == 0o640 and modes[paper.parent] == 0o770 & ~(umask | 0o007)  # 0750 under umask 022
+
+
+def test_progress_never_reads_more_pages_done_than_in_all(made):
+    folder, _, _ = made
+    assert count_pages(folder / "broken-xref.pdf") == 0  # pypdf cannot count it; poppler reads its page
+    out = io.StringIO()
+    with Progress(count_pages(folder / "broken-xref.pdf"), stream=out, every=0) as progress:
+        progress.page()
+    assert out.getvalue().startswith("progress: 1/1 pages, ")
