@@ -31,7 +31,7 @@ from pathlib import Path
 
 from digitize import crashpoints
 from digitize.catalog import Catalog
-from digitize.errors import ArchiveError, disk_full
+from digitize.errors import ArchiveError, ArchiveReadOnly, disk_full
 
 WORK_DIRS = ("scan-", "backup-")  # work_dir prefixes: the only folders of tmp/ ever removed
 PARTIAL_PAPER = ".paper-"  # temporary files of write_paper and quarantine
@@ -55,13 +55,24 @@ class Archive:
         self.root = Path(root) if root else default_root()
         if self.root.exists() and not self.root.is_dir():
             raise ArchiveError(f"{self.root}: is a file, not an archive folder; choose another --archive")
-        try:
-            self.root.mkdir(DIR_MODE, parents=True, exist_ok=True)
-            for sub in ("papers", "quarantine", "tmp"):
-                (self.root / sub).mkdir(DIR_MODE, exist_ok=True)
-        except OSError as exc:
-            raise ArchiveError(f"{self.root}: cannot create the archive folder ({exc.strerror})") from None
-        self.catalog = Catalog(self.root / "catalog.sqlite")
+        catalog = self.root / "catalog.sqlite"
+        # A read-only mount, or permissions that deny this user: reading commands still work.
+        self.read_only = self.root.is_dir() and not all(_writable(p) for p in (self.root, catalog) if p.exists())
+        if self.read_only and not catalog.exists():
+            raise ArchiveError(f"{self.root}: no Sohoa archive here (no catalog.sqlite), and the folder cannot be "
+                               "written to start one; check --archive")
+        if not self.read_only:
+            try:
+                self.root.mkdir(DIR_MODE, parents=True, exist_ok=True)
+                for sub in ("papers", "quarantine", "tmp"):
+                    (self.root / sub).mkdir(DIR_MODE, exist_ok=True)
+            except OSError as exc:
+                raise ArchiveError(f"{self.root}: cannot create the archive folder ({exc.strerror})") from None
+        self.catalog = Catalog(catalog, read_only=self.read_only)
+
+    def require_writable(self, command: str) -> None:
+        if self.read_only:
+            raise ArchiveReadOnly.because(self.root, f"{command} writes to it")
 
     @cached_property
     def index(self):
@@ -286,6 +297,10 @@ def fit_name(name: str, room: int, mark: str = "") -> str:
     tail = f"…{mark}{suffix}"
     budget = max(0, room - len(tail.encode("utf-8")))
     return stem.encode("utf-8", "surrogateescape")[:budget].decode("utf-8", "ignore") + tail
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK, effective_ids=os.access in os.supports_effective_ids)
 
 
 def _write_private(path: Path, data: bytes) -> None:

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from digitize.errors import ArchiveError, ArchiveLocked, DiskFull, SohoaError, disk_full
+from digitize.errors import ArchiveError, ArchiveLocked, ArchiveReadOnly, DiskFull, SohoaError, disk_full
 
 # Each entry upgrades the schema from version i to i+1; never edit a released one, append.
 V1_BASE = """
@@ -343,8 +343,9 @@ class NewPaper:
 
 
 class Catalog:
-    def __init__(self, path: Path, wait: float = 30.0):
+    def __init__(self, path: Path, wait: float = 30.0, read_only: bool = False):
         self.path = Path(path)
+        self.read_only = read_only
         self.db = None
         # Two processes opening a new archive at once: switching it to WAL takes a lock SQLite's
         # busy timeout does not wait for, so opening is retried while the file is busy.
@@ -370,6 +371,8 @@ class Catalog:
                 raise
 
     def _open(self, wait: float) -> None:
+        if self.read_only:
+            return self._open_read_only(wait)
         self.db = sqlite3.connect(self.path, timeout=wait, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self._refuse_newer()  # before anything writes to a file we may not understand
@@ -377,6 +380,35 @@ class Catalog:
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = FULL")
         self._migrate()
+
+    def _open_read_only(self, wait: float) -> None:
+        """Open for reading an archive this process cannot write (a read-only mount, permissions).
+
+        SQLite reads a WAL database read-only only through its -shm file: one left by a live writer,
+        or one it may create. When neither is possible and no -wal holds changes, the file cannot
+        change under us: it is opened as immutable. Any write then raises ArchiveReadOnly."""
+        uri = self.path.resolve().as_uri()
+        wal = self.path.with_name(self.path.name + "-wal")
+        for mode in ("mode=ro", "immutable=1"):
+            self.db = sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=wait, isolation_level=None,
+                                      factory=_ReadOnlyConnection)
+            self.db.archive = self.path.parent
+            self.db.row_factory = sqlite3.Row
+            try:
+                version = self.schema_version
+                break
+            except sqlite3.OperationalError as exc:
+                self.db.close()
+                if "unable to open" not in str(exc) or mode != "mode=ro":
+                    raise
+                if wal.exists() and wal.stat().st_size:
+                    raise ArchiveReadOnly.because(
+                        self.path.parent, f"its catalog has changes not yet written into it ({wal.name})") from None
+        self._refuse_newer()
+        if version < SCHEMA_VERSION:
+            raise ArchiveReadOnly.because(
+                self.path.parent, f"its catalog (schema version {version}) must first be upgraded to {SCHEMA_VERSION}")
+        self.db.execute("PRAGMA foreign_keys = ON")
 
     def _unopenable(self, exc: Exception) -> SohoaError:
         # A catalog that cannot get room for its -shm or -wal reads as "disk I/O error": that is
@@ -652,6 +684,29 @@ class _Transaction:
                     self.db.execute("ROLLBACK")
             raise
         return False
+
+
+class _ReadOnlyConnection(sqlite3.Connection):
+    """A catalog opened read-only: a command that writes to it is told so in one line."""
+
+    archive: Path
+
+    def execute(self, *args):
+        try:
+            return super().execute(*args)
+        except sqlite3.OperationalError as exc:
+            raise self._refused(exc) from None
+
+    def executemany(self, *args):
+        try:
+            return super().executemany(*args)
+        except sqlite3.OperationalError as exc:
+            raise self._refused(exc) from None
+
+    def _refused(self, exc: sqlite3.OperationalError) -> Exception:
+        if "readonly database" not in str(exc):  # SQLITE_READONLY
+            return exc
+        return ArchiveReadOnly.because(self.archive, "this command writes to its catalog")
 
 
 def _result_pending(r: Record) -> bool:

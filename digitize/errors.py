@@ -56,10 +56,21 @@ class DiskFull(SohoaError):
     exit_code = 8
 
 
+class ArchiveReadOnly(SohoaError):
+    """The archive cannot be written (read-only mount or permissions): reading commands still work."""
+
+    exit_code = 9
+
+    @classmethod
+    def because(cls, archive, what: str) -> "ArchiveReadOnly":
+        return cls(f"{archive}: the archive is read-only and {what}; mount it read-write (or let this user "
+                   "write to it) and run the command again")
+
+
 EXIT_CODES = {
     cls.__name__: cls.exit_code
     for cls in (SohoaError, BadArgument, InputError, EncryptedPDF, MissingDependency, ArchiveLocked, ArchiveError,
-                DiskFull)
+                DiskFull, ArchiveReadOnly)
 }
 
 _NO_ROOM = (errno.ENOSPC, errno.EDQUOT)
