@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import re
 import sys
 from functools import wraps
@@ -15,20 +16,27 @@ from pathlib import Path
 import click
 
 from digitize.archive import Archive, default_root
-from digitize.errors import BadArgument, SohoaError
+from digitize.errors import BadArgument, DiskFull, SohoaError
+
+PRIVATE = 0o007  # no file a command writes is for other local users: they hold citizens' papers
 
 
 class SohoaGroup(click.Group):
     def invoke(self, ctx):
+        umask = os.umask(PRIVATE)
+        os.umask(umask | PRIVATE)  # the group's access stays as the administrator's umask sets it
         try:
             return super().invoke(ctx)
         except SohoaError as exc:
             click.echo(f"sohoa: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        finally:
+            os.umask(umask)
 
 
-def archive_command(group, name=None, **kwargs):
-    """A command that works on an archive: adds --archive and --user, opens and closes the archive."""
+def archive_command(group, name=None, writes: bool = True, **kwargs):
+    """A command that works on an archive: adds --archive and --user, opens and closes the archive.
+    A command that `writes` is refused at once on a read-only archive; the others read it as it is."""
 
     def decorate(func):
         @group.command(name, **kwargs)
@@ -39,6 +47,8 @@ def archive_command(group, name=None, **kwargs):
         @wraps(func)
         def command(archive_root, user, **options):
             with Archive(archive_root) as archive:
+                if writes:
+                    archive.require_writable(click.get_current_context().command_path)
                 return func(archive, user=user, **options)
 
         return command
@@ -121,7 +131,7 @@ _FROM = click.option("--from", "date_from", metavar="DATE", help="First received
 _TO = click.option("--to", "date_to", metavar="DATE", help="Last received date, inclusive.")
 
 
-@archive_command(records, "list")
+@archive_command(records, "list", writes=False)
 @click.option("--agency", help="Only this agency (exact name).")
 @click.option("--procedure", metavar="CODE", help="Only this procedure (code or exact name).")
 @_FROM
@@ -151,7 +161,7 @@ def records_list(archive, user, agency, procedure, date_from, date_to, not_digit
     click.echo(f"{len(rows)} records")
 
 
-@archive_command(records, "show")
+@archive_command(records, "show", writes=False)
 @click.argument("code")
 @_SHOW_IDS
 @click.option("--json", "as_json", is_flag=True)
@@ -209,15 +219,18 @@ def scan(archive, user, paths, record, component, result, split, force_ocr, jobs
     target = resolve_target(archive, record, component, result)
     files = list(find_inputs(list(paths)))
     scanner = Scanner(archive, TesseractEngine(), user=user, jobs=jobs, split=split, force_ocr=force_ocr)
-    outcomes = []
-    with Progress(sum(map(count_pages, files))) as progress:
-        for outcome in scanner.scan(files, target, on_page=progress.page):
-            outcomes.append(outcome)
-            progress.paper()
-            if as_json:
-                click.echo(json.dumps(_with_metadata(archive, outcome.to_json()), ensure_ascii=False))
-            elif not progress.bar:  # on a terminal, lines wait until the bar is gone
-                _echo_outcome(outcome)
+    outcomes, stopped = [], None
+    with Progress(sum(count_pages(f) for f in files if not f.is_symlink())) as progress:
+        try:
+            for outcome in scanner.scan(files, target, on_page=progress.page):
+                outcomes.append(outcome)
+                progress.paper()
+                if as_json:
+                    click.echo(json.dumps(_with_metadata(archive, outcome.to_json()), ensure_ascii=False))
+                elif not progress.bar:  # on a terminal, lines wait until the bar is gone
+                    _echo_outcome(outcome)
+        except DiskFull as exc:  # what was done is listed first; the one line that says why comes last
+            stopped = exc
     if not as_json:
         if progress.bar:
             for outcome in outcomes:
@@ -231,6 +244,8 @@ def scan(archive, user, paths, record, component, result, split, force_ocr, jobs
     for outcome in outcomes:
         if outcome.status == "failed":
             click.echo(f"sohoa: {_one_line(outcome.source_path)}: {outcome.error}", err=True)
+    if stopped:
+        raise stopped
     sys.exit(exit_code(outcomes))
 
 
@@ -276,7 +291,7 @@ def _one_line(name: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
 
 
-@archive_command(main)
+@archive_command(main, writes=False)
 @click.option("--accept", "accept_id", type=int, metavar="ID",
               help="Keep paper ID's flagged pages as they are (the original allows no better); needs --reason.")
 @click.option("--page", "pages", type=click.IntRange(1), multiple=True, metavar="N",
@@ -353,7 +368,7 @@ def watch(archive, user, inbox, record_from_code, split, jobs, poll, once, as_js
 
 
 # -- search and look ------------------------------------------------------------------------------
-@archive_command(main)
+@archive_command(main, writes=False)
 @click.argument("query", nargs=-1, required=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option("--issued-from", metavar="DATE", help="Issued on or after this date (YYYY-MM-DD or DD/MM/YYYY).")
@@ -416,7 +431,7 @@ def _get_paper(archive, paper_id: int) -> dict:
     return paper
 
 
-@archive_command(main)
+@archive_command(main, writes=False)
 @click.argument("paper_id", metavar="ID", type=int)
 @_SHOW_IDS
 @click.option("--json", "as_json", is_flag=True)
@@ -563,7 +578,7 @@ def replace(archive, user, old_id, new_id, as_json):
         click.echo(f"#{old_id} {'is now' if done['changed'] else 'was already'} replaced by #{new_id}")
 
 
-@archive_command(main)
+@archive_command(main, writes=False)
 @click.option("--holder-id", metavar="ID", required=True, help="The citizen's ID (12-digit CCCD or 9-digit CMND).")
 @click.option("--valid", is_flag=True, help="Only papers not expired and not replaced.")
 @_SHOW_IDS
@@ -589,7 +604,7 @@ def papers(archive, user, holder_id, valid, show_ids, as_json):
 
 
 # -- reports and upkeep ---------------------------------------------------------------------------
-@archive_command(main)
+@archive_command(main, writes=False)
 @click.option("--by", metavar="KEYS", help="Group by agency, procedure, channel, month or a combination: agency,month.")
 @_FROM
 @_TO
@@ -675,13 +690,15 @@ def init(archive, user, engine):
 
 
 # -- trust: integrity, backup, audit --------------------------------------------------------------
-@archive_command(main)
+@archive_command(main, writes=False)
 @click.option("--repair", is_flag=True, help="Re-index what is missing or stale, move orphan files aside.")
 @click.option("--json", "as_json", is_flag=True)
 def check(archive, user, repair, as_json):
     """Verify the archive: files and their SHA-256, index against catalog, orphans, schema."""
     from digitize.check import check as run_check
 
+    if repair:
+        archive.require_writable("sohoa check --repair")
     report = run_check(archive, repair=repair)
     if as_json:
         _print_json(report.to_json())
@@ -722,7 +739,7 @@ def restore(file, archive_root, user, as_json):
                    f"(made {summary['created_at']}); sohoa check passes")
 
 
-@archive_command(main, "audit")
+@archive_command(main, "audit", writes=False)
 @click.option("--paper", "paper_id", type=int, metavar="ID", help="Only this paper.")
 @click.option("--holder-id", metavar="ID", help="Only papers about this citizen ID.")
 @click.option("--since", metavar="DATE", help="From this date on (YYYY-MM-DD or DD/MM/YYYY).")

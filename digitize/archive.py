@@ -8,14 +8,20 @@
       quarantine/               copies of files that could not be archived, each with a .txt reason
       tmp/                      work files; a file is renamed into papers/ only once complete;
                                 what a killed command left here is removed by the next one
+
+Citizens' papers are for the archive's owner and group, not other local users: the folders Sohoa
+makes are 0770 less the umask (0750 as `sohoa` runs, see cli.PRIVATE), the papers it copies 0640.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
+import itertools
 import os
 import shutil
+import stat
 import tempfile
 import time
 from contextlib import contextmanager
@@ -25,12 +31,15 @@ from pathlib import Path
 
 from digitize import crashpoints
 from digitize.catalog import Catalog
-from digitize.errors import ArchiveError
+from digitize.errors import ArchiveError, ArchiveReadOnly, disk_full
 
 WORK_DIRS = ("scan-", "backup-")  # work_dir prefixes: the only folders of tmp/ ever removed
-PARTIAL_PAPER = ".paper-"  # write_paper's temporary files
+PARTIAL_PAPER = ".paper-"  # temporary files of write_paper and quarantine
 STALE_AGE = 3600  # seconds: a work file this old without a live owner is a crash's leftover
 INDEX_BATCH = 25  # papers per index commit during a scan; a crash in between is healed by sync_index
+DIR_MODE, FILE_MODE = 0o770, 0o640  # nothing for other local users; the umask decides the group's writing
+RESERVE = 32 << 20  # bytes a paper must leave free: room to index and catalogue what was archived before it
+NAME_MAX = 255  # bytes in a file name, on every common file system
 
 
 def default_root() -> Path:
@@ -46,12 +55,24 @@ class Archive:
         self.root = Path(root) if root else default_root()
         if self.root.exists() and not self.root.is_dir():
             raise ArchiveError(f"{self.root}: is a file, not an archive folder; choose another --archive")
-        try:
-            for sub in ("papers", "quarantine", "tmp"):
-                (self.root / sub).mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ArchiveError(f"{self.root}: cannot create the archive folder ({exc.strerror})") from None
-        self.catalog = Catalog(self.root / "catalog.sqlite")
+        catalog = self.root / "catalog.sqlite"
+        # A read-only mount, or permissions that deny this user: reading commands still work.
+        self.read_only = self.root.is_dir() and not all(_writable(p) for p in (self.root, catalog) if p.exists())
+        if self.read_only and not catalog.exists():
+            raise ArchiveError(f"{self.root}: no Sohoa archive here (no catalog.sqlite), and the folder cannot be "
+                               "written to start one; check --archive")
+        if not self.read_only:
+            try:
+                self.root.mkdir(DIR_MODE, parents=True, exist_ok=True)
+                for sub in ("papers", "quarantine", "tmp"):
+                    (self.root / sub).mkdir(DIR_MODE, exist_ok=True)
+            except OSError as exc:
+                raise ArchiveError(f"{self.root}: cannot create the archive folder ({exc.strerror})") from None
+        self.catalog = Catalog(catalog, read_only=self.read_only)
+
+    def require_writable(self, command: str) -> None:
+        if self.read_only:
+            raise ArchiveReadOnly.because(self.root, f"{command} writes to it")
 
     @cached_property
     def index(self):
@@ -127,11 +148,12 @@ class Archive:
         need not pass through memory; the checksum is of the copy, whatever the source does meanwhile."""
         relative = f"papers/{sha256[:2]}/{sha256}.pdf"
         target = self.root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self._make_room(Path(source).stat().st_size)
+        target.parent.mkdir(DIR_MODE, parents=True, exist_ok=True)
         digest = hashlib.sha256()
         fd, tmp = tempfile.mkstemp(dir=self.root / "tmp", prefix=PARTIAL_PAPER, suffix=".pdf")
         try:
-            os.fchmod(fd, 0o644)  # mkstemp makes it private; archived papers are shared
+            os.fchmod(fd, FILE_MODE)  # mkstemp makes it the owner's alone; the archive's group reads it too
             with os.fdopen(fd, "wb") as f, open(source, "rb") as pdf:
                 for block in iter(lambda: pdf.read(1 << 20), b""):
                     digest.update(block)
@@ -148,21 +170,93 @@ class Archive:
         return relative, digest.hexdigest()
 
     def quarantine(self, source: Path, reason: str) -> Path:
-        """Set a copy of a file that failed aside, with the reason beside it; the original stays put."""
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        """Set a copy of a file that failed aside, with the reason beside it; the original stays put.
+
+        A file already set aside (the same bytes, found again by a second scan of the batch) is not
+        copied twice: its reason file gains the new occurrence. A symbolic link is not followed: what
+        it points to was not the user's to hand in, so only the reason is kept.
+        """
+        folder = self.root / "quarantine"
+        note = f"{source}\n{reason}\n"
         safe = "".join(c if c.isprintable() and c not in "/\\" else "_" for c in source.name) or "unnamed"
-        target = self.root / "quarantine" / f"{stamp}-{safe}"
-        n = 1
-        while target.exists() or target.with_name(target.name + ".txt").exists():
-            n += 1
-            target = self.root / "quarantine" / f"{stamp}-{n}-{safe}"
+        copy, sha = self._copy_aside(source)
         try:
-            if source.is_file():
-                shutil.copyfile(source, target)
+            found = self._set_aside(folder, copy, sha, note)
+            if found is not None:
+                reasons = found.with_name(found.name + ".txt")
+                if note not in reasons.read_text(encoding="utf-8", errors="replace"):
+                    with open(reasons, "a", encoding="utf-8") as f:
+                        f.write(note)
+                return found
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+            for n in itertools.count(1):
+                prefix = f"{stamp}-" if n == 1 else f"{stamp}-{n}-"
+                # Room for the ".txt" beside it, counted in bytes: a Vietnamese letter takes two or three.
+                target = folder / (prefix + fit_name(safe, NAME_MAX - len(prefix) - len(".txt")))
+                if target.exists():
+                    continue
+                try:  # the reason first: a copy is never left without one
+                    _write_private(target.with_name(target.name + ".txt"), note.encode("utf-8"))
+                except FileExistsError:  # another scan set a file of that name aside this second
+                    continue
+                if copy is not None:
+                    os.replace(copy, target)
+                return target
+        finally:
+            if copy is not None:
+                copy.unlink(missing_ok=True)
+
+    def _copy_aside(self, source: Path) -> tuple[Path | None, str | None]:
+        """A private copy of `source` in tmp/ and its SHA-256; (None, None) when it is not a regular file
+        that can be read (a link is not followed). A full disk is no fault of the file: it is raised."""
+        try:
+            fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # a FIFO must not block us
         except OSError:
-            pass  # unreadable: the reason file still records it
-        target.with_name(target.name + ".txt").write_text(f"{source}\n{reason}\n", encoding="utf-8")
-        return target
+            return None, None
+        with open(fd, "rb") as original:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None, None
+            self._make_room(os.fstat(fd).st_size)
+            out, tmp = tempfile.mkstemp(dir=self.root / "tmp", prefix=PARTIAL_PAPER)
+            digest = hashlib.sha256()
+            try:
+                os.fchmod(out, FILE_MODE)
+                with os.fdopen(out, "wb") as f:
+                    for block in iter(lambda: original.read(1 << 20), b""):
+                        digest.update(block)
+                        f.write(block)
+            except BaseException as exc:
+                Path(tmp).unlink(missing_ok=True)
+                if isinstance(exc, OSError) and not disk_full(exc):
+                    return None, None  # unreadable after all: the reason file still says why
+                raise
+        return Path(tmp), digest.hexdigest()
+
+    def _make_room(self, size: int) -> None:
+        """ENOSPC before a file that would leave less than RESERVE free on the archive's disk: a scan
+        stops there (errors.DiskFull) while the papers it archived can still be indexed."""
+        if shutil.disk_usage(self.root).free < size + RESERVE:
+            raise OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)}: less than {RESERVE >> 20} MB would be left")
+
+    @staticmethod
+    def _set_aside(folder: Path, copy: Path | None, sha: str | None, note: str) -> Path | None:
+        """The entry already holding these bytes; for a file not copied, the one with this very note."""
+        from digitize.intake import sha256_file
+
+        if copy is None:
+            for reasons in folder.glob("*.txt"):
+                if note in reasons.read_text(encoding="utf-8", errors="replace"):
+                    return reasons.with_name(reasons.name[:-len(".txt")])
+            return None
+        size = copy.stat().st_size
+        for entry in folder.iterdir():
+            try:
+                if (entry.is_file() and entry.stat().st_size == size and sha256_file(entry) == sha
+                        and entry.with_name(entry.name + ".txt").exists()):  # a copy, not a reason file
+                    return entry
+            except OSError:
+                continue
+        return None
 
     # -- index (derived) -------------------------------------------------------------------
     def sync_index(self, timeout: float = 30.0) -> int:
@@ -189,6 +283,29 @@ class Archive:
         count = self.index.rebuild(docs, timeout=timeout)
         self.catalog.mark_indexed(rebuilt)
         return count
+
+
+def fit_name(name: str, room: int, mark: str = "") -> str:
+    """`name` with `mark` put before its extension, shortened (…) to `room` bytes of UTF-8, as file
+    systems count a name's length; the extension stays, so the file still opens with its program."""
+    stem, suffix = os.path.splitext(name)
+    if len(suffix) > 10:  # no real extension, a dot in a long name
+        stem, suffix = name, ""
+    whole = f"{stem}{mark}{suffix}"
+    if len(whole.encode("utf-8", "surrogateescape")) <= room:
+        return whole
+    tail = f"…{mark}{suffix}"
+    budget = max(0, room - len(tail.encode("utf-8")))
+    return stem.encode("utf-8", "surrogateescape")[:budget].decode("utf-8", "ignore") + tail
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK, effective_ids=os.access in os.supports_effective_ids)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb") as f:
+        f.write(data)
 
 
 def _fsync_dir(path: Path) -> None:

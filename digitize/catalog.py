@@ -6,7 +6,9 @@ All text is NFC-normalised before it is written here.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 import sqlite3
 import time
 import unicodedata
@@ -15,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from digitize.errors import ArchiveError, ArchiveLocked
+from digitize.errors import ArchiveError, ArchiveLocked, ArchiveReadOnly, DiskFull, SohoaError, disk_full
 
 # Each entry upgrades the schema from version i to i+1; never edit a released one, append.
 V1_BASE = """
@@ -269,6 +271,7 @@ V5_TRUST = """
 
 MIGRATIONS = [V1_BASE, V2_INTAKE, V3_METADATA, V4_REGISTER, V5_TRUST]
 SCHEMA_VERSION = len(MIGRATIONS)
+NO_ROOM = 1 << 20  # bytes free under which an I/O error opening the catalog is the full disk
 
 
 def nfc(value):
@@ -340,8 +343,9 @@ class NewPaper:
 
 
 class Catalog:
-    def __init__(self, path: Path, wait: float = 30.0):
+    def __init__(self, path: Path, wait: float = 30.0, read_only: bool = False):
         self.path = Path(path)
+        self.read_only = read_only
         self.db = None
         # Two processes opening a new archive at once: switching it to WAL takes a lock SQLite's
         # busy timeout does not wait for, so opening is retried while the file is busy.
@@ -353,7 +357,7 @@ class Catalog:
             except sqlite3.OperationalError as exc:
                 self.close()
                 if not _busy(exc):
-                    raise self._damaged(exc) from None
+                    raise self._unopenable(exc) from None
                 if time.monotonic() >= deadline:
                     raise ArchiveLocked(
                         f"{self.path}: the catalog stayed busy in another process for {wait:.0f} s; try again"
@@ -361,12 +365,14 @@ class Catalog:
                 time.sleep(0.05)
             except sqlite3.DatabaseError as exc:
                 self.close()
-                raise self._damaged(exc) from None
-            except ArchiveError:
+                raise self._unopenable(exc) from None
+            except SohoaError:
                 self.close()
                 raise
 
     def _open(self, wait: float) -> None:
+        if self.read_only:
+            return self._open_read_only(wait)
         self.db = sqlite3.connect(self.path, timeout=wait, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self._refuse_newer()  # before anything writes to a file we may not understand
@@ -375,7 +381,42 @@ class Catalog:
         self.db.execute("PRAGMA synchronous = FULL")
         self._migrate()
 
-    def _damaged(self, exc: Exception) -> ArchiveError:
+    def _open_read_only(self, wait: float) -> None:
+        """Open for reading an archive this process cannot write (a read-only mount, permissions).
+
+        SQLite reads a WAL database read-only only through its -shm file: one left by a live writer,
+        or one it may create. When neither is possible and no -wal holds changes, the file cannot
+        change under us: it is opened as immutable. Any write then raises ArchiveReadOnly."""
+        uri = self.path.resolve().as_uri()
+        wal = self.path.with_name(self.path.name + "-wal")
+        for mode in ("mode=ro", "immutable=1"):
+            self.db = sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=wait, isolation_level=None,
+                                      factory=_ReadOnlyConnection)
+            self.db.archive = self.path.parent
+            self.db.row_factory = sqlite3.Row
+            try:
+                version = self.schema_version
+                break
+            except sqlite3.OperationalError as exc:
+                self.db.close()
+                if "unable to open" not in str(exc) or mode != "mode=ro":
+                    raise
+                if wal.exists() and wal.stat().st_size:
+                    raise ArchiveReadOnly.because(
+                        self.path.parent, f"its catalog has changes not yet written into it ({wal.name})") from None
+        self._refuse_newer()
+        if version < SCHEMA_VERSION:
+            raise ArchiveReadOnly.because(
+                self.path.parent, f"its catalog (schema version {version}) must first be upgraded to {SCHEMA_VERSION}")
+        self.db.execute("PRAGMA foreign_keys = ON")
+
+    def _unopenable(self, exc: Exception) -> SohoaError:
+        # A catalog that cannot get room for its -shm or -wal reads as "disk I/O error": that is
+        # no damage, and restoring a backup over a healthy catalog would lose what it holds.
+        with contextlib.suppress(OSError):
+            if disk_full(exc) or shutil.disk_usage(self.path.parent).free < NO_ROOM:
+                return DiskFull(f"{self.path.parent}: the archive's disk is full; free space and run the same "
+                                "command again")
         return ArchiveError(f"{self.path}: the catalog is damaged or not a Sohoa catalog ({exc}); restore it from a backup")
 
     def close(self) -> None:
@@ -634,9 +675,38 @@ class _Transaction:
             if exc_type is not None:
                 self.db.execute("ROLLBACK TO nested")
             self.db.execute("RELEASE nested")
-        else:
+            return False
+        try:
             self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        except sqlite3.Error:
+            if self.db.in_transaction:  # a COMMIT that failed (disk full) may leave it open
+                with contextlib.suppress(sqlite3.Error):
+                    self.db.execute("ROLLBACK")
+            raise
         return False
+
+
+class _ReadOnlyConnection(sqlite3.Connection):
+    """A catalog opened read-only: a command that writes to it is told so in one line."""
+
+    archive: Path
+
+    def execute(self, *args):
+        try:
+            return super().execute(*args)
+        except sqlite3.OperationalError as exc:
+            raise self._refused(exc) from None
+
+    def executemany(self, *args):
+        try:
+            return super().executemany(*args)
+        except sqlite3.OperationalError as exc:
+            raise self._refused(exc) from None
+
+    def _refused(self, exc: sqlite3.OperationalError) -> Exception:
+        if "readonly database" not in str(exc):  # SQLITE_READONLY
+            return exc
+        return ArchiveReadOnly.because(self.archive, "this command writes to its catalog")
 
 
 def _result_pending(r: Record) -> bool:

@@ -1,7 +1,9 @@
-"""Named moments where tests kill Sohoa, to prove that a crash there loses nothing.
+"""Named moments where tests kill Sohoa, or fill its disk, to prove that a failure there loses nothing.
 
 `SOHOA_CRASH_AT=NAME:N` makes the N-th time this process reaches `NAME` (default the first)
-SIGKILL the process itself: no cleanup, no `finally`, like a power cut. Unset, it costs a lookup.
+SIGKILL the process itself: no cleanup, no `finally`, like a power cut. `SOHOA_DISK_FULL_AT=NAME:N`
+makes it raise ENOSPC there instead, the N-th time and every time after (a full disk stays full).
+Unset, each costs a lookup.
 
 Points: ocr-worker (an OCR worker process starts a page: kills that worker), ocr-page (a page's OCR came back), pdf-write (archive PDF half written, not yet renamed),
 pdf-written (file in place, catalog row not committed), catalog-commit (row committed, not indexed),
@@ -11,19 +13,27 @@ reindex-swap (new index built, between the renames).
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 
-_hits: dict[str, int] = {}
+_hits: dict[tuple[str, str], int] = {}
 
 
 def reached(name: str) -> None:
-    spec = os.environ.get("SOHOA_CRASH_AT")
+    if _due("SOHOA_CRASH_AT", name):
+        os.kill(os.getpid(), signal.SIGKILL)
+    if _due("SOHOA_DISK_FULL_AT", name):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def _due(variable: str, name: str) -> bool:
+    spec = os.environ.get(variable)
     if not spec:
-        return
+        return False
     point, _, nth = spec.partition(":")
     if point != name:
-        return
-    _hits[name] = _hits.get(name, 0) + 1
-    if _hits[name] >= int(nth or 1):
-        os.kill(os.getpid(), signal.SIGKILL)
+        return False
+    key = (variable, name)
+    _hits[key] = _hits.get(key, 0) + 1
+    return _hits[key] >= int(nth or 1)

@@ -9,10 +9,13 @@ archives each paper as soon as it is complete. A file that cannot be read fails 
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import errno
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
@@ -30,7 +33,7 @@ from pypdf import PdfReader, PdfWriter
 from digitize import audit, batches, crashpoints, metadata, prepare
 from digitize.archive import INDEX_BATCH, Archive
 from digitize.catalog import NewPaper, PageInfo
-from digitize.errors import BadArgument, InputError, SohoaError
+from digitize.errors import BadArgument, DiskFull, InputError, SohoaError, disk_full
 from digitize.intake import Page, find_inputs, read_pages, sha256_file, sniff
 
 SPLITS = ("none", "blank", "code")
@@ -221,6 +224,17 @@ def _osd(engine, small: Image.Image, skew: float) -> int:
     return rotation if confidence >= OSD_CONFIDENCE else 0
 
 
+def _read(engine, task: _PageTask) -> _PageDone:
+    """read_page, as the workers run it: a page whose work file could not be written for want of room
+    is no fault of the page, and the cause of an error does not cross back from the worker."""
+    try:
+        return read_page(engine, task)
+    except Exception as exc:
+        if disk_full(exc):
+            raise DiskFull(str(exc)) from None
+        raise
+
+
 # -- files and papers, in the main process -------------------------------------------------------
 @dataclass
 class _Paper:
@@ -262,33 +276,54 @@ class Scanner:
 
     def scan(self, paths: Iterable[Path], target: Target | None = None,
              on_page: Callable[[], None] | None = None) -> Iterator[Outcome]:
-        """Archive the papers in each file; yields one Outcome per paper (or failed file), in input order."""
-        self.engine.check()
-        self.archive.sync_index()  # a previous run may have died between catalog and index
-        self.target = target
-        window = self.jobs * 2
-        self._pool = self._start_pool(self.jobs)  # forked now, while this process is small
-        try:
-            with self.archive.work_dir("scan-") as tmp:
-                yield from self._run(paths, tmp, window, on_page)
-        finally:
-            self._pool.shutdown(cancel_futures=True)
-        self.archive.sync_index()
+        """Archive the papers in each file; yields one Outcome per paper (or failed file), in input order.
 
-    def _run(self, paths, tmp: Path, window: int, on_page) -> Iterator[Outcome]:
+        A full disk stops the batch with DiskFull once what was archived is indexed; every paper is
+        archived whole or not at all, so running the same scan again finishes it."""
+        self.engine.check()
+        self.target = target
+        files = list(find_inputs(list(paths)))
+        self._archived = self._finished = 0
+        try:
+            self.archive.sync_index()  # a previous run may have died between catalog and index
+            window = self.jobs * 2
+            self._pool = self._start_pool(self.jobs)  # forked now, while this process is small
+            try:
+                with self.archive.work_dir("scan-") as tmp:
+                    yield from self._run(files, tmp, window, on_page)
+            finally:
+                self._pool.shutdown(cancel_futures=True)
+            self.archive.sync_index()
+        except Exception as exc:
+            if not disk_full(exc):
+                raise
+            with contextlib.suppress(Exception):  # the work files are gone: there may be room for the index
+                self.archive.sync_index()
+            n = self._archived
+            raise DiskFull(f"{self.archive.root}: the archive's disk is full: {n} paper{'s' if n != 1 else ''} "
+                           f"archived, {len(files) - self._finished} not attempted; free space and run the same "
+                           "command again") from None
+
+    def _run(self, files: list[Path], tmp: Path, window: int, on_page) -> Iterator[Outcome]:
         unindexed = 0
         queue: deque = deque()
-        for item in self._plan(paths, tmp):
+        for item in self._plan(files, tmp):
             queue.append(item)
             while len(queue) > window:
-                for outcome in self._settle(*queue.popleft(), on_page):
+                for outcome in self._settle_counted(queue.popleft(), on_page):
                     unindexed += outcome.status != "failed"
                     yield outcome
             if unindexed >= INDEX_BATCH:
                 self.archive.sync_index()
                 unindexed = 0
         while queue:
-            yield from self._settle(*queue.popleft(), on_page)
+            yield from self._settle_counted(queue.popleft(), on_page)
+
+    def _settle_counted(self, item, on_page) -> list[Outcome]:
+        outcomes = self._settle(*item, on_page)
+        self._archived += sum(o.status == "new" for o in outcomes)
+        self._finished += item[1] is _END
+        return outcomes
 
     # -- workers -------------------------------------------------------------------------------
     def _start_pool(self, size: int) -> ProcessPoolExecutor:
@@ -299,10 +334,10 @@ class Scanner:
 
     def _submit(self, task: _PageTask) -> Future:
         try:
-            return self._pool.submit(read_page, self.engine, task)
+            return self._pool.submit(_read, self.engine, task)
         except BrokenProcessPool:
             self._renew_pool()
-            return self._pool.submit(read_page, self.engine, task)
+            return self._pool.submit(_read, self.engine, task)
 
     def _renew_pool(self) -> None:
         try:
@@ -318,18 +353,21 @@ class Scanner:
         self._renew_pool()
         with self._start_pool(1) as alone:
             try:
-                return alone.submit(read_page, self.engine, task).result()
+                return alone.submit(_read, self.engine, task).result()
             except BrokenProcessPool:
                 raise InputError("OCR stopped twice on this page (the OCR process was killed: out of memory, "
                                  "Tesseract crashed, or it hung); check the scan, or scan it again") from None
 
     # -- stage 1: plan (main process) — hash, dedupe, open, submit pages -----------------------
-    def _plan(self, paths, tmp: Path):
+    def _plan(self, files: list[Path], tmp: Path):
         seen: dict[str, str] = {}
         catalog = self.archive.catalog
-        for n, path in enumerate(find_inputs(list(paths))):
+        for n, path in enumerate(files):
             job = _Job(path)
             try:
+                if path.is_symlink():  # named on the command line: links in folders are left out
+                    raise InputError("is a symbolic link, which Sohoa does not follow; scan the file it points to "
+                                     "by its own name")
                 sniff(path)
                 job.sha256 = sha256_file(path)
                 if job.sha256 in seen:
@@ -353,6 +391,8 @@ class Scanner:
                             future = self._submit(task)
                         yield job, page, future, task
             except SohoaError as exc:
+                if disk_full(exc):  # a page image intake could not write: no fault of the file
+                    raise
                 job.error = exc
             yield job, _END, None, None
 
@@ -369,6 +409,8 @@ class Scanner:
                 except BrokenProcessPool:
                     done = self._read_again(task)
             except SohoaError as exc:
+                if isinstance(exc, DiskFull):
+                    raise
                 job.error = job.error or InputError(f"page {page.number}: {exc}")
                 return []
             finally:  # not in the worker: a worker that dies after reading must leave the page for the retry
@@ -431,6 +473,8 @@ class Scanner:
         try:
             pdf, made = self._assemble_pdf(job, paper, whole)
         except Exception as exc:  # a page PDF pypdf cannot merge is a defect of that input
+            if disk_full(exc):
+                raise
             return self._fail(job, InputError(f"the archive PDF could not be assembled ({exc})"))
         try:
             return self._archive(job, paper, pdf, sha, span)
@@ -463,17 +507,24 @@ class Scanner:
         target, note = self._target_for(job.record_code)
         # The paper, its audit row and its place in the batch commit together; the file is written
         # under the same lock, so two scans of one file at once archive it once, with one checksum.
-        with catalog.transaction():
-            if (existing := catalog.paper_id_by_sha(sha)) is not None:  # before a crash, or by another scan
+        try:
+            with catalog.transaction():
+                if (existing := catalog.paper_id_by_sha(sha)) is not None:  # before a crash, or by another scan
+                    if span:
+                        batches.note_paper(catalog, existing, job.sha256, first, last, job.record_code)
+                    return self._already_archived(job, existing, (first, last), job.record_code)
+                new.pdf_path, new.pdf_sha256 = self.archive.write_paper(sha, pdf)
+                paper_id = catalog.add_paper(new, link=target.link() if target else None)
+                metadata.store(catalog, paper_id, metadata.extract(new.text))
+                audit.log(catalog, self.user, "scan", paper_id=paper_id, detail=job.path.name)
                 if span:
-                    batches.note_paper(catalog, existing, job.sha256, first, last, job.record_code)
-                return self._already_archived(job, existing, (first, last), job.record_code)
-            new.pdf_path, new.pdf_sha256 = self.archive.write_paper(sha, pdf)
-            paper_id = catalog.add_paper(new, link=target.link() if target else None)
-            metadata.store(catalog, paper_id, metadata.extract(new.text))
-            audit.log(catalog, self.user, "scan", paper_id=paper_id, detail=job.path.name)
-            if span:
-                batches.note_paper(catalog, paper_id, job.sha256, first, last, job.record_code)
+                    batches.note_paper(catalog, paper_id, job.sha256, first, last, job.record_code)
+        except Exception as exc:
+            # Rolled back: its file goes too, leaving no orphan. Not after a failed COMMIT of another
+            # kind (an I/O error), which may yet count as committed when the catalog is next opened.
+            if new.pdf_path and (disk_full(exc) or not isinstance(exc, sqlite3.Error)):
+                self.archive.paper_path(new.pdf_path).unlink(missing_ok=True)
+            raise
         crashpoints.reached("catalog-commit")
         return self._outcome(job, "new", target=target, id=paper_id, pages=len(pages), note=note,
                              pdf_path=str(self.archive.paper_path(new.pdf_path)), mean_confidence=new.mean_confidence,
@@ -507,6 +558,8 @@ class Scanner:
             run = subprocess.run(["qpdf", "--empty", "--pages", *pages, "--", str(out)], capture_output=True, text=True)
             if run.returncode not in (0, 3):  # 3: warnings only, output written
                 out.unlink(missing_ok=True)
+                if os.strerror(errno.ENOSPC) in run.stderr:
+                    raise OSError(errno.ENOSPC, run.stderr.strip())
                 raise InputError(" ".join(run.stderr.split())[:200])
             return out, True
         writer = PdfWriter()

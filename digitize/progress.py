@@ -20,6 +20,9 @@ class Progress:
 
     def page(self) -> None:
         self.pages += 1
+        # The total is counted cheaply beforehand and a damaged file may count as 0 pages, then read
+        # as more: the total is at least what was read, never "1/0 pages".
+        self.total = max(self.total, self.pages)
         self._tick()
 
     def paper(self) -> None:

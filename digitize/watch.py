@@ -18,7 +18,8 @@ from itertools import groupby
 from pathlib import Path
 from typing import Iterator
 
-from digitize.errors import ArchiveLocked, BadArgument
+from digitize.archive import NAME_MAX, fit_name
+from digitize.errors import ArchiveLocked, BadArgument, DiskFull, disk_full
 from digitize.pipeline import Outcome, Scanner
 
 PARTIAL_SUFFIXES = (".part", ".tmp", ".crdownload", ".filepart")  # still being copied in
@@ -78,24 +79,28 @@ def _signature(path: Path) -> tuple[int, int] | None:
 def _file(path: Path, outcomes: list[Outcome], done: Path, failed: Path) -> Filed:
     errors = [o.error for o in outcomes if o.status == "failed"]
     folder = failed if errors else done
-    target = _free_name(folder / path.name)
+    target = _free_name(folder, path.name)
     try:
         if errors:  # the reason first: a crash before the move leaves the file to be tried again
             target.with_name(target.name + ".txt").write_text(
                 f"{path.name}\n" + "".join(f"{e}\n" for e in errors), encoding="utf-8")
         os.replace(path, target)
-    except OSError:
+    except OSError as exc:
+        if disk_full(exc):
+            target.with_name(target.name + ".txt").unlink(missing_ok=True)
+            raise DiskFull(f"{folder}: the disk is full; free space and start sohoa watch again") from None
         target = path
     return Filed(path, target, outcomes)
 
 
-def _free_name(target: Path) -> Path:
+def _free_name(folder: Path, name: str) -> Path:
+    """A name in `folder` free for the file and its ".txt", within the file system's 255 bytes."""
     n = 1
-    candidate = target
-    while candidate.exists() or candidate.with_name(candidate.name + ".txt").exists():
+    while True:
+        candidate = folder / fit_name(name, NAME_MAX - len(".txt"), mark=f"-{n}" if n > 1 else "")
+        if not (candidate.exists() or candidate.with_name(candidate.name + ".txt").exists()):
+            return candidate
         n += 1
-        candidate = target.with_name(f"{target.stem}-{n}{target.suffix}")
-    return candidate
 
 
 class _locked:

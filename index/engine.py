@@ -186,11 +186,13 @@ class IndexBase:
         self._stamp = None
         self._recover_interrupted_swap()
         if recorded_engine(self.path) in (None, self.name) and written_by(self.path) is None:
-            try:  # a new, empty index
-                self.path.mkdir(parents=True, exist_ok=True)
-                self._engine_create(self.path)
-                if not _choice_file(self.path).exists():
-                    _record_engine(self.path, self.name)
+            try:  # a new, empty index; under the writers' lock, as two first commands may race to make it
+                with self._write_lock(timeout=30.0):
+                    if written_by(self.path) is None:
+                        self.path.mkdir(parents=True, exist_ok=True)
+                        self._engine_create(self.path)
+                        if not _choice_file(self.path).exists():
+                            _record_engine(self.path, self.name)
             except OSError as e:
                 raise ArchiveError(f"cannot create the search index in {self.path}: {e}") from e
         self._open()

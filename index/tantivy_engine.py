@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import tantivy
@@ -103,12 +105,19 @@ class _Builder:
 
 class TantivyIndex(IndexBase):
     name = "tantivy"
+    _copy: tempfile.TemporaryDirectory | None = None  # what a read-only archive's index is read from
 
     def _engine_create(self, path: Path) -> None:
         _open(path)
 
     def _engine_open(self) -> None:
-        self._index = _open(self.path)
+        path = self.path
+        if not os.access(path, os.W_OK):
+            # tantivy's readers lock a file in the index, which a read-only archive cannot give them:
+            # they read a private copy (the index is derived; nothing is written back).
+            self._copy = tempfile.TemporaryDirectory(prefix="sohoa-index-")
+            path = shutil.copytree(path, Path(self._copy.name) / "index")
+        self._index = _open(path)
         self._index.config_reader(reload_policy="Manual")  # reloaded when meta.json changes
 
     def _engine_version(self):
@@ -120,6 +129,9 @@ class TantivyIndex(IndexBase):
 
     def _engine_close(self) -> None:
         self._index = None
+        if self._copy is not None:
+            self._copy.cleanup()
+            self._copy = None
 
     def _engine_builder(self, path: Path, fresh: bool, bulk: bool) -> _Builder:
         return _Builder(path, fresh)

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from cli import main
+from digitize.intake import sha256_file
 from samples.render import render_page, save, save_multipage
+
+SOHOA = Path(sys.executable).with_name("sohoa")  # the console script, for tests that run it as a process
 
 # Papers of real citizens scanned once per session, for the metadata and reuse commands' tests.
 pytest_plugins = ["tests.citizen_papers"]
@@ -44,6 +52,37 @@ def make_scan(path: Path, lines: list[str], dpi: int = 300, pages: int = 1, **op
     return save(images[0], path)
 
 
+def small_batch(folder: Path, count: int = 30, start: int = 0) -> list[Path]:
+    """`count` cheap one-line papers (210×100 mm at 200 dpi), each with words of its own."""
+    return [save(render_page([f"Giấy tờ số {n} của Nguyễn Văn Bình lô {n * 7 + 3}"], dpi=200, size_mm=(210, 100)),
+                 folder / f"giay-{n:03d}.png") for n in range(start, start + count)]
+
+
+def run_sohoa(archive: Path, *args, crash: str | None = None, disk_full: str | None = None,
+              **kwargs) -> subprocess.CompletedProcess:
+    """The real `sohoa` in a process of its own; `crash`/`disk_full`: SOHOA_CRASH_AT/SOHOA_DISK_FULL_AT
+    (digitize/crashpoints.py)."""
+    env = {**os.environ, "SOHOA_ARCHIVE": str(archive), "SOHOA_USER": "clerk-crash"}
+    for variable, point in (("SOHOA_CRASH_AT", crash), ("SOHOA_DISK_FULL_AT", disk_full)):
+        env.pop(variable, None)
+        if point:
+            env[variable] = point
+    return subprocess.run([str(SOHOA), *map(str, args)], env=env, capture_output=True, text=True, **kwargs)
+
+
+def assert_whole(archive: Path, sources: list[Path]) -> None:
+    """Every source archived exactly once, and the integrity check passes."""
+    with sqlite3.connect(archive / "catalog.sqlite") as db:
+        shas = [r[0] for r in db.execute("SELECT sha256 FROM papers")]
+    db.close()
+    assert sorted(shas) == sorted(sha256_file(p) for p in sources)
+    assert len(list((archive / "papers").rglob("*.pdf"))) == len(sources)
+    run = run_sohoa(archive, "check", "--json")
+    report = json.loads(run.stdout)
+    assert run.returncode == 0 and report["ok"], report["problems"]
+    assert report["papers"] == report["files_verified"] == report["index_entries"] == len(sources)
+
+
 def write_register(path: Path, rows: list[list[str]] = RECORDS) -> Path:
     """A register CSV with the standard header and `rows`."""
     with open(path, "w", newline="", encoding="utf-8") as f:
@@ -51,6 +90,27 @@ def write_register(path: Path, rows: list[list[str]] = RECORDS) -> Path:
         writer.writerow(REGISTER_HEADER)
         writer.writerows(rows)
     return path
+
+
+@pytest.fixture
+def mount():
+    """`mount(*options, target)`: a real mount for this test (a tmpfs, a read-only bind), undone after
+    it; the test is skipped where this process may not mount (not root, no CAP_SYS_ADMIN)."""
+    done: list[Path] = []
+
+    def run(*options: str, target: Path) -> Path:
+        if shutil.which("mount") is None:
+            pytest.skip("no mount command here")
+        target.mkdir(parents=True, exist_ok=True)
+        made = subprocess.run(["mount", *map(str, options), str(target)], capture_output=True, text=True)
+        if made.returncode != 0:
+            pytest.skip(f"cannot mount a file system here: {made.stderr.strip() or made.returncode}")
+        done.append(target)
+        return target
+
+    yield run
+    for target in reversed(done):
+        subprocess.run(["umount", "--lazy", str(target)], capture_output=True)
 
 
 @pytest.fixture

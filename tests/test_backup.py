@@ -10,8 +10,8 @@ import subprocess
 import tarfile
 import time
 
-from tests.conftest import make_scan, page_lines
-from tests.test_crash import SOHOA, small_batch, sohoa as run
+from tests.conftest import SOHOA, make_scan, page_lines, small_batch
+from tests.conftest import run_sohoa as run
 
 
 def test_backup_holds_the_catalog_every_paper_and_a_manifest_of_checksums(sohoa, archive_dir, tmp_path):

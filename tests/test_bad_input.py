@@ -8,9 +8,12 @@ that a repair reads, names with Vietnamese letters, spaces and a newline, a fold
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
+import shutil
+import stat
 import struct
 import subprocess
 import sys
@@ -21,6 +24,8 @@ import pytest
 from PIL import Image
 from pypdf import PdfWriter
 
+from digitize.intake import count_pages
+from digitize.progress import Progress
 from tests.conftest import make_scan, page_lines
 from tests.pdfs import deflated_rows, image_pdf
 
@@ -164,3 +169,105 @@ def test_the_console_script_prints_only_its_own_lines(archive_dir, made):
     assert run.returncode == 3
     (line,) = run.stderr.splitlines()
     assert line.startswith(f"sohoa: {folder / 'truncated.tif'}: ") and bad["truncated.tif"][1] in line
+
+
+def _named(stem: str, size: int, suffix: str = ".png") -> str:
+    """A file name of exactly `size` bytes (UTF-8): `stem` repeated, padded."""
+    room = size - len(suffix.encode())
+    name = ""
+    while len((name + stem).encode()) <= room:
+        name += stem
+    return name + "x" * (room - len(name.encode())) + suffix
+
+
+def test_bad_files_with_the_longest_names_are_set_aside_and_the_batch_goes_on(sohoa, archive_dir, tmp_path):
+    # 236-255 bytes: a name the file system takes, but not with "20260101-120000-" before it and
+    # ".txt" after; Vietnamese letters take two or three bytes each.
+    batch = tmp_path / "batch"
+    good = [make_scan(batch / f"a-{n}.png", page_lines("GIẤY KHAI SINH", f"Nguyễn Văn Ân {n}"), dpi=200)
+            for n in (1, 2)]
+    bad = [batch / _named("Giấy khai sinh Nguyễn Văn Ân ", size) for size in (236, 255)]
+    for cut, path in enumerate(bad, 3):
+        path.write_bytes(good[0].read_bytes()[:cut * 1000])
+
+    result = sohoa("scan", batch, "--json", expect=3)
+
+    rows = {r["source_name"]: r for r in map(json.loads, result.stdout.splitlines())}
+    assert [rows[p.name]["status"] for p in good + bad] == ["new", "new", "failed", "failed"]
+    assert len(result.stderr.splitlines()) == 2 and "Traceback" not in result.stderr
+    copies = sorted((p for p in (archive_dir / "quarantine").iterdir() if p.suffix != ".txt"),
+                    key=lambda p: p.stat().st_size)  # as the bad files are, cut shorter to longer
+    assert [c.read_bytes() for c in copies] == [p.read_bytes() for p in bad]
+    for copy, original in zip(copies, bad):
+        reasons = copy.with_name(copy.name + ".txt")
+        assert len(reasons.name.encode()) <= 255 and copy.suffix == ".png"
+        assert rows[original.name]["error"] in reasons.read_text(encoding="utf-8")
+    assert sohoa.json("check")["ok"]  # the papers archived before are indexed
+    assert len(sohoa.json("search", "Nguyễn", "Văn", "Ân")) == 2
+
+
+def test_a_second_scan_of_a_batch_does_not_set_its_bad_files_aside_again(sohoa, archive_dir, made, tmp_path):
+    folder, bad, _ = made
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    for name in ("empty.png", "notes.pdf", "truncated.jpg"):
+        shutil.copy(folder / name, batch / name)
+    make_scan(batch / "good.png", LINES, dpi=200)
+    first = sohoa("scan", batch, "--json", expect=3)
+    set_aside = sorted(p.name for p in (archive_dir / "quarantine").iterdir())
+    shutil.copy(batch / "notes.pdf", tmp_path / "notes again.pdf")  # the same bytes, another name
+
+    again = sohoa("scan", batch, "--json", expect=3)
+    renamed = sohoa("scan", tmp_path / "notes again.pdf", expect=3)
+
+    assert [p.name for p in sorted((archive_dir / "quarantine").iterdir())] == set_aside  # nothing copied twice
+    assert again.stderr == first.stderr  # and each failure still reported
+    assert [json.loads(x)["status"] for x in again.stdout.splitlines()] == ["failed", "skipped", "failed", "failed"]
+    (reasons,) = [p for p in (archive_dir / "quarantine").iterdir() if p.name.endswith("-notes.pdf.txt")]
+    text = reasons.read_text(encoding="utf-8")
+    assert text.count(str(batch / "notes.pdf")) == 2 and renamed.stderr.splitlines()[0].removeprefix("sohoa: ") in text
+
+
+def test_a_symlink_named_on_the_command_line_is_refused_and_its_target_never_copied(sohoa, archive_dir, tmp_path):
+    secret = make_scan(tmp_path / "private" / "cccd-cua-nguoi-khac.png", page_lines("CĂN CƯỚC", "Lê Thị Mai"), dpi=200)
+    shadow = tmp_path / "private" / "shadow"
+    shadow.write_text("root:$6$hash:19000:0:99999:7:::\n")
+    for target in (secret, shadow):
+        target.chmod(0o640)
+    inbox = tmp_path / "inbox"
+    make_scan(inbox / "good.png", LINES, dpi=200)
+    (inbox / "scan.png").symlink_to(secret)
+    (inbox / "shadow.pdf").symlink_to(shadow)
+
+    result = sohoa("scan", *sorted(inbox.iterdir()), "--json", expect=3)  # as a shell's inbox/* names them
+
+    rows = {r["source_name"]: r for r in map(json.loads, result.stdout.splitlines())}
+    assert {n: r["status"] for n, r in rows.items()} == {"good.png": "new", "scan.png": "failed", "shadow.pdf": "failed"}
+    lines = result.stderr.splitlines()
+    assert lines == [f"sohoa: {inbox / n}: {rows[n]['error']}" for n in ("scan.png", "shadow.pdf")]
+    assert all("symbolic link" in rows[n]["error"] for n in ("scan.png", "shadow.pdf"))
+    stored = [p.read_bytes() for p in archive_dir.rglob("*") if p.is_file()]
+    assert secret.read_bytes() not in stored and not any(b"$6$hash" in data for data in stored)
+    assert sorted(p.suffix for p in (archive_dir / "quarantine").iterdir()) == [".txt", ".txt"]  # the reasons only
+
+
+def test_archive_files_are_not_readable_by_other_local_users(sohoa, archive_dir, tmp_path):
+    make_scan(tmp_path / "good.png", LINES, dpi=200)
+    (tmp_path / "empty.png").write_bytes(b"")
+    sohoa("scan", tmp_path / "good.png", tmp_path / "empty.png", expect=3)
+
+    modes = {p: stat.S_IMODE(p.lstat().st_mode) for p in [archive_dir, *archive_dir.rglob("*")]}
+    assert {p.name: oct(m) for p, m in modes.items() if m & 0o007} == {}
+    (paper,) = (archive_dir / "papers").rglob("*.pdf")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert modes[paper] == 0o640 and modes[paper.parent] == 0o770 & ~(umask | 0o007)  # 0750 under umask 022
+
+
+def test_progress_never_reads_more_pages_done_than_in_all(made):
+    folder, _, _ = made
+    assert count_pages(folder / "broken-xref.pdf") == 0  # pypdf cannot count it; poppler reads its page
+    out = io.StringIO()
+    with Progress(count_pages(folder / "broken-xref.pdf"), stream=out, every=0) as progress:
+        progress.page()
+    assert out.getvalue().startswith("progress: 1/1 pages, ")

@@ -11,9 +11,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,44 +18,18 @@ import pytest
 from PIL import Image
 
 from digitize.archive import Archive
-from digitize.intake import sha256_file
 from digitize.pipeline import Scanner
 from ocr import TesseractEngine
-from samples.render import render_page, save, save_multipage
+from samples.render import save_multipage
+from tests.conftest import assert_whole, small_batch
+from tests.conftest import run_sohoa as sohoa
 
-SOHOA = Path(sys.executable).with_name("sohoa")
 PAGES = 30
-
-
-def small_batch(folder: Path, count: int = PAGES, start: int = 0) -> list[Path]:
-    """`count` cheap one-line papers (210×100 mm at 200 dpi), each with words of its own."""
-    return [save(render_page([f"Giấy tờ số {n} của Nguyễn Văn Bình lô {n * 7 + 3}"], dpi=200, size_mm=(210, 100)),
-                 folder / f"giay-{n:03d}.png") for n in range(start, start + count)]
-
-
-def sohoa(archive: Path, *args, crash: str | None = None, **kwargs) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SOHOA_ARCHIVE": str(archive), "SOHOA_USER": "clerk-crash"}
-    env.pop("SOHOA_CRASH_AT", None)
-    if crash:
-        env["SOHOA_CRASH_AT"] = crash
-    return subprocess.run([str(SOHOA), *map(str, args)], env=env, capture_output=True, text=True, **kwargs)
-
-
-def assert_whole(archive: Path, sources: list[Path]) -> None:
-    """Every source archived exactly once, and the integrity check passes."""
-    with sqlite3.connect(archive / "catalog.sqlite") as db:
-        shas = [r[0] for r in db.execute("SELECT sha256 FROM papers")]
-    assert sorted(shas) == sorted(sha256_file(p) for p in sources)
-    assert len(list((archive / "papers").rglob("*.pdf"))) == len(sources)
-    run = sohoa(archive, "check", "--json")
-    report = json.loads(run.stdout)
-    assert run.returncode == 0 and report["ok"], report["problems"]
-    assert report["papers"] == report["files_verified"] == report["index_entries"] == len(sources)
 
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory) -> list[Path]:
-    return small_batch(tmp_path_factory.mktemp("crash") / "batch")
+    return small_batch(tmp_path_factory.mktemp("crash") / "batch", count=PAGES)
 
 
 @pytest.mark.parametrize("point", ["ocr-page:5", "pdf-write:3", "pdf-written:7", "catalog-commit:12",

@@ -96,3 +96,23 @@ def test_watch_reads_record_codes_and_names_a_missing_inbox(sohoa, register_csv,
     assert f"→ {code} / Tờ khai đăng ký khai sinh" in result.stdout
     assert "with-receipt.pdf → done/with-receipt.pdf" in result.stdout
     assert "no such folder" in sohoa("watch", tmp_path / "nowhere", "--once", expect=2).stderr
+
+
+def test_a_bad_file_with_the_longest_name_is_filed_under_failed_with_its_reason(sohoa, archive_dir, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    name = ("Tờ khai đăng ký khai sinh Đặng Thị Hương " * 7).encode()[:251].decode("utf-8", "ignore") + ".pdf"
+    (inbox / name).write_text("không phải bản quét\n", encoding="utf-8")
+    (inbox / "failed").mkdir()
+    (inbox / "failed" / name).write_text("an older one, filed before\n", encoding="utf-8")
+
+    result = sohoa("watch", inbox, "--once", "--poll", "0.2", "--json", expect=None)
+
+    assert result.exit_code == 0 and "Traceback" not in result.stderr, result.stderr
+    (row,) = [json.loads(line) for line in result.stdout.splitlines()]
+    moved = inbox / row["moved_to"]
+    assert row["status"] == "failed" and moved.parent.name == "failed" and moved.read_text(encoding="utf-8") == (
+        "không phải bản quét\n")
+    assert len(moved.name.encode()) + len(".txt") <= 255 and moved.suffix == ".pdf"
+    assert row["error"] in moved.with_name(moved.name + ".txt").read_text(encoding="utf-8")
+    assert not (inbox / name).exists()
