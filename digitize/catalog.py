@@ -9,13 +9,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-import unicodedata
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from digitize.errors import ArchiveError, ArchiveLocked
+from digitize.storage import METADATA_FIELDS, NewPaper, PageInfo, Record, RegisterResult, nfc, now_iso  # noqa: F401
+from digitize.storage.records import result_pending
 
 # Each entry upgrades the schema from version i to i+1; never edit a released one, append.
 V1_BASE = """
@@ -104,8 +103,6 @@ V2_INTAKE = """
     );
 """
 # Extracted metadata, corrections, validity, replacement, reuse (digitize/metadata.py, digitize/reuse.py).
-METADATA_FIELDS = ("doc_type", "holder_name", "holder_id", "issue_date", "birth_date", "expiry_date",
-                   "record_code", "procedure_code", "number", "issuer")  # V3 builds its view from these: fixed
 V3_METADATA = """
     -- One row per paper, field and source: extraction rewrites its own rows, a correction
     -- (sohoa edit) is a separate row that wins; value NULL with found_text = read but not valid.
@@ -271,74 +268,6 @@ MIGRATIONS = [V1_BASE, V2_INTAKE, V3_METADATA, V4_REGISTER, V5_TRUST]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def nfc(value):
-    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
-
-
-@dataclass
-class Record:
-    record_code: str
-    procedure_code: str
-    procedure_name: str
-    agency: str
-    channel: int
-    received_date: str  # ISO YYYY-MM-DD
-    due_date: str | None
-    applicant_name: str
-    applicant_id: str | None
-    requires_paper_result: bool
-    components: list[str] = field(default_factory=list)
-    # What a JSON register adds; None means "the register does not say": an import keeps what is stored.
-    statuses: dict[str, str] | None = None  # component name -> status
-    results: list[RegisterResult] | None = None  # replaces the stored results and resolved_date
-    resolved_date: str | None = None  # ISO date the record was resolved (results given only)
-
-
-@dataclass
-class RegisterResult:
-    """A result the agency issues for a record (giấy tờ kết quả)."""
-
-    name: str
-    paper: bool  # issued on paper, so it is to be digitized
-    issued_date: str | None = None  # ISO; None while not issued
-
-
-@dataclass
-class PageInfo:
-    width: int
-    height: int
-    dpi: int
-    mode: str
-    confidence: float | None  # mean word confidence 0-100; None when the text came from a text layer
-    text_source: str  # "ocr" or "text-layer"
-    language: str = ""  # Tesseract languages that produced the text
-    rotation: int = 0  # degrees the page was turned clockwise before OCR
-    skew: float = 0.0  # degrees of tilt straightened before OCR
-    rescan: str = ""  # why the page must be scanned again ('; '-separated); '' when it is fine
-
-
-@dataclass
-class NewPaper:
-    sha256: str
-    source_name: str
-    source_path: str
-    pdf_path: str  # relative to the archive root
-    text: str
-    pages: list[PageInfo]
-    ocr_languages: str
-    scanned_by: str
-    pdf_sha256: str | None = None  # the archived file's own checksum, for `sohoa check`
-
-    @property
-    def mean_confidence(self) -> float | None:
-        confs = [p.confidence for p in self.pages if p.confidence is not None]
-        return round(sum(confs) / len(confs), 2) if confs else None
-
-
 class Catalog:
     def __init__(self, path: Path, wait: float = 30.0):
         self.path = Path(path)
@@ -451,7 +380,7 @@ class Catalog:
 
             self.db.executemany(upsert_sql(columns), (values(r) for r in records if r.results is None))
             self.db.executemany(upsert_sql(columns + with_results), (
-                (*values(r), r.resolved_date, int(_result_pending(r))) for r in records if r.results is not None))
+                (*values(r), r.resolved_date, int(result_pending(r))) for r in records if r.results is not None))
 
             self.db.executemany(
                 "DELETE FROM components WHERE record_code = ? AND name NOT IN (SELECT value FROM json_each(?))",
@@ -637,12 +566,6 @@ class _Transaction:
         else:
             self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
         return False
-
-
-def _result_pending(r: Record) -> bool:
-    """The register says the paper result is not issued yet: the record is not resolved and no result is."""
-    return (r.requires_paper_result and r.resolved_date is None
-            and not any(x.issued_date for x in (r.results or []) if x.paper))
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:
