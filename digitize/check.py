@@ -95,7 +95,7 @@ def _inspect(archive: Archive) -> Report:
     if report.schema_version != SCHEMA_VERSION:
         problems.append(Problem("schema", f"catalog schema version {report.schema_version}, expected "
                                           f"{SCHEMA_VERSION}; {ADVICE['schema']}"))
-    verdict = [r[0] for r in catalog.db.execute("PRAGMA quick_check")]
+    verdict = catalog.database.quick_check()
     if verdict != ["ok"]:
         problems.append(Problem("catalog", f"SQLite finds the catalog inconsistent ({'; '.join(verdict[:3])}); "
                                            f"{ADVICE['catalog']}"))
