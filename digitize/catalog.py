@@ -12,6 +12,7 @@ from typing import Iterable, Iterator
 
 from digitize.storage import METADATA_FIELDS, NewPaper, PageInfo, Record, RegisterResult, nfc, now_iso  # noqa: F401
 from digitize.storage.records import result_pending
+from digitize.storage.sqlite.papers import SqlitePapers
 from digitize.storage.sqlite.schema import SCHEMA_VERSION, SqliteDatabase  # noqa: F401
 
 
@@ -22,6 +23,7 @@ class Catalog:
         self.path = Path(path)
         self.database = SqliteDatabase(self.path, wait)
         self.db = self.database.db  # the SQLite connection, for the SQLite stores and tests
+        self.papers = SqlitePapers(self.database)
 
     def close(self) -> None:
         self.database.close()
@@ -123,109 +125,25 @@ class Catalog:
     def record_codes(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT record_code FROM records ORDER BY record_code")]
 
-    # -- papers -----------------------------------------------------------------------
+    # -- papers (the calls pipeline, archive and tests make) -----------------------------
     def paper_id_by_sha(self, sha256: str) -> int | None:
-        row = self.db.execute("SELECT id FROM papers WHERE sha256 = ?", (sha256,)).fetchone()
-        return row[0] if row else None
+        return self.papers.id_by_sha(sha256)
 
     def add_paper(self, paper: NewPaper, link: dict | None = None) -> int:
-        """Insert a paper with its pages, and its link to a record if given, in one transaction."""
-        with self.transaction():
-            cur = self.db.execute(
-                """INSERT INTO papers (sha256, source_name, source_path, pdf_path, page_count,
-                   mean_confidence, text, ocr_languages, scanned_by, scanned_at, pdf_sha256)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
-                (paper.sha256, nfc(paper.source_name), nfc(paper.source_path), paper.pdf_path,
-                 len(paper.pages), paper.mean_confidence, nfc(paper.text), paper.ocr_languages,
-                 nfc(paper.scanned_by), now_iso(), paper.pdf_sha256),
-            )
-            paper_id = cur.lastrowid
-            self.db.executemany(
-                """INSERT INTO pages (paper_id, page_no, width, height, dpi, mode, confidence, text_source, language,
-                   rotation, skew, rescan) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
-                [(paper_id, n, p.width, p.height, p.dpi, p.mode, p.confidence, p.text_source, p.language,
-                  p.rotation, p.skew, p.rescan) for n, p in enumerate(paper.pages, 1)],
-            )
-            if link:
-                self.attach(paper_id, user=paper.scanned_by, **link)
-        return paper_id
+        return self.papers.add(paper, link)
 
     def attach(self, paper_id: int, record_code: str, component: str | None, is_result: bool,
                user: str, reused: bool = False) -> bool:
-        """Link a paper to a record's component or result; returns False if it already was."""
-        cur = self.db.execute(
-            """INSERT OR IGNORE INTO attachments
-               (paper_id, record_code, component, is_result, reused, attached_by, attached_at)
-               VALUES (?,?,?,?,?,?,?)""",
-            (paper_id, record_code, nfc(component or ""), int(is_result), int(reused), nfc(user), now_iso()),
-        )
-        if cur.rowcount != 1:
-            return False
-        # A new link changes what the index holds about the paper (its records, their applicants).
-        self.db.execute("UPDATE papers SET indexed = 0 WHERE id = ?", (paper_id,))
-        return True
+        return self.papers.attach(paper_id, record_code, component, is_result, user, reused)
 
     def get_paper(self, paper_id: int) -> dict | None:
-        row = self.db.execute("SELECT * FROM papers WHERE id = ?", (paper_id,)).fetchone()
-        if row is None:
-            return None
-        paper = dict(row)
-        # rotation: degrees turned clockwise; skew: degrees of tilt straightened; rescan: the reasons
-        # the page is flagged for rescanning, [] when it is fine (or was accepted as it is).
-        paper["pages"] = [
-            {**dict(p), "rescan": p["rescan"].split("; ") if p["rescan"] else []} for p in self.db.execute(
-                "SELECT page_no, width, height, dpi, mode, confidence, text_source, language, rotation, skew, "
-                "rescan FROM pages WHERE paper_id = ? ORDER BY page_no", (paper_id,))
-        ]
-        paper["attachments"] = [
-            dict(a) for a in self.db.execute(
-                "SELECT record_code, component, is_result, reused, attached_by, attached_at "
-                "FROM attachments WHERE paper_id = ? ORDER BY attached_at", (paper_id,))
-        ]
-        return paper
+        return self.papers.get(paper_id)
 
     def index_documents(self, only_unindexed: bool = False) -> Iterator[dict]:
-        """Everything the search index holds about each paper, in the shape index/ expects."""
-        where = "WHERE p.indexed = 0" if only_unindexed else ""
-        rows = self.db.execute(
-            f"""SELECT p.id, p.text, p.source_name, p.pdf_path, p.scanned_at,
-                       a.record_code, a.component, a.is_result,
-                       r.applicant_name, r.applicant_id, r.procedure_name, r.agency,
-                       -- the paper's own metadata (corrected, else extracted); the code printed
-                       -- on the paper, else its record's
-                       v.doc_type, v.holder_name, v.holder_id, v.issue_date, v.birth_date, v.expiry_date,
-                       v.number, v.issuer, v.replaced_by, coalesce(v.procedure_code, r.procedure_code) AS procedure_code,
-                       -- the other records the paper serves (reuse, a second hand-in), searchable too
-                       (SELECT group_concat(code, char(10)) FROM (
-                            SELECT DISTINCT o.record_code AS code FROM attachments o
-                            WHERE o.paper_id = p.id AND o.record_code != a.record_code)) AS linked_records,
-                       (SELECT group_concat(name, char(10)) FROM (
-                            SELECT DISTINCT lr.applicant_name AS name FROM attachments o
-                            JOIN records lr ON lr.record_code = o.record_code
-                            WHERE o.paper_id = p.id AND o.record_code != a.record_code)) AS linked_applicants,
-                       (SELECT group_concat(pid, ',') FROM (
-                            SELECT DISTINCT lr.applicant_id AS pid FROM attachments o
-                            JOIN records lr ON lr.record_code = o.record_code
-                            WHERE o.paper_id = p.id AND o.record_code != a.record_code
-                              AND lr.applicant_id IS NOT NULL AND lr.applicant_id != '')) AS linked_applicant_ids
-                FROM papers p
-                JOIN paper_values v ON v.paper_id = p.id
-                LEFT JOIN attachments a ON a.rowid = (
-                    SELECT rowid FROM attachments WHERE paper_id = p.id ORDER BY attached_at, rowid LIMIT 1)
-                LEFT JOIN records r ON r.record_code = a.record_code
-                {where} ORDER BY p.id"""
-        ).fetchall()
-        for row in rows:
-            doc = dict(row)
-            if doc["is_result"]:
-                doc["component"] = "kết quả"
-            yield doc
+        return self.papers.index_documents(only_unindexed)
 
     def mark_indexed(self, paper_ids: Iterable[int], indexed: bool = True) -> None:
-        with self.transaction():
-            self.db.executemany(
-                "UPDATE papers SET indexed = ? WHERE id = ?", [(int(indexed), i) for i in paper_ids]
-            )
+        self.papers.mark_indexed(paper_ids, indexed)
 
     def mark_all_unindexed(self) -> None:
-        self.db.execute("UPDATE papers SET indexed = 0")
+        self.papers.mark_stale()

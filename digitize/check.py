@@ -101,7 +101,7 @@ def _inspect(archive: Archive) -> Report:
                                            f"{ADVICE['catalog']}"))
 
     files = _paper_files(archive)  # listed before reading the rows: a file a scan adds meanwhile has its row
-    rows = catalog.db.execute("SELECT id, pdf_path, pdf_sha256, indexed FROM papers ORDER BY id").fetchall()
+    rows = catalog.papers.files()
     report.papers = len(rows)
     for row in rows:
         path = archive.paper_path(row["pdf_path"])
@@ -151,8 +151,7 @@ def _repair(archive: Archive, report: Report) -> list[str]:
     if unrecorded:
         with archive.catalog.transaction():
             for p in unrecorded:
-                archive.catalog.db.execute("UPDATE papers SET pdf_sha256 = ? WHERE id = ? AND pdf_sha256 IS NULL",
-                                           (sha256_file(archive.paper_path(p.path)), p.paper_id))
+                archive.catalog.papers.record_pdf_sha256(p.paper_id, sha256_file(archive.paper_path(p.path)))
         done.append(f"recorded the checksum of {len(unrecorded)} archived file(s)")
     if kinds & {"index", "extra-index"}:
         done.append(f"rebuilt the index ({archive.reindex()} papers)")

@@ -543,7 +543,7 @@ def attach_paper(archive, paper_id: int, record: str | None, component: str | No
     from digitize.pipeline import resolve_target
 
     catalog = archive.catalog
-    if catalog.db.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone() is None:
+    if not catalog.papers.exists(paper_id):
         raise BadArgument(f"no paper {paper_id} in {archive.root}; find ids with sohoa search")
     if record is None:
         raise BadArgument("say where the paper goes: --record CODE with --component NAME or --result")

@@ -18,7 +18,7 @@ from digitize.register import parse_date
 
 
 def _paper_exists(catalog: Catalog, paper_id: int) -> None:
-    if catalog.db.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone() is None:
+    if not catalog.papers.exists(paper_id):
         raise BadArgument(f"no paper {paper_id} in the archive; find ids with sohoa search")
 
 
