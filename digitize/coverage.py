@@ -24,18 +24,13 @@ import io
 from digitize.catalog import Catalog
 from digitize.errors import BadArgument
 from digitize.register import parse_date
+from digitize.storage.sqlite.coverage import DIGITIZED, RESULT_DUE
 
 FULL_RATE = 0.8  # at or above, an indicator earns full points; below, a unit is flagged
 REUSE_FLAG = 0.5
 DEFAULT_MAX_POINTS = {"records": 10.0, "results": 10.0, "reuse": 10.0}
 CHANNELS = {1: "1 at the counter", 2: "2 online", 3: "3 by post"}
 
-# Per-record SQL over the records table's counters (missing, result_papers, reused, result_pending).
-RESULT_DUE = "(requires_paper_result = 1 AND (result_pending = 0 OR result_papers > 0))"
-DIGITIZED = {
-    "strict": f"(missing = 0 AND (NOT {RESULT_DUE} OR result_papers > 0))",
-    "lenient": "(missing = 0 OR result_papers > 0)",
-}
 RULES = {
     "strict": "strict rule: every component the record lists has an archived paper and, where its procedure "
               "issues a paper result that exists, the result is archived too",
