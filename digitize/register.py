@@ -457,42 +457,29 @@ def list_records(catalog: Catalog, agency: str | None = None, procedure: str | N
                  date_from: str | None = None, date_to: str | None = None, not_digitized: bool = False,
                  rule: str = "strict") -> list[dict]:
     """Records received in the period (by received date, then code), with how far each is digitized."""
-    from digitize.coverage import DIGITIZED, RESULT_DUE, period_sql
+    from digitize.coverage import RULES, period
 
-    if rule not in DIGITIZED:
+    if rule not in RULES:
         raise BadArgument(f'unknown rule "{rule}"; use strict or lenient')
-    _, _, where, params = period_sql(date_from, date_to)
-    conditions = [where.removeprefix("WHERE ")] if where else []
-    for column, value, label in (("agency", agency, "agency"), ("procedure_code", procedure, "procedure")):
+    date_from, date_to = period(date_from, date_to)
+    wanted = {}
+    for column, value, label in (("agency", agency, "agency"), ("procedure", procedure, "procedure")):
         if value is None:
             continue
-        value = _clean(value)
-        if column == "procedure_code":  # a procedure by its code or its exact name
-            conditions.append("(procedure_code = ? OR procedure_name = ?)")
-            params += [value, value]
+        value = wanted[column] = _clean(value)
+        if column == "procedure":  # a procedure by its code or its exact name
             known = catalog.records.procedure_codes()
             found = catalog.records.has_procedure(value)
         else:
-            conditions.append("agency = ?")
-            params.append(value)
             known = catalog.records.agencies()
             found = value in known
         if not found:
             close = difflib.get_close_matches(value, known, n=5, cutoff=0.5) or sorted(known)[:5]
             raise BadArgument(f"no records of {label} {_show(value)}; "
                               + (f"the register has {', '.join(close)}" if close else "the register is empty"))
-    if not_digitized:
-        conditions.append(f"NOT {DIGITIZED[rule]}")
-    rows = catalog.db.execute(
-        f"""SELECT record_code, agency, procedure_code, procedure_name, channel, received_date, due_date,
-                   resolved_date, applicant_name, requires_paper_result,
-                   (SELECT count(*) FROM components c WHERE c.record_code = records.record_code) AS components,
-                   missing AS components_missing, result_papers > 0 AS result_digitized,
-                   {RESULT_DUE} AS result_due, reused > 0 AS reused, {DIGITIZED[rule]} AS digitized
-            FROM records {'WHERE ' + ' AND '.join(conditions) if conditions else ''}
-            ORDER BY received_date, record_code""", params)
+    rows = catalog.coverage.records(rule, date_from, date_to, not_digitized=not_digitized, **wanted)
     flags = ("requires_paper_result", "result_digitized", "result_due", "reused", "digitized")
-    return [{k: (bool(v) if k in flags else v) for k, v in dict(r).items()} for r in rows]
+    return [{k: (bool(v) if k in flags else v) for k, v in r.items()} for r in rows]
 
 
 def show_record(archive, record_code: str) -> dict:
