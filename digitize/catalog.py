@@ -12,6 +12,7 @@ from typing import Iterable, Iterator
 
 from digitize.storage import METADATA_FIELDS, NewPaper, PageInfo, Record, RegisterResult, nfc, now_iso  # noqa: F401
 from digitize.storage.sqlite.coverage import SqliteCoverage
+from digitize.storage.sqlite.metadata import SqliteMetadata
 from digitize.storage.sqlite.papers import SqlitePapers
 from digitize.storage.sqlite.records import SqliteRecords
 from digitize.storage.sqlite.schema import SCHEMA_VERSION, SqliteDatabase  # noqa: F401
@@ -26,6 +27,7 @@ class Catalog:
         self.db = self.database.db  # the SQLite connection, for the SQLite stores and tests
         self.records = SqliteRecords(self.database)
         self.papers = SqlitePapers(self.database)
+        self.metadata = SqliteMetadata(self.database)
         self.coverage = SqliteCoverage(self.database)
 
     def close(self) -> None:

@@ -24,8 +24,7 @@ def _paper_exists(catalog: Catalog, paper_id: int) -> None:
 
 def values(catalog: Catalog, paper_id: int) -> dict:
     """A paper's current values (corrected, else extracted) and what replaced it, if anything."""
-    row = catalog.db.execute("SELECT * FROM paper_values WHERE paper_id = ?", (paper_id,)).fetchone()
-    return dict(row) if row else {}
+    return catalog.metadata.values(paper_id)
 
 
 def validity(current: dict, today: date | None = None) -> dict:
@@ -73,29 +72,11 @@ def edit(catalog: Catalog, paper_id: int, changes: dict[str, str | None], user: 
                           + ", ".join("--" + f.replace("_", "-") for f in FIELDS))
     wanted = {f: _checked(f, v) for f, v in changes.items()}
     before = values(catalog, paper_id)
-    done = []
-    stamp = now_iso()
+    done = [{"field": field, "old": before.get(field), "new": new} for field, new in wanted.items()]
     with catalog.transaction():
-        for field, new in wanted.items():
-            old = before.get(field)
-            catalog.db.execute(
-                """INSERT INTO paper_metadata (paper_id, field, source, value, confidence)
-                   VALUES (?, ?, 'corrected', ?, 1.0)
-                   ON CONFLICT (paper_id, field, source) DO UPDATE SET value = excluded.value""",
-                (paper_id, field, new))
-            catalog.db.execute(
-                "INSERT INTO corrections (paper_id, field, old_value, new_value, corrected_by, corrected_at) "
-                "VALUES (?,?,?,?,?,?)", (paper_id, field, old, new, nfc(user), stamp))
-            done.append({"field": field, "old": old, "new": new})
-        catalog.db.execute("UPDATE papers SET indexed = 0 WHERE id = ?", (paper_id,))
+        catalog.metadata.correct(paper_id, [(d["field"], d["old"], d["new"]) for d in done], user)
         audit.log(catalog, user, "edit", paper_id=paper_id, detail=", ".join(sorted(wanted)))
     return done
-
-
-def corrections(catalog: Catalog, paper_id: int) -> list[dict]:
-    return [dict(r) for r in catalog.db.execute(
-        "SELECT field, old_value, new_value, corrected_by, corrected_at FROM corrections "
-        "WHERE paper_id = ? ORDER BY id", (paper_id,))]
 
 
 # -- replacement ----------------------------------------------------------------------------------
@@ -169,19 +150,12 @@ def papers_of(catalog: Catalog, holder_id: str, today: date | None = None, valid
     holder_id = "".join(holder_id.split())
     if not holder_id.isdigit() or len(holder_id) not in (9, 12):
         raise BadArgument(f"--holder-id {holder_id!r}: a citizen ID has 12 digits (CCCD) or 9 (CMND)")
-    rows = catalog.db.execute(
-        """SELECT v.*, p.source_name, p.pdf_path, p.scanned_at FROM paper_values v JOIN papers p ON p.id = v.paper_id
-           WHERE v.paper_id IN (SELECT paper_id FROM paper_metadata WHERE field = 'holder_id' AND value = ?)
-             AND v.holder_id = ?
-           ORDER BY coalesce(v.issue_date, substr(p.scanned_at, 1, 10)) DESC, p.id DESC""",
-        (holder_id, holder_id)).fetchall()
+    rows = catalog.metadata.papers_of_holder(holder_id)
     out = []
     for row in rows:
         paper = {"id": row["paper_id"], **{f: row[f] for f in FIELDS}, "source_name": row["source_name"],
                  "pdf_path": row["pdf_path"], "scanned_at": row["scanned_at"],
-                 "records": [dict(a) for a in catalog.db.execute(
-                     "SELECT record_code, component, is_result, reused FROM attachments WHERE paper_id = ? "
-                     "ORDER BY attached_at, rowid", (row["paper_id"],))]}
+                 "records": catalog.papers.records_of(row["paper_id"])}
         paper["validity"] = validity(dict(row), today)
         if not valid_only or paper["validity"]["status"] == "valid":
             out.append(paper)
