@@ -15,6 +15,7 @@ from digitize.storage.sqlite.coverage import SqliteCoverage
 from digitize.storage.sqlite.metadata import SqliteMetadata
 from digitize.storage.sqlite.papers import SqlitePapers
 from digitize.storage.sqlite.records import SqliteRecords
+from digitize.storage.sqlite.reuse import SqliteReuse
 from digitize.storage.sqlite.schema import SCHEMA_VERSION, SqliteDatabase  # noqa: F401
 
 
@@ -28,6 +29,7 @@ class Catalog:
         self.records = SqliteRecords(self.database)
         self.papers = SqlitePapers(self.database)
         self.metadata = SqliteMetadata(self.database)
+        self.reuse = SqliteReuse(self.database)
         self.coverage = SqliteCoverage(self.database)
 
     def close(self) -> None:

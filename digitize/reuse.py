@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from digitize import audit
-from digitize.catalog import Catalog, nfc, now_iso
+from digitize.catalog import Catalog, nfc
 from digitize.errors import BadArgument
 from digitize.metadata import DATE_FIELDS, FIELDS, check_citizen_id
 from digitize.register import parse_date
@@ -98,9 +98,7 @@ def replace(catalog: Catalog, old_id: int, new_id: int, user: str) -> dict:
     if current is not None:
         raise BadArgument(f"paper {old_id} is already replaced by #{current}")
     with catalog.transaction():
-        catalog.db.execute("INSERT INTO replacements (paper_id, new_paper_id, recorded_by, recorded_at) "
-                           "VALUES (?,?,?,?)", (old_id, new_id, nfc(user), now_iso()))
-        catalog.db.execute("UPDATE papers SET indexed = 0 WHERE id = ?", (old_id,))
+        catalog.reuse.replace(old_id, new_id, user)
         audit.log(catalog, user, "replace", paper_id=old_id, detail=f"replaced by #{new_id}")
     return {"paper": old_id, "replaced_by": new_id, "changed": True}
 
@@ -120,28 +118,17 @@ def reuse(catalog: Catalog, paper_id: int, record_code: str, component: str, use
     result = {"paper": paper_id, "record_code": record_code, "component": component,
               "validity": state["text"], "forced": bool(force and state["status"] != "valid")}
     with catalog.transaction():
-        existing = catalog.db.execute(
-            "SELECT reused FROM attachments WHERE paper_id = ? AND record_code = ? AND component = ? AND is_result = 0",
-            (paper_id, record_code, component)).fetchone()
-        if existing is not None and existing[0]:
+        existing = catalog.papers.reused_as(paper_id, record_code, component)
+        if existing:
             return {**result, "changed": False, "note": "already reused there"}
         if existing is not None:  # scanned for this very component: not a reuse
             raise BadArgument(f"paper {paper_id} was scanned for {record_code} / {component}; it is not a reuse")
         catalog.attach(paper_id, record_code, component, False, user=user, reused=True)
-        catalog.db.execute(
-            "INSERT INTO reuses (paper_id, record_code, component, validity, forced, reason, reused_by, reused_at) "
-            "VALUES (?,?,?,?,?,?,?,?)",
-            (paper_id, record_code, component, state["text"], int(result["forced"]), nfc((reason or "").strip()),
-             nfc(user), now_iso()))
+        catalog.reuse.log_reuse(paper_id, record_code, component, state["text"], result["forced"],
+                                (reason or "").strip(), user)
         audit.log(catalog, user, "reuse", paper_id=paper_id, record_code=record_code,
                   detail=f"{component}; {state['text']}" + (f"; forced: {reason.strip()}" if result["forced"] else ""))
     return {**result, "changed": True}
-
-
-def reuses(catalog: Catalog, paper_id: int) -> list[dict]:
-    return [dict(r) for r in catalog.db.execute(
-        "SELECT record_code, component, validity, forced, reason, reused_by, reused_at FROM reuses "
-        "WHERE paper_id = ? ORDER BY id", (paper_id,))]
 
 
 # -- a citizen's papers ---------------------------------------------------------------------------
