@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from digitize.storage import METADATA_FIELDS, NewPaper, PageInfo, Record, RegisterResult, nfc, now_iso  # noqa: F401
+from digitize.storage.sqlite.audit import SqliteAudit
 from digitize.storage.sqlite.batches import SqliteBatches
 from digitize.storage.sqlite.coverage import SqliteCoverage
 from digitize.storage.sqlite.metadata import SqliteMetadata
@@ -32,6 +33,7 @@ class Catalog:
         self.metadata = SqliteMetadata(self.database)
         self.reuse = SqliteReuse(self.database)
         self.batches = SqliteBatches(self.database)
+        self.audit = SqliteAudit(self.database)
         self.coverage = SqliteCoverage(self.database)
 
     def close(self) -> None:
