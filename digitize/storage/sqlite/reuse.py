@@ -16,6 +16,11 @@ class SqliteReuse(SqliteStore, Reuse):
             "VALUES (?,?,?,?,?,?,?,?)",
             (paper_id, record_code, component, validity, int(forced), nfc(reason), nfc(user), now_iso()))
 
+    def reuses(self, paper_id: int) -> list[dict]:
+        return [dict(r) for r in self.db.execute(
+            "SELECT record_code, component, validity, forced, reason, reused_by, reused_at FROM reuses "
+            "WHERE paper_id = ? ORDER BY id", (paper_id,))]
+
     def replace(self, old_id: int, new_id: int, user: str) -> None:
         self.db.execute("INSERT INTO replacements (paper_id, new_paper_id, recorded_by, recorded_at) "
                         "VALUES (?,?,?,?)", (old_id, new_id, nfc(user), now_iso()))
