@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from digitize.storage import METADATA_FIELDS, NewPaper, PageInfo, Record, RegisterResult, nfc, now_iso  # noqa: F401
+from digitize.storage import (  # noqa: F401 (values callers import from here)
+    METADATA_FIELDS, Audit, Batches, Coverage, Database, Metadata, NewPaper, PageInfo, Papers, Record, Records,
+    RegisterResult, Reuse, nfc, now_iso)
 from digitize.storage.sqlite.audit import SqliteAudit
 from digitize.storage.sqlite.batches import SqliteBatches
 from digitize.storage.sqlite.coverage import SqliteCoverage
@@ -22,19 +24,22 @@ from digitize.storage.sqlite.schema import SCHEMA_VERSION, SqliteDatabase  # noq
 
 
 class Catalog:
-    """The catalog: one store per aggregate (digitize/storage/), here on SQLite."""
+    """The catalog's stores, one per aggregate, on one SQLite file; domain modules use only their
+    interfaces (digitize/storage/) and `transaction()`. The methods below the stores are the calls
+    made before the stores existed (pipeline, archive, tests)."""
 
     def __init__(self, path: Path, wait: float = 30.0):
         self.path = Path(path)
-        self.database = SqliteDatabase(self.path, wait)
-        self.db = self.database.db  # the SQLite connection, for the SQLite stores and tests
-        self.records = SqliteRecords(self.database)
-        self.papers = SqlitePapers(self.database)
-        self.metadata = SqliteMetadata(self.database)
-        self.reuse = SqliteReuse(self.database)
-        self.batches = SqliteBatches(self.database)
-        self.audit = SqliteAudit(self.database)
-        self.coverage = SqliteCoverage(self.database)
+        database = SqliteDatabase(self.path, wait)
+        self.database: Database = database
+        self.db = database.db  # the SQLite connection, for tests
+        self.records: Records = SqliteRecords(database)
+        self.papers: Papers = SqlitePapers(database)
+        self.metadata: Metadata = SqliteMetadata(database)
+        self.reuse: Reuse = SqliteReuse(database)
+        self.batches: Batches = SqliteBatches(database)
+        self.audit: Audit = SqliteAudit(database)
+        self.coverage: Coverage = SqliteCoverage(database)
 
     def close(self) -> None:
         self.database.close()
