@@ -69,7 +69,6 @@ class SqlitePapers(SqliteStore, Papers):
         return paper
 
     def index_documents(self, only_unindexed: bool = False) -> Iterator[dict]:
-        """Everything the search index holds about each paper, in the shape index/ expects."""
         where = "WHERE p.indexed = 0" if only_unindexed else ""
         rows = self.db.execute(
             f"""SELECT p.id, p.text, p.source_name, p.pdf_path, p.scanned_at,
