@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from digitize.catalog import Catalog, nfc, now_iso
+from digitize.catalog import Catalog
 
 # A CCCD (12 digits) or old CMND (9 digits), also glued to letters as in a file name (`cccd079…10.png`),
 # but not part of a longer number; a run of 32 or more hex digits is a checksum (SHA-256 in archive
@@ -38,15 +38,7 @@ def mask_ids(value, keep: tuple[str, ...] = ("pdf_path", "source_path", "sha256"
 def holder_ids(catalog: Catalog, paper_id: int | None = None, record_code: str | None = None) -> list[str]:
     """Citizen IDs of the people a paper is about: its holder, and the applicants of the records it
     serves (or the applicant of one record)."""
-    if paper_id is not None:
-        rows = catalog.db.execute(
-            """SELECT r.applicant_id FROM attachments a JOIN records r USING (record_code) WHERE a.paper_id = ?
-               UNION SELECT holder_id FROM paper_values WHERE paper_id = ?""", (paper_id, paper_id))
-    elif record_code is not None:
-        rows = catalog.db.execute("SELECT applicant_id FROM records WHERE record_code = ?", (record_code,))
-    else:
-        return []
-    return sorted({r[0] for r in rows if r[0]})
+    return sorted({i for i in catalog.audit.holder_ids(paper_id, record_code) if i})
 
 
 def log(catalog: Catalog, user: str, action: str, paper_id: int | None = None,
@@ -66,31 +58,12 @@ def log_many(catalog: Catalog, user: str, action: str, paper_ids: Iterable[int],
 def _insert(catalog: Catalog, user: str, action: str, paper_id: int | None, record_code: str | None,
             detail: str) -> None:
     if record_code is None and paper_id is not None:
-        row = catalog.db.execute(
-            "SELECT record_code FROM attachments WHERE paper_id = ? ORDER BY attached_at, rowid LIMIT 1",
-            (paper_id,)).fetchone()
-        record_code = row[0] if row else None
+        record_code = catalog.papers.first_record(paper_id)
     ids = holder_ids(catalog, paper_id=paper_id) if paper_id is not None else holder_ids(catalog, record_code=record_code)
-    catalog.db.execute(
-        "INSERT INTO audit (at, user, action, paper_id, record_code, holder_ids, detail) VALUES (?,?,?,?,?,?,?)",
-        (now_iso(), nfc(user), action, paper_id, record_code, ",".join(ids), nfc(detail)),
-    )
+    catalog.audit.append(user, action, paper_id, record_code, ids, detail)
 
 
 def events(catalog: Catalog, paper_id: int | None = None, holder_id: str | None = None,
            since: str | None = None) -> list[dict]:
     """The log, oldest first, filtered by paper, by a citizen's ID, or from a date (YYYY-MM-DD) on."""
-    where, args = [], []
-    if paper_id is not None:
-        where.append("paper_id = ?")
-        args.append(paper_id)
-    if holder_id is not None:
-        where.append("(',' || holder_ids || ',') LIKE ?")
-        args.append(f"%,{''.join(holder_id.split())},%")
-    if since is not None:
-        where.append("substr(at, 1, 10) >= ?")
-        args.append(since)
-    rows = catalog.db.execute(
-        f"SELECT id, at, user, action, paper_id, record_code, holder_ids, detail FROM audit "
-        f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY id", args)
-    return [dict(r, holder_ids=[h for h in r["holder_ids"].split(",") if h]) for r in rows]
+    return catalog.audit.events(paper_id, None if holder_id is None else "".join(holder_id.split()), since)

@@ -17,7 +17,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import tarfile
 import tempfile
 import zlib
@@ -59,11 +58,7 @@ def backup(archive: Archive, file: Path, user: str) -> dict:
     files: dict[str, dict] = {}
     with archive.work_dir("backup-") as tmp:
         snapshot = Path(tmp) / CATALOG
-        with sqlite3.connect(snapshot) as copy:
-            archive.catalog.db.backup(copy)  # one step: a consistent snapshot, writers not blocked (WAL)
-            rows = copy.execute("SELECT id, pdf_path, pdf_sha256 FROM papers ORDER BY id").fetchall()
-            schema_version = copy.execute("PRAGMA user_version").fetchone()[0]
-        copy.close()
+        schema_version, rows = archive.catalog.database.snapshot(snapshot)
         try:
             with tarfile.open(partial, mode) as tar:
                 files[CATALOG] = _add(tar, snapshot, CATALOG)

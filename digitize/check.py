@@ -95,13 +95,13 @@ def _inspect(archive: Archive) -> Report:
     if report.schema_version != SCHEMA_VERSION:
         problems.append(Problem("schema", f"catalog schema version {report.schema_version}, expected "
                                           f"{SCHEMA_VERSION}; {ADVICE['schema']}"))
-    verdict = [r[0] for r in catalog.db.execute("PRAGMA quick_check")]
+    verdict = catalog.database.quick_check()
     if verdict != ["ok"]:
         problems.append(Problem("catalog", f"SQLite finds the catalog inconsistent ({'; '.join(verdict[:3])}); "
                                            f"{ADVICE['catalog']}"))
 
     files = _paper_files(archive)  # listed before reading the rows: a file a scan adds meanwhile has its row
-    rows = catalog.db.execute("SELECT id, pdf_path, pdf_sha256, indexed FROM papers ORDER BY id").fetchall()
+    rows = catalog.papers.files()
     report.papers = len(rows)
     for row in rows:
         path = archive.paper_path(row["pdf_path"])
@@ -151,8 +151,7 @@ def _repair(archive: Archive, report: Report) -> list[str]:
     if unrecorded:
         with archive.catalog.transaction():
             for p in unrecorded:
-                archive.catalog.db.execute("UPDATE papers SET pdf_sha256 = ? WHERE id = ? AND pdf_sha256 IS NULL",
-                                           (sha256_file(archive.paper_path(p.path)), p.paper_id))
+                archive.catalog.papers.record_pdf_sha256(p.paper_id, sha256_file(archive.paper_path(p.path)))
         done.append(f"recorded the checksum of {len(unrecorded)} archived file(s)")
     if kinds & {"index", "extra-index"}:
         done.append(f"rebuilt the index ({archive.reindex()} papers)")

@@ -11,9 +11,9 @@ Over the records received in the period (both bounds inclusive), per group and i
 - points per indicator: full points at ≥ 80 %, else rate × max ÷ 80 %; groups under 80 %
   digitization or 50 % reuse are flagged. An empty denominator is n/a (None), never 0 or 100 %.
 
-Each record carries counters the catalog's triggers keep true (digitize/catalog.py, V4_REGISTER), so
-one GROUP BY over the records table answers every report: its cost is a scan of the records in the
-period, not a look-up per component.
+The counting is the storage's (digitize/storage/coverage.py): in SQLite each record carries counters
+the catalog's triggers keep true, so one GROUP BY over the records table answers every report: its
+cost is a scan of the records in the period, not a look-up per component.
 """
 
 from __future__ import annotations
@@ -28,12 +28,6 @@ REUSE_FLAG = 0.5
 DEFAULT_MAX_POINTS = {"records": 10.0, "results": 10.0, "reuse": 10.0}
 CHANNELS = {1: "1 at the counter", 2: "2 online", 3: "3 by post"}
 
-# Per-record SQL over the records table's counters (missing, result_papers, reused, result_pending).
-RESULT_DUE = "(requires_paper_result = 1 AND (result_pending = 0 OR result_papers > 0))"
-DIGITIZED = {
-    "strict": f"(missing = 0 AND (NOT {RESULT_DUE} OR result_papers > 0))",
-    "lenient": "(missing = 0 OR result_papers > 0)",
-}
 RULES = {
     "strict": "strict rule: every component the record lists has an archived paper and, where its procedure "
               "issues a paper result that exists, the result is archived too",
@@ -41,15 +35,8 @@ RULES = {
                "paper, or its result is archived",
 }
 
-# dimension -> (SQL label, SQL key, heading)
-DIMENSIONS = {
-    "agency": ("agency", "agency", "Agency"),
-    # One group per procedure code, labelled with the name of its latest record (a procedure may be
-    # renamed): with a single max() aggregate SQLite takes bare columns from that max row.
-    "procedure": ("procedure_code || ' ' || procedure_name", "procedure_code", "Procedure"),
-    "channel": ("channel", "channel", "Channel"),
-    "month": ("substr(received_date, 1, 7)", "substr(received_date, 1, 7)", "Month"),
-}
+# dimension -> heading; a procedure is one group per code, labelled with the name of its latest record
+DIMENSIONS = {"agency": "Agency", "procedure": "Procedure", "channel": "Channel", "month": "Month"}
 
 COLUMNS = ("received", "digitized", "rate", "results_required", "results_digitized", "results_rate",
            "reused", "reuse_rate", "score", "score_max")
@@ -91,42 +78,21 @@ def coverage(catalog: Catalog, by: str | list[str] | None = None, date_from: str
              date_to: str | None = None, rule: str = "strict", max_points: dict | None = None) -> dict:
     """The indicators over records received in [date_from, date_to], optionally grouped."""
     dims = parse_by(by)
-    if rule not in DIGITIZED:
+    if rule not in RULES:
         raise BadArgument(f'unknown rule "{rule}"; use strict or lenient')
     max_points = max_points or dict(DEFAULT_MAX_POINTS)
-    date_from, date_to, where, params = period_sql(date_from, date_to)
+    date_from, date_to = period(date_from, date_to)
 
-    counts = (f"COUNT(*), COALESCE(SUM({DIGITIZED[rule]}), 0), COALESCE(SUM({RESULT_DUE}), 0), "
-              "COALESCE(SUM(requires_paper_result = 1 AND result_papers > 0), 0), COALESCE(SUM(reused > 0), 0)")
     rows = []
     if dims:
-        # Months are rolled up here from days: GROUP BY agency, received_date follows the
-        # records_coverage index, where grouping by a computed month would sort every record.
-        labels = ", ".join("received_date" if d == "month" else DIMENSIONS[d][0] for d in dims)
-        keys = ", ".join("received_date" if d == "month" else DIMENSIONS[d][1] for d in dims)
-        found = catalog.db.execute(  # MAX(): the bare-column trick above needs exactly one
-            f"SELECT {labels}, {counts}, MAX(received_date) FROM records {where} GROUP BY {keys} ORDER BY {keys}",
-            params)
-        groups: dict[tuple, list] = {}
-        for values in found:
-            label = tuple(v[:7] if d == "month" else v for d, v in zip(dims, values))
-            key = tuple(v.partition(" ")[0] if d == "procedure" else v for d, v in zip(dims, label))
-            sums, latest = list(values[len(dims):len(dims) + 5]), values[-1]
-            if key not in groups:
-                groups[key] = [label, sums, latest]
-                continue
-            group = groups[key]
-            group[1] = [a + b for a, b in zip(group[1], sums)]
-            if latest > group[2]:  # a procedure is labelled by its latest record
-                group[0], group[2] = label, latest
-        rows = [_row(dict(zip(dims, groups[key][0])), *groups[key][1], max_points=max_points)
-                for key in sorted(groups)]  # Python's str order is SQLite's BINARY order
+        rows = [_row(dict(zip(dims, label)), *sums, max_points=max_points)
+                for label, sums in catalog.coverage.groups(dims, rule, date_from, date_to)]
         if "month" in dims:
             rows = _every_month(rows, dims, date_from, date_to, max_points)
         totals = [sum(r[k] for r in rows) for k in ("received", "digitized", "results_required",
                                                     "results_digitized", "reused")]
     else:
-        totals = catalog.db.execute(f"SELECT {counts} FROM records {where}", params).fetchone()
+        totals = catalog.coverage.totals(rule, date_from, date_to)
 
     return {
         "definition": definition(rule),
@@ -168,29 +134,10 @@ def missing(catalog: Catalog, date_from: str | None = None, date_to: str | None 
 
     `count` is all of them; `records` the first `limit` (all when None).
     """
-    if rule not in DIGITIZED:
+    if rule not in RULES:
         raise BadArgument(f'unknown rule "{rule}"; use strict or lenient')
-    date_from, date_to, where, params = period_sql(date_from, date_to)
-    where = f"{where} {'AND' if where else 'WHERE'} NOT {DIGITIZED[rule]}"
-    count = catalog.db.execute(f"SELECT count(*) FROM records {where}", params).fetchone()[0]
-    rows = catalog.db.execute(
-        f"""SELECT record_code, agency, procedure_code, procedure_name, received_date, due_date,
-                   {RESULT_DUE} AND result_papers = 0 AS result_missing,
-                   CASE WHEN missing > 0 THEN (  -- joined by the unit separator: splits faster than JSON parses
-                       SELECT group_concat(name, char(31)) FROM (
-                           SELECT name FROM components c
-                           WHERE c.record_code = records.record_code AND c.papers = 0 ORDER BY position))
-                   END AS components
-            FROM records {where}
-            ORDER BY due_date IS NULL, due_date, received_date, record_code
-            {'LIMIT ?' if limit is not None else ''}""",
-        (*params, *([limit] if limit is not None else []))).fetchall()
-    records = [{
-        "record_code": r["record_code"], "agency": r["agency"], "procedure_code": r["procedure_code"],
-        "procedure_name": r["procedure_name"], "received_date": r["received_date"], "due_date": r["due_date"],
-        "missing_components": r["components"].split("\x1f") if r["components"] else [],
-        "result_missing": bool(r["result_missing"]),
-    } for r in rows]
+    date_from, date_to = period(date_from, date_to)
+    count, records = catalog.coverage.missing(rule, date_from, date_to, limit)
     return {"definition": definition(rule), "rule": rule, "from": date_from, "to": date_to,
             "count": count, "records": records}
 
@@ -199,7 +146,7 @@ def missing(catalog: Catalog, date_from: str | None = None, date_to: str | None 
 def format_table(report: dict) -> str:
     """An aligned text table: the definition, the period, one line per group and the total."""
     dims = report["by"].split(",") if report["by"] else []
-    heading = " / ".join(DIMENSIONS[d][2] for d in dims)
+    heading = " / ".join(DIMENSIONS[d] for d in dims)
     header = (heading, "Received", "Digitized", "Rate", "Results", "Rate", "Reused", "Rate", "Score", "Flags")
 
     def cells(r):
@@ -288,19 +235,13 @@ def _bound(which: str, value: str | None) -> str | None:
         raise BadArgument(f'"{which}" date "{value}": {exc}') from exc
 
 
-def period_sql(date_from, date_to):
+def period(date_from, date_to) -> tuple[str | None, str | None]:
+    """The period's bounds as ISO dates (None: open), checked."""
     date_from = _bound("from", date_from)
     date_to = _bound("to", date_to)
     if date_from and date_to and date_from > date_to:
         raise BadArgument(f"the period is empty: from {date_from} is after to {date_to}")
-    conditions, params = [], []
-    if date_from:
-        conditions.append("received_date >= ?")
-        params.append(date_from)
-    if date_to:
-        conditions.append("received_date <= ?")
-        params.append(date_to)
-    return date_from, date_to, ("WHERE " + " AND ".join(conditions)) if conditions else "", params
+    return date_from, date_to
 
 
 def _rate(numerator: int, denominator: int) -> float | None:

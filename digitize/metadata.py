@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
-from digitize.catalog import METADATA_FIELDS, Catalog, now_iso
+from digitize.catalog import METADATA_FIELDS, Catalog
 from index.analysis import fold
 
 FIELDS = METADATA_FIELDS
@@ -512,28 +512,17 @@ def store(catalog: Catalog, paper_id: int, found: dict[str, Found]) -> None:
 
 
 def _store(catalog: Catalog, paper_id: int, found: dict[str, Found]) -> None:
-    catalog.db.execute("DELETE FROM paper_metadata WHERE paper_id = ? AND source = 'extracted'", (paper_id,))
-    catalog.db.executemany(
-        """INSERT INTO paper_metadata (paper_id, field, source, value, confidence, found_text, note)
-           VALUES (?, ?, 'extracted', ?, ?, ?, ?)""",
-        [(paper_id, f, v.value, v.confidence, v.text, v.note) for f, v in found.items() if f in FIELDS],
-    )
-    catalog.db.execute("UPDATE papers SET extracted_at = ?, indexed = 0 WHERE id = ?", (now_iso(), paper_id))
+    catalog.metadata.store_extracted(
+        paper_id, [(f, v.value, v.confidence, v.text, v.note) for f, v in found.items() if f in FIELDS])
 
 
 def reextract(catalog: Catalog, paper_ids: Iterable[int] | None = None, missing_only: bool = False) -> int:
     """Extract again from the stored text (after the types file changed, or for papers archived
     before extraction existed); corrections are kept. Returns the number of papers done."""
-    where, args = "", []
-    if paper_ids is not None:
-        ids = list(paper_ids)
-        where, args = f"WHERE id IN ({','.join('?' * len(ids))})", ids
-    elif missing_only:
-        where = "WHERE extracted_at IS NULL"
-    rows = catalog.db.execute(f"SELECT id, text FROM papers {where} ORDER BY id", args).fetchall()
+    rows = catalog.metadata.texts(paper_ids, not_extracted=missing_only)
     with catalog.transaction():
-        for row in rows:
-            _store(catalog, row["id"], extract(row["text"]))
+        for paper_id, text in rows:
+            _store(catalog, paper_id, extract(text))
     return len(rows)
 
 
@@ -543,8 +532,7 @@ def current(catalog: Catalog, paper_id: int) -> dict[str, dict]:
     {field: {"value", "confidence", "source" ("extracted" | "corrected" | None), "text"}};
     a corrected value also says who corrected it and when; a rejected one says why.
     """
-    rows = catalog.db.execute(
-        "SELECT * FROM paper_metadata WHERE paper_id = ? ORDER BY source = 'corrected'", (paper_id,)).fetchall()
+    rows = catalog.metadata.entries(paper_id)
     out = {f: {"value": None, "confidence": None, "source": None, "text": None} for f in FIELDS}
     for row in rows:  # corrections come last and win
         if row["field"] not in out:
@@ -554,9 +542,7 @@ def current(catalog: Catalog, paper_id: int) -> dict[str, dict]:
         if row["note"]:
             entry["note"] = row["note"]
         if row["source"] == "corrected":
-            last = catalog.db.execute(
-                "SELECT corrected_by, corrected_at FROM corrections WHERE paper_id = ? AND field = ? "
-                "ORDER BY id DESC LIMIT 1", (paper_id, row["field"])).fetchone()
+            last = catalog.metadata.last_correction(paper_id, row["field"])
             if last:
                 entry.update(corrected_by=last[0], corrected_at=last[1])
         out[row["field"]] = entry

@@ -524,78 +524,52 @@ def list_records(catalog: Catalog, agency: str | None = None, procedure: str | N
                  date_from: str | None = None, date_to: str | None = None, not_digitized: bool = False,
                  rule: str = "strict") -> list[dict]:
     """Records received in the period (by received date, then code), with how far each is digitized."""
-    from digitize.coverage import DIGITIZED, RESULT_DUE, period_sql
+    from digitize.coverage import RULES, period
 
-    if rule not in DIGITIZED:
+    if rule not in RULES:
         raise BadArgument(f'unknown rule "{rule}"; use strict or lenient')
-    _, _, where, params = period_sql(date_from, date_to)
-    conditions = [where.removeprefix("WHERE ")] if where else []
-    for column, value, label in (("agency", agency, "agency"), ("procedure_code", procedure, "procedure")):
+    date_from, date_to = period(date_from, date_to)
+    wanted = {}
+    for column, value, label in (("agency", agency, "agency"), ("procedure", procedure, "procedure")):
         if value is None:
             continue
-        value = _clean(value)
-        if column == "procedure_code":  # a procedure by its code or its exact name
-            conditions.append("(procedure_code = ? OR procedure_name = ?)")
-            params += [value, value]
-            known = [r[0] for r in catalog.db.execute("SELECT DISTINCT procedure_code FROM records")]
-            found = catalog.db.execute("SELECT 1 FROM records WHERE procedure_code = ? OR procedure_name = ? "
-                                       "LIMIT 1", (value, value)).fetchone()
+        value = wanted[column] = _clean(value)
+        if column == "procedure":  # a procedure by its code or its exact name
+            known = catalog.records.procedure_codes()
+            found = catalog.records.has_procedure(value)
         else:
-            conditions.append("agency = ?")
-            params.append(value)
-            known = [r[0] for r in catalog.db.execute("SELECT DISTINCT agency FROM records")]
+            known = catalog.records.agencies()
             found = value in known
         if not found:
             close = difflib.get_close_matches(value, known, n=5, cutoff=0.5) or sorted(known)[:5]
             raise BadArgument(f"no records of {label} {_show(value)}; "
                               + (f"the register has {', '.join(close)}" if close else "the register is empty"))
-    if not_digitized:
-        conditions.append(f"NOT {DIGITIZED[rule]}")
-    rows = catalog.db.execute(
-        f"""SELECT record_code, agency, procedure_code, procedure_name, channel, received_date, due_date,
-                   resolved_date, applicant_name, requires_paper_result,
-                   (SELECT count(*) FROM components c WHERE c.record_code = records.record_code) AS components,
-                   missing AS components_missing, result_papers > 0 AS result_digitized,
-                   {RESULT_DUE} AS result_due, reused > 0 AS reused, {DIGITIZED[rule]} AS digitized
-            FROM records {'WHERE ' + ' AND '.join(conditions) if conditions else ''}
-            ORDER BY received_date, record_code""", params)
+    rows = catalog.coverage.records(rule, date_from, date_to, not_digitized=not_digitized, **wanted)
     flags = ("requires_paper_result", "result_digitized", "result_due", "reused", "digitized")
-    return [{k: (bool(v) if k in flags else v) for k, v in dict(r).items()} for r in rows]
+    return [{k: (bool(v) if k in flags else v) for k, v in r.items()} for r in rows]
 
 
 def show_record(archive, record_code: str) -> dict:
     """A record with its components (their papers, reused or not), results and result papers."""
-    from digitize.coverage import DIGITIZED, RESULT_DUE
     from digitize.pipeline import resolve_target
 
     catalog = archive.catalog
     code = resolve_target(archive, record_code, None, True).record_code  # unknown codes: scan's message
-    record = dict(catalog.db.execute(
-        f"""SELECT record_code, procedure_code, procedure_name, agency, channel, received_date, due_date,
-                   resolved_date, applicant_name, applicant_id, requires_paper_result, updated_at,
-                   {DIGITIZED['strict']} AS digitized, {DIGITIZED['lenient']} AS digitized_lenient,
-                   {RESULT_DUE} AS result_due, reused > 0 AS reused
-            FROM records WHERE record_code = ?""", (code,)).fetchone())
+    record = catalog.records.describe(code)
     for key in ("requires_paper_result", "digitized", "digitized_lenient", "result_due", "reused"):
         record[key] = bool(record[key])
     papers: dict[tuple[str, int], list[dict]] = {}
-    for a in catalog.db.execute(
-            """SELECT a.component, a.is_result, a.paper_id AS id, p.source_name, p.page_count, a.reused,
-                      a.attached_by, a.attached_at
-               FROM attachments a JOIN papers p ON p.id = a.paper_id
-               WHERE a.record_code = ? ORDER BY a.attached_at, a.paper_id""", (code,)):
+    for a in catalog.papers.attached_to(code):
         paper = dict(a)
         key = (paper.pop("component"), paper.pop("is_result"))
         paper["reused"] = bool(paper["reused"])
         papers.setdefault(key, []).append(paper)
     record["components"] = [
         {"name": c["name"], "status": c["status"], "papers": papers.pop((c["name"], 0), [])}
-        for c in catalog.db.execute(
-            "SELECT name, status FROM components WHERE record_code = ? ORDER BY position", (code,))]
+        for c in catalog.records.components(code)]
     record["results"] = [
         {"name": r["name"], "paper": bool(r["paper"]), "issued_date": r["issued_date"]}
-        for r in catalog.db.execute(
-            "SELECT name, paper, issued_date FROM results WHERE record_code = ? ORDER BY position", (code,))]
+        for r in catalog.records.results(code)]
     record["result_papers"] = [p for (_, is_result), ps in papers.items() if is_result for p in ps]
     # papers attached under a name the register no longer lists: shown, but they count for nothing
     record["other_papers"] = [dict(p, component=name) for (name, is_result), ps in papers.items()
@@ -610,7 +584,7 @@ def attach_paper(archive, paper_id: int, record: str | None, component: str | No
     from digitize.pipeline import resolve_target
 
     catalog = archive.catalog
-    if catalog.db.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone() is None:
+    if not catalog.papers.exists(paper_id):
         raise BadArgument(f"no paper {paper_id} in {archive.root}; find ids with sohoa search")
     if record is None:
         raise BadArgument("say where the paper goes: --record CODE with --component NAME or --result")

@@ -11,21 +11,20 @@ from __future__ import annotations
 from datetime import date
 
 from digitize import audit
-from digitize.catalog import Catalog, nfc, now_iso
+from digitize.catalog import Catalog, nfc
 from digitize.errors import BadArgument
 from digitize.metadata import DATE_FIELDS, FIELDS, check_citizen_id
 from digitize.register import parse_date
 
 
 def _paper_exists(catalog: Catalog, paper_id: int) -> None:
-    if catalog.db.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone() is None:
+    if not catalog.papers.exists(paper_id):
         raise BadArgument(f"no paper {paper_id} in the archive; find ids with sohoa search")
 
 
 def values(catalog: Catalog, paper_id: int) -> dict:
     """A paper's current values (corrected, else extracted) and what replaced it, if anything."""
-    row = catalog.db.execute("SELECT * FROM paper_values WHERE paper_id = ?", (paper_id,)).fetchone()
-    return dict(row) if row else {}
+    return catalog.metadata.values(paper_id)
 
 
 def validity(current: dict, today: date | None = None) -> dict:
@@ -73,29 +72,11 @@ def edit(catalog: Catalog, paper_id: int, changes: dict[str, str | None], user: 
                           + ", ".join("--" + f.replace("_", "-") for f in FIELDS))
     wanted = {f: _checked(f, v) for f, v in changes.items()}
     before = values(catalog, paper_id)
-    done = []
-    stamp = now_iso()
+    done = [{"field": field, "old": before.get(field), "new": new} for field, new in wanted.items()]
     with catalog.transaction():
-        for field, new in wanted.items():
-            old = before.get(field)
-            catalog.db.execute(
-                """INSERT INTO paper_metadata (paper_id, field, source, value, confidence)
-                   VALUES (?, ?, 'corrected', ?, 1.0)
-                   ON CONFLICT (paper_id, field, source) DO UPDATE SET value = excluded.value""",
-                (paper_id, field, new))
-            catalog.db.execute(
-                "INSERT INTO corrections (paper_id, field, old_value, new_value, corrected_by, corrected_at) "
-                "VALUES (?,?,?,?,?,?)", (paper_id, field, old, new, nfc(user), stamp))
-            done.append({"field": field, "old": old, "new": new})
-        catalog.db.execute("UPDATE papers SET indexed = 0 WHERE id = ?", (paper_id,))
+        catalog.metadata.correct(paper_id, [(d["field"], d["old"], d["new"]) for d in done], user)
         audit.log(catalog, user, "edit", paper_id=paper_id, detail=", ".join(sorted(wanted)))
     return done
-
-
-def corrections(catalog: Catalog, paper_id: int) -> list[dict]:
-    return [dict(r) for r in catalog.db.execute(
-        "SELECT field, old_value, new_value, corrected_by, corrected_at FROM corrections "
-        "WHERE paper_id = ? ORDER BY id", (paper_id,))]
 
 
 # -- replacement ----------------------------------------------------------------------------------
@@ -117,9 +98,7 @@ def replace(catalog: Catalog, old_id: int, new_id: int, user: str) -> dict:
     if current is not None:
         raise BadArgument(f"paper {old_id} is already replaced by #{current}")
     with catalog.transaction():
-        catalog.db.execute("INSERT INTO replacements (paper_id, new_paper_id, recorded_by, recorded_at) "
-                           "VALUES (?,?,?,?)", (old_id, new_id, nfc(user), now_iso()))
-        catalog.db.execute("UPDATE papers SET indexed = 0 WHERE id = ?", (old_id,))
+        catalog.reuse.replace(old_id, new_id, user)
         audit.log(catalog, user, "replace", paper_id=old_id, detail=f"replaced by #{new_id}")
     return {"paper": old_id, "replaced_by": new_id, "changed": True}
 
@@ -139,28 +118,17 @@ def reuse(catalog: Catalog, paper_id: int, record_code: str, component: str, use
     result = {"paper": paper_id, "record_code": record_code, "component": component,
               "validity": state["text"], "forced": bool(force and state["status"] != "valid")}
     with catalog.transaction():
-        existing = catalog.db.execute(
-            "SELECT reused FROM attachments WHERE paper_id = ? AND record_code = ? AND component = ? AND is_result = 0",
-            (paper_id, record_code, component)).fetchone()
-        if existing is not None and existing[0]:
+        existing = catalog.papers.reused_as(paper_id, record_code, component)
+        if existing:
             return {**result, "changed": False, "note": "already reused there"}
         if existing is not None:  # scanned for this very component: not a reuse
             raise BadArgument(f"paper {paper_id} was scanned for {record_code} / {component}; it is not a reuse")
         catalog.attach(paper_id, record_code, component, False, user=user, reused=True)
-        catalog.db.execute(
-            "INSERT INTO reuses (paper_id, record_code, component, validity, forced, reason, reused_by, reused_at) "
-            "VALUES (?,?,?,?,?,?,?,?)",
-            (paper_id, record_code, component, state["text"], int(result["forced"]), nfc((reason or "").strip()),
-             nfc(user), now_iso()))
+        catalog.reuse.log_reuse(paper_id, record_code, component, state["text"], result["forced"],
+                                (reason or "").strip(), user)
         audit.log(catalog, user, "reuse", paper_id=paper_id, record_code=record_code,
                   detail=f"{component}; {state['text']}" + (f"; forced: {reason.strip()}" if result["forced"] else ""))
     return {**result, "changed": True}
-
-
-def reuses(catalog: Catalog, paper_id: int) -> list[dict]:
-    return [dict(r) for r in catalog.db.execute(
-        "SELECT record_code, component, validity, forced, reason, reused_by, reused_at FROM reuses "
-        "WHERE paper_id = ? ORDER BY id", (paper_id,))]
 
 
 # -- a citizen's papers ---------------------------------------------------------------------------
@@ -169,19 +137,12 @@ def papers_of(catalog: Catalog, holder_id: str, today: date | None = None, valid
     holder_id = "".join(holder_id.split())
     if not holder_id.isdigit() or len(holder_id) not in (9, 12):
         raise BadArgument(f"--holder-id {holder_id!r}: a citizen ID has 12 digits (CCCD) or 9 (CMND)")
-    rows = catalog.db.execute(
-        """SELECT v.*, p.source_name, p.pdf_path, p.scanned_at FROM paper_values v JOIN papers p ON p.id = v.paper_id
-           WHERE v.paper_id IN (SELECT paper_id FROM paper_metadata WHERE field = 'holder_id' AND value = ?)
-             AND v.holder_id = ?
-           ORDER BY coalesce(v.issue_date, substr(p.scanned_at, 1, 10)) DESC, p.id DESC""",
-        (holder_id, holder_id)).fetchall()
+    rows = catalog.metadata.papers_of_holder(holder_id)
     out = []
     for row in rows:
         paper = {"id": row["paper_id"], **{f: row[f] for f in FIELDS}, "source_name": row["source_name"],
                  "pdf_path": row["pdf_path"], "scanned_at": row["scanned_at"],
-                 "records": [dict(a) for a in catalog.db.execute(
-                     "SELECT record_code, component, is_result, reused FROM attachments WHERE paper_id = ? "
-                     "ORDER BY attached_at, rowid", (row["paper_id"],))]}
+                 "records": catalog.papers.records_of(row["paper_id"])}
         paper["validity"] = validity(dict(row), today)
         if not valid_only or paper["validity"]["status"] == "valid":
             out.append(paper)

@@ -1,0 +1,29 @@
+"""The storage interface: every read and write of the catalog, one store per aggregate.
+
+    Database  schema.py    schema version, transactions and savepoints, consistency, snapshots
+    Records   records.py   register records, their components and results
+    Papers    papers.py    papers, pages, links to records, index state
+    Metadata  metadata.py  extracted and corrected values, each paper's current values
+    Reuse     reuse.py     reuses and replacements
+    Batches   batches.py   batch intake, pages to rescan
+    Audit     audit.py     the audit log
+    Coverage  coverage.py  the counts coverage, the missing list and the records list read
+
+Each is an abstract class whose methods take and return plain Python values (dataclasses, dicts,
+lists, tuples), never a backend's rows or SQL. The domain modules use only these, reached through
+`Catalog` (digitize/catalog.py). The SQLite implementation is in digitize/storage/sqlite/; another
+backend implements the same classes and runs the same tests (tests/test_storage.py).
+"""
+
+from digitize.storage.audit import Audit
+from digitize.storage.batches import Batches
+from digitize.storage.coverage import Coverage
+from digitize.storage.metadata import METADATA_FIELDS, Metadata
+from digitize.storage.papers import NewPaper, PageInfo, Papers
+from digitize.storage.records import Record, Records, RegisterResult
+from digitize.storage.reuse import Reuse
+from digitize.storage.schema import Database
+from digitize.storage.values import nfc, now_iso
+
+__all__ = ["Audit", "Batches", "Coverage", "Database", "METADATA_FIELDS", "Metadata", "NewPaper", "PageInfo",
+           "Papers", "Record", "Records", "RegisterResult", "Reuse", "nfc", "now_iso"]
