@@ -137,15 +137,16 @@ def _levels(inner: np.ndarray) -> dict:
     """The page's paper and print levels, its grain, and the grey level under which a mark is ink."""
     if inner.size == 0:
         return {"paper": 255.0, "print_level": 0.0, "noise": 0.0, "threshold": 0}
-    counts = np.bincount(inner.ravel(), minlength=256)
-    paper = float(np.searchsorted(np.cumsum(counts), inner.size / 2))  # most of a page is paper
+    sample = inner[::2, ::2]  # levels are as well measured on a quarter of the pixels, 4x faster
+    counts = np.bincount(sample.ravel(), minlength=256)
+    paper = float(np.searchsorted(np.cumsum(counts), sample.size / 2))  # most of a page is paper
     # Grain from neighbours' differences (every 4th row): edges of print are too few to move the median.
     steps = np.bincount(np.abs(np.diff(inner[::4].astype(np.int16), axis=1)).ravel(), minlength=256)
     noise = float(np.searchsorted(np.cumsum(steps), steps.sum() / 2)) / 0.954
     step = max(MARK_STEP, 4 * noise)
-    marks = inner < paper - step
+    marks = sample < paper - step
     joined = marks & _neighbours(marks)
-    cores = np.bincount(inner[joined], minlength=256) if joined.any() else None
+    cores = np.bincount(sample[joined], minlength=256) if joined.any() else None
     # the print's level: its darkest tenth, specks of dust left out
     level = float(np.searchsorted(np.cumsum(cores), cores.sum() / 10)) if cores is not None else paper
     threshold = min(INK_CEILING, paper * (1 - SHOW_THROUGH), (paper + level) / 2, paper - step)
