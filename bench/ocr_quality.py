@@ -1,7 +1,7 @@
 """OCR quality on poor scans: Sohoa's page path beside plain Tesseract, same pages, same run.
 
     .venv/bin/pip install rapidfuzz                       # or: pip install -e '.[bench]'
-    .venv/bin/python bench/ocr_quality.py                 # 80 pages, ~8 min on 2 cores
+    .venv/bin/python bench/ocr_quality.py                 # 70 pages, ~6 min on 2 cores
     .venv/bin/python bench/ocr_quality.py --tree /tmp/sohoa-main   # Sohoa's path from another checkout
     .venv/bin/python bench/ocr_quality.py --classes clean,blurred --per-class 4   # a quick look
     .venv/bin/python bench/ocr_quality.py --preparations --classes clean,faded,blurred,noisy
@@ -163,7 +163,8 @@ def build(folder: Path, per_class: int, classes: list[str]) -> list[PageSpec]:
             add("bright", n, degrade(image, ink=150 + 10 * (n % 3), paper=255, seed=n), truth, lang, dpi, fmt)
         if "colour" in classes:
             image, truth, lang = base(n + 3, dpi)
-            add("colour", n, degrade(image, seed=n, **colours[n % len(colours)]), truth, lang, dpi, "jpg" if n % 2 else "png")
+            add("colour", n, degrade(image, seed=n, **colours[n % len(colours)]), truth, lang, dpi,
+                "jpg" if n % 2 else "png")
         if "blurred" in classes:
             poor = blurs[n % len(blurs)]
             if n % len(blurs) == len(blurs) - 1:  # an ID card copied by a cheap camera
@@ -176,7 +177,8 @@ def build(folder: Path, per_class: int, classes: list[str]) -> list[PageSpec]:
                 truth, lang, dpi, "jpg")
         if "noisy" in classes:
             image, truth, lang = base(n + 5, dpi)
-            add("noisy", n, degrade(image, grain=30 + 15 * (n % 2), seed=n), truth, lang, dpi, "jpg" if n % 2 else "png")
+            add("noisy", n, degrade(image, grain=30 + 15 * (n % 2), seed=n), truth, lang, dpi,
+                "jpg" if n % 2 else "png")
         if "skew-hard" in classes:
             image, truth, lang = base(n + 6, dpi, height_mm=297)
             if n % len(pictures) == len(pictures) - 1:  # non-square pixels: 300×150 or 200×100 dpi
@@ -236,7 +238,8 @@ def _sohoa_page(spec: PageSpec) -> tuple[str, dict]:
 
     pdf = Path(spec.path).with_suffix(".sohoa.pdf")
     start = _cpu()
-    done = read_page(TesseractEngine(), _PageTask(Path(spec.path), spec.dpi, pdf, codes=False, blank_pdf=True, owned=False))
+    task = _PageTask(Path(spec.path), spec.dpi, pdf, codes=False, blank_pdf=True, owned=False)
+    done = read_page(TesseractEngine(), task)
     seconds = _cpu() - start
     pdf.unlink(missing_ok=True)
     rescan = prepare.rescan_reasons(spec.dpi, done.blank, done.words, done.confidence)

@@ -126,8 +126,8 @@ def degrade(image: Image.Image, ink: int = 0, paper: int | tuple[int, int, int] 
     return image
 
 
-def add_picture(image: Image.Image, kind: str = "photo", box: tuple[float, float, float, float] = (0.55, 0.45, 0.92, 0.9),
-                seed: int = 0) -> Image.Image:
+def add_picture(image: Image.Image, kind: str = "photo",
+                box: tuple[float, float, float, float] = (0.55, 0.45, 0.92, 0.9), seed: int = 0) -> Image.Image:
     """The page with a picture inside `box` (left, top, right, bottom as fractions of the page): a
     "photo" (a grey portrait-like block), "hatching" (an engraving's shading, strokes slanted 10°)
     or a "map" (winding roads). Pictures like these sway a skew measured from the ink."""
