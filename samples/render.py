@@ -5,10 +5,11 @@ Only Pillow is needed, so `make demo` can run it before any test dependency is i
 
 from __future__ import annotations
 
+import math
 import random
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps
 
 A4_MM = (210, 297)
 FONT_DIRS = [Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/truetype/liberation")]
@@ -98,3 +99,66 @@ def save_multipage(images: list[Image.Image], path: Path, **options) -> Path:
     first, *rest = (image.copy() for image in images)
     first.save(path, save_all=True, append_images=rest, **extra, **options)
     return path
+
+
+def degrade(image: Image.Image, ink: int = 0, paper: int | tuple[int, int, int] = 255, blur: float = 0.0,
+            grain: int = 0, seed: int = 0) -> Image.Image:
+    """The page as a poor scan gives it: black printed as grey `ink` on `paper` (a grey level, or an
+    RGB colour for pink or blue forms; a photocopy of a photocopy is ~140 on ~215), out of focus by
+    a Gaussian blur of `blur` pixels, and `grain` levels of sensor noise either way. dpi kept."""
+    dpi = image.info.get("dpi", (300, 300))
+    if isinstance(paper, tuple):
+        image = image.convert("RGB")
+        tables = [[ink + (p - ink) * v // 255 for v in range(256)] for p in paper]
+        image = image.point([v for table in tables for v in table])
+    elif (ink, paper) != (0, 255):
+        image = image.point([ink + (paper - ink) * v // 255 for v in range(256)] * len(image.getbands()))
+    if blur:
+        image = image.filter(ImageFilter.GaussianBlur(blur))
+    if grain:
+        rng = random.Random(seed)
+        spread = bytes(v % (2 * grain + 1) for v in range(256))
+        noise = Image.frombytes("L", image.size, rng.randbytes(image.width * image.height).translate(spread))
+        if image.mode == "RGB":
+            noise = Image.merge("RGB", [noise] * 3)
+        image = ImageChops.add(image, noise, offset=-grain)
+    image.info["dpi"] = dpi
+    return image
+
+
+def add_picture(image: Image.Image, kind: str = "photo",
+                box: tuple[float, float, float, float] = (0.55, 0.45, 0.92, 0.9), seed: int = 0) -> Image.Image:
+    """The page with a picture inside `box` (left, top, right, bottom as fractions of the page): a
+    "photo" (a grey portrait-like block), "hatching" (an engraving's shading, strokes slanted 10°)
+    or a "map" (winding roads). Pictures like these sway a skew measured from the ink."""
+    dpi = image.info.get("dpi", (300, 300))
+    left, top = round(box[0] * image.width), round(box[1] * image.height)
+    size = (round(box[2] * image.width) - left, round(box[3] * image.height) - top)
+    rng = random.Random(seed)
+    scale = dpi[0] / 300
+    if kind == "photo":
+        picture = Image.frombytes("L", size, rng.randbytes(size[0] * size[1]))
+        picture = ImageOps.autocontrast(picture.filter(ImageFilter.GaussianBlur(8 * scale)), cutoff=1)
+    else:
+        picture = Image.new("L", size, 255)
+        draw = ImageDraw.Draw(picture)
+        if kind == "hatching":
+            rise = size[0] * math.tan(math.radians(10))
+            for y in range(-round(rise), size[1], max(3, round(24 * scale))):  # 2 mm apart
+                draw.line([(0, y), (size[0], y + rise)], fill=0, width=max(1, round(2 * scale)))
+            draw.rectangle([0, 0, size[0] - 1, size[1] - 1], outline=0, width=max(1, round(3 * scale)))
+        elif kind == "map":
+            for _ in range(30):
+                x, y = rng.uniform(0, size[0]), rng.uniform(0, size[1])
+                road = [(x, y)]
+                for _ in range(8):
+                    heading = rng.uniform(0, 2 * math.pi)
+                    x, y = x + 80 * scale * math.cos(heading), y + 80 * scale * math.sin(heading)
+                    road.append((x, y))
+                draw.line(road, fill=rng.randint(0, 120), width=max(1, round(rng.randint(2, 6) * scale)))
+        else:
+            raise ValueError(f"picture {kind!r}: photo, hatching or map")
+    out = image.copy()
+    out.paste(picture if out.mode == "L" else picture.convert(out.mode), (left, top))
+    out.info["dpi"] = dpi
+    return out
