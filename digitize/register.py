@@ -588,7 +588,8 @@ def show_record(archive, record_code: str) -> dict:
 
 def attach_paper(archive, paper_id: int, record: str | None, component: str | None, result: bool,
                  user: str) -> dict:
-    """Link an archived paper to a record's component or result; attaching twice is a no-op."""
+    """Link an archived paper to a record's component or result; attaching twice is a no-op. The index
+    also searches a paper by every record it serves: the caller syncs it when `attached`."""
     from digitize import audit
     from digitize.pipeline import resolve_target
 
@@ -603,7 +604,5 @@ def attach_paper(archive, paper_id: int, record: str | None, component: str | No
         if added:
             audit.log(catalog, user, "attach", paper_id, target.record_code,
                       "result" if target.is_result else target.component)
-    if added:  # the index also searches the paper by every record it serves
-        archive.sync_index()
     return {"id": paper_id, "record_code": target.record_code, "component": target.component,
             "is_result": target.is_result, "attached": added}
