@@ -1,4 +1,5 @@
-"""`sohoa`: the command line. Each command parses options, calls one library function, prints.
+"""`sohoa`: the command line. Each command parses options, calls one service (digitize.services),
+prints what it returns: a table or lines by default, JSON with --json.
 
 Errors a user can fix (digitize.errors) become one line on stderr and their exit code.
 """
@@ -17,6 +18,7 @@ import click
 
 from digitize.archive import Archive, default_root
 from digitize.errors import BadArgument, DiskFull, SohoaError
+from digitize.services import Actor
 
 PRIVATE = 0o007  # no file a command writes is for other local users: they hold citizens' papers
 
@@ -35,8 +37,9 @@ class SohoaGroup(click.Group):
 
 
 def archive_command(group, name=None, writes: bool = True, **kwargs):
-    """A command that works on an archive: adds --archive and --user, opens and closes the archive.
-    A command that `writes` is refused at once on a read-only archive; the others read it as it is."""
+    """A command that works on an archive: adds --archive and --user, opens and closes the archive,
+    and calls the command with the archive and the actor. A command that `writes` is refused at once
+    on a read-only archive; the others read it as it is."""
 
     def decorate(func):
         @group.command(name, **kwargs)
@@ -49,7 +52,7 @@ def archive_command(group, name=None, writes: bool = True, **kwargs):
             with Archive(archive_root) as archive:
                 if writes:
                     archive.require_writable(click.get_current_context().command_path)
-                return func(archive, user=user, **options)
+                return func(archive, Actor(user), **options)
 
         return command
 
@@ -70,34 +73,6 @@ def _print_json(value) -> None:
 _SHOW_IDS = click.option("--show-ids", is_flag=True, help="Print citizen IDs in full (this is logged).")
 
 
-def _shown_ids(archive, user: str, show_ids: bool, what: str, rows, key: str | None = "id",
-               record_code: str | None = None):
-    """Rows with citizen IDs masked (0792******34), or in full with --show-ids, which is logged
-    once per paper shown (`key` names its id in a row), or once for the record shown, so the log
-    says whose IDs were seen."""
-    from digitize import audit
-
-    if not show_ids:
-        return audit.mask_ids(rows)
-    papers = sorted({r[key] for r in rows if r.get(key) is not None}) if key else []
-    if papers:
-        audit.log_many(archive.catalog, user, "show-ids", papers, detail=what)
-    else:
-        audit.log(archive.catalog, user, "show-ids", record_code=record_code, detail=what)
-    return rows
-
-
-def _parse_date_option(value: str | None, option: str) -> str | None:
-    from digitize.register import parse_date
-
-    if value is None:
-        return None
-    try:
-        return parse_date(value)
-    except ValueError as exc:
-        raise BadArgument(f"{option} {value!r}: {exc}; use YYYY-MM-DD or DD/MM/YYYY") from None
-
-
 @click.group(cls=SohoaGroup)
 @click.version_option(package_name="sohoa")
 def main():
@@ -113,16 +88,16 @@ def records():
 @archive_command(records, "import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
-def records_import(archive, user, file, as_json):
+def records_import(archive, actor, file, as_json):
     """Import or update records from a register CSV or JSON file (by record code)."""
-    from digitize.register import import_register
+    from digitize.services.records import import_register
 
-    new, updated = import_register(archive.catalog, file)
-    archive.sync_index()  # papers of corrected records (the catalog marked them) carry the new fields
+    done = import_register(archive, actor, file)
     if as_json:
-        _print_json({"file": str(file), "new": new, "updated": updated})
+        _print_json(done)
     else:
-        click.echo(f"{file}: {new + updated} records imported ({new} new, {updated} updated)")
+        click.echo(f"{file}: {done['new'] + done['updated']} records imported ({done['new']} new, "
+                   f"{done['updated']} updated)")
 
 
 _RULE = click.option("--rule", type=click.Choice(["strict", "lenient"]), default="strict", show_default=True,
@@ -140,14 +115,12 @@ _TO = click.option("--to", "date_to", metavar="DATE", help="Last received date, 
 @_RULE
 @_SHOW_IDS
 @click.option("--json", "as_json", is_flag=True)
-def records_list(archive, user, agency, procedure, date_from, date_to, not_digitized, rule, show_ids, as_json):
+def records_list(archive, actor, agency, procedure, date_from, date_to, not_digitized, rule, show_ids, as_json):
     """Registered records by received date, with what is digitized."""
-    from digitize.register import list_records
+    from digitize.services.records import list_records
 
-    rows = list_records(archive.catalog, agency=agency, procedure=procedure,
-                        date_from=_parse_date_option(date_from, "--from"),
-                        date_to=_parse_date_option(date_to, "--to"), not_digitized=not_digitized, rule=rule)
-    rows = _shown_ids(archive, user, show_ids, "records list", rows, key=None)
+    rows = list_records(archive, actor, agency=agency, procedure=procedure, date_from=date_from, date_to=date_to,
+                        not_digitized=not_digitized, rule=rule, show_ids=show_ids)
     if as_json:
         _print_json(rows)
         return
@@ -165,13 +138,11 @@ def records_list(archive, user, agency, procedure, date_from, date_to, not_digit
 @click.argument("code")
 @_SHOW_IDS
 @click.option("--json", "as_json", is_flag=True)
-def records_show(archive, user, code, show_ids, as_json):
+def records_show(archive, actor, code, show_ids, as_json):
     """A record: its components with their archived papers (reused or not), its results."""
-    from digitize.register import show_record
+    from digitize.services.records import show_record
 
-    r = show_record(archive, code)
-    r = _shown_ids(archive, user, show_ids, f"records show {r['record_code']}", r, key=None,
-                   record_code=r["record_code"])
+    r = show_record(archive, actor, code, show_ids=show_ids)
     if as_json:
         _print_json(r)
         return
@@ -209,32 +180,29 @@ def records_show(archive, user, code, show_ids, as_json):
 @click.option("--force-ocr", is_flag=True, help="OCR PDF pages again even when they carry a text layer.")
 @click.option("--jobs", type=click.IntRange(1, 64), help="OCR worker processes [default: one per core]")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per paper (JSON Lines).")
-def scan(archive, user, paths, record, component, result, split, force_ocr, jobs, as_json):
+def scan(archive, actor, paths, record, component, result, split, force_ocr, jobs, as_json):
     """Archive scans (PDF, TIFF, JPEG, PNG; files or folders): one searchable PDF per paper."""
-    from digitize.intake import count_pages, find_inputs
-    from digitize.pipeline import Scanner, exit_code, resolve_target
     from digitize.progress import Progress
-    from ocr import TesseractEngine
+    from digitize.services.scanning import scan as scan_files
 
-    target = resolve_target(archive, record, component, result)
-    files = list(find_inputs(list(paths)))
-    scanner = Scanner(archive, TesseractEngine(), user=user, jobs=jobs, split=split, force_ocr=force_ocr)
-    outcomes, stopped = [], None
-    with Progress(sum(count_pages(f) for f in files if not f.is_symlink())) as progress:
+    batch = scan_files(archive, actor, paths, record=record, component=component, result=result, split=split,
+                       force_ocr=force_ocr, processes=jobs)
+    papers, stopped = [], None
+    with Progress(batch.pages) as progress:
         try:
-            for outcome in scanner.scan(files, target, on_page=progress.page):
-                outcomes.append(outcome)
-                progress.paper()
+            for scanned in batch.run(on_page=progress.page, on_paper=progress.paper):
+                papers.append(scanned)
                 if as_json:
-                    click.echo(json.dumps(_with_metadata(archive, outcome.to_json()), ensure_ascii=False))
+                    click.echo(json.dumps(scanned.view, ensure_ascii=False))
                 elif not progress.bar:  # on a terminal, lines wait until the bar is gone
-                    _echo_outcome(outcome)
+                    _echo_outcome(scanned)
         except DiskFull as exc:  # what was done is listed first; the one line that says why comes last
             stopped = exc
+    outcomes = batch.outcomes
     if not as_json:
         if progress.bar:
-            for outcome in outcomes:
-                _echo_outcome(outcome)
+            for scanned in papers:
+                _echo_outcome(scanned)
         counts = {s: sum(o.status == s for o in outcomes) for s in ("new", "skipped", "failed")}
         flagged = sum(len(o.rescan) for o in outcomes)
         pages = sum(o.pages for o in outcomes if o.status == "new")
@@ -246,37 +214,21 @@ def scan(archive, user, paths, record, component, result, split, force_ocr, jobs
             click.echo(f"sohoa: {_one_line(outcome.source_path)}: {outcome.error}", err=True)
     if stopped:
         raise stopped
-    sys.exit(exit_code(outcomes))
+    sys.exit(batch.exit_code)
 
 
-def _with_metadata(archive, row: dict) -> dict:
-    """A scanned paper's JSON with its metadata (see `sohoa show --json`)."""
-    from digitize.metadata import current
-
-    if row.get("id") is not None:
-        row["metadata"] = current(archive.catalog, row["id"])
-    return _masked(row)
-
-
-def _masked(value):
-    """Citizen IDs masked in what a command prints without --show-ids (see `_shown_ids`)."""
-    from digitize.audit import mask_ids
-
-    return mask_ids(value)
-
-
-def _echo_outcome(o) -> None:
-    click.echo(_outcome_line(o))
-    for reason in o.rescan:
+def _echo_outcome(scanned) -> None:
+    click.echo(_outcome_line(scanned.outcome, scanned.view["source_name"]))
+    for reason in scanned.outcome.rescan:
         click.echo(f"         rescan {reason}")
 
 
-def _outcome_line(o) -> str:
+def _outcome_line(o, shown_name: str) -> str:
     where = ""
     if o.record_code:
         role = "kết quả" if o.is_result else o.component
         where = f" → {o.record_code}{' / ' + role if role else ''}"
-    name = _masked(_one_line(o.source_name)) + (f" p.{o.page_range}" if o.page_range else "")
+    name = _one_line(shown_name) + (f" p.{o.page_range}" if o.page_range else "")
     note = f"; {o.note}" if o.note and o.status == "new" else ""
     if o.status == "new":
         conf = f", confidence {o.mean_confidence:.1f}" if o.mean_confidence is not None else ""
@@ -298,28 +250,26 @@ def _one_line(name: str) -> str:
               help="With --accept: only this page of the paper (repeatable) [default: all its flagged pages].")
 @click.option("--reason", metavar="TEXT", help="With --accept: why the pages are kept (logged).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per page.")
-def rescan(archive, user, accept_id, pages, reason, as_json):
+def rescan(archive, actor, accept_id, pages, reason, as_json):
     """Pages to scan again: under 200 dpi, low OCR confidence, blank or nearly empty.
 
     A page leaves the list when its paper is replaced by the new scan (sohoa replace OLD NEW),
     or when accepted as it is: sohoa rescan --accept ID [--page N] --reason TEXT.
     """
-    from digitize.batches import accept_rescan, rescan_list
+    from digitize.services.records import accept_rescan, rescan_list
 
     if accept_id is None:
         if pages or reason is not None:
             raise BadArgument("--page and --reason go with --accept ID")
     else:
-        done = accept_rescan(archive.catalog, accept_id, list(pages), reason, user=user)
+        done = accept_rescan(archive, actor, accept_id, list(pages), reason)
         if as_json:
             _print_json(done)
         else:
             for a in done["accepted"]:
                 click.echo(f"#{accept_id:<5} page {a['page']} kept as it is (was: {'; '.join(a['reasons'])})")
         return
-    rows = rescan_list(archive.catalog)
-    for row in rows:
-        row["pdf_path"] = str(archive.paper_path(row["pdf_path"]))
+    rows = rescan_list(archive, actor)
     if as_json:
         _print_json(rows)
         return
@@ -340,27 +290,25 @@ def rescan(archive, user, accept_id, pages, reason, as_json):
               help="Seconds between looks; a file is taken once unchanged between two looks.")
 @click.option("--once", is_flag=True, help="Archive the files there now, then stop.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per paper (JSON Lines).")
-def watch(archive, user, inbox, record_from_code, split, jobs, poll, once, as_json):
+def watch(archive, actor, inbox, record_from_code, split, jobs, poll, once, as_json):
     """Hot folder: archive each scan landing in INBOX, then move it to INBOX/done or INBOX/failed."""
-    from digitize.pipeline import Scanner
-    from digitize.watch import watch as run
-    from ocr import TesseractEngine
+    from digitize.services.scanning import watch as watch_inbox
 
-    scanner = Scanner(archive, TesseractEngine(), user=user, jobs=jobs, split=split,
-                      read_codes=record_from_code or split == "code")
+    files = watch_inbox(archive, actor, inbox, record_from_code=record_from_code, split=split, processes=jobs,
+                        poll=poll, once=once)
     if not as_json:
         click.echo(f"watching {inbox} (Ctrl-C to stop)", err=True)
     try:
-        for filed in run(scanner, inbox, poll=poll, once=once):
-            moved = str(filed.moved_to.relative_to(inbox)) if filed.moved_to.is_relative_to(inbox) else str(filed.moved_to)
-            for outcome in filed.outcomes:
+        for filed in files:
+            for scanned in filed.papers:
                 if as_json:
-                    click.echo(json.dumps(_masked({**outcome.to_json(), "moved_to": moved}), ensure_ascii=False))
+                    click.echo(json.dumps(scanned.view, ensure_ascii=False))
                 else:
-                    _echo_outcome(outcome)
+                    _echo_outcome(scanned)
             if not as_json:
-                click.echo(f"         {filed.path.name} → {moved}")
-            for outcome in filed.outcomes:
+                click.echo(f"         {filed.name} → {filed.moved_to}")
+            for scanned in filed.papers:
+                outcome = scanned.outcome
                 if outcome.status == "failed":
                     click.echo(f"sohoa: {_one_line(outcome.source_path)}: {outcome.error}", err=True)
     except KeyboardInterrupt:
@@ -378,7 +326,7 @@ def watch(archive, user, inbox, record_from_code, split, jobs, poll, once, as_js
 @click.option("--valid", is_flag=True, help="Only papers not expired (today) and not replaced.")
 @_SHOW_IDS
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of hits.")
-def search(archive, user, query, limit, as_json, valid, show_ids, **dates):
+def search(archive, actor, query, limit, as_json, valid, show_ids, **dates):
     """Full-text search, tones and đ optional: `sohoa search nguyen van an`.
 
     \b
@@ -386,17 +334,9 @@ def search(archive, user, query, limit, as_json, valid, show_ids, **dates):
     Fields: type: holder: id: record: procedure: agency:  e.g. holder:"nguyen van an" type:khai
     Words of 5+ letters also match one OCR error away, ranked below exact matches.
     """
-    from index import Filters
+    from digitize.services.papers import search as find
 
-    filters = Filters.make(valid=valid, **{k: _parse_date_option(v, "--" + k.replace("_", "-"))
-                                          for k, v in dates.items()})
-    hits = archive.index.search(" ".join(query), limit=limit, filters=filters)
-    rows = [{
-        "id": h.id, "record_code": h.record_code, "component": h.component, "source_name": h.source_name,
-        "pdf_path": str(archive.paper_path(h.pdf_path)) if h.pdf_path else None,
-        "score": round(h.score, 4), "snippet": h.snippet, "matched": h.matched,
-    } for h in hits]
-    rows = _shown_ids(archive, user, show_ids, "search " + " ".join(query), rows)
+    rows = find(archive, actor, " ".join(query), limit=limit, valid=valid, show_ids=show_ids, **dates)
     if as_json:
         _print_json(rows)
         return
@@ -424,25 +364,15 @@ def _render_snippet(snippet: str, bold: bool) -> str:
     return _SNIPPET_TOKENS.sub(render, snippet)
 
 
-def _get_paper(archive, paper_id: int) -> dict:
-    paper = archive.catalog.get_paper(paper_id)
-    if paper is None:
-        raise BadArgument(f"no paper {paper_id} in {archive.root}; find ids with sohoa search")
-    return paper
-
-
 @archive_command(main, writes=False)
 @click.argument("paper_id", metavar="ID", type=int)
 @_SHOW_IDS
 @click.option("--json", "as_json", is_flag=True)
-def show(archive, user, paper_id, show_ids, as_json):
+def show(archive, actor, paper_id, show_ids, as_json):
     """A paper's metadata: source, pages, confidence, record."""
-    paper = _get_paper(archive, paper_id)
-    paper["pdf_path"] = str(archive.paper_path(paper["pdf_path"]))
-    paper["text_chars"] = len(paper.pop("text"))
-    paper.pop("indexed")
-    paper.update(_paper_metadata(archive, paper_id))
-    (paper,) = _shown_ids(archive, user, show_ids, f"show {paper_id}", [paper])
+    from digitize.services.papers import show as show_paper
+
+    paper = show_paper(archive, actor, paper_id, show_ids=show_ids)
     if as_json:
         _print_json(paper)
         return
@@ -472,23 +402,13 @@ def show(archive, user, paper_id, show_ids, as_json):
                    f"{p['text_source']} {p['language']} confidence {conf}" + "".join(f", {n}" for n in notes))
 
 
-def _paper_metadata(archive, paper_id: int) -> dict:
-    from digitize.metadata import current
-    from digitize.reuse import validity, values
-
-    return {"metadata": current(archive.catalog, paper_id),
-            "validity": validity(values(archive.catalog, paper_id))}
-
-
 @archive_command(main)
 @click.argument("paper_id", metavar="ID", type=int)
-def text(archive, user, paper_id):
+def text(archive, actor, paper_id):
     """A paper's OCR text (pages separated by form feeds)."""
-    from digitize import audit
+    from digitize.services.papers import text as paper_text
 
-    paper = _get_paper(archive, paper_id)
-    audit.log(archive.catalog, user, "view-text", paper_id=paper_id)
-    click.echo(paper["text"])
+    click.echo(paper_text(archive, actor, paper_id))
 
 
 # -- metadata and reuse ---------------------------------------------------------------------------
@@ -506,17 +426,15 @@ def _field_options(func):
 @click.argument("paper_id", metavar="ID", type=int)
 @_field_options
 @click.option("--json", "as_json", is_flag=True, help="Print the changes and the paper's metadata as JSON.")
-def edit(archive, user, paper_id, as_json, **fields):
+def edit(archive, actor, paper_id, as_json, **fields):
     """Correct a paper's metadata: corrections win over extraction and are logged."""
-    from digitize.reuse import edit as correct
+    from digitize.services.papers import edit as correct
 
-    changes = correct(archive.catalog, paper_id, {f: v for f, v in fields.items() if v is not None}, user=user)
-    archive.sync_index()
-    changes = _masked(changes)
+    done = correct(archive, actor, paper_id, {f: v for f, v in fields.items() if v is not None})
     if as_json:
-        _print_json({"id": paper_id, "changes": changes, **_masked(_paper_metadata(archive, paper_id))})
+        _print_json(done)
         return
-    for c in changes:
+    for c in done["changes"]:
         click.echo(f"#{paper_id} {c['field']}: {c['old'] if c['old'] is not None else '-'} → "
                    f"{c['new'] if c['new'] is not None else '-'}")
 
@@ -524,14 +442,11 @@ def edit(archive, user, paper_id, as_json, **fields):
 @archive_command(main)
 @click.argument("ids", metavar="[ID]...", nargs=-1, type=int)
 @click.option("--all", "every", is_flag=True, help="Every paper (after the document types file changed).")
-def extract(archive, user, ids, every):
+def extract(archive, actor, ids, every):
     """Extract metadata again from the stored text; corrections stay. Without IDs: papers never extracted."""
-    from digitize.metadata import reextract
+    from digitize.services.papers import extract as reextract
 
-    for paper_id in ids:
-        _get_paper(archive, paper_id)
-    count = reextract(archive.catalog, ids or None, missing_only=not (ids or every))
-    archive.sync_index()
+    count = reextract(archive, actor, ids, every=every)
     click.echo(f"extracted metadata from {count} papers")
 
 
@@ -542,23 +457,19 @@ def extract(archive, user, ids, every):
 @click.option("--force", is_flag=True, help="Reuse an expired or replaced paper anyway (needs --reason).")
 @click.option("--reason", metavar="TEXT", help="Why an invalid paper is reused (logged).")
 @click.option("--json", "as_json", is_flag=True)
-def reuse(archive, user, paper_id, record, component, force, reason, as_json):
+def reuse(archive, actor, paper_id, record, component, force, reason, as_json):
     """Attach an archived paper to a component of another record, marked reused."""
-    from digitize.pipeline import resolve_target
-    from digitize.reuse import reuse as attach_reused
+    from digitize.services.papers import reuse as reuse_paper
 
-    _get_paper(archive, paper_id)
-    target = resolve_target(archive, record, component, False)
-    done = attach_reused(archive.catalog, paper_id, target.record_code, target.component, user=user,
-                         force=force, reason=reason)
-    archive.sync_index()
+    done = reuse_paper(archive, actor, paper_id, record, component, force=force, reason=reason)
     if as_json:
         _print_json(done)
         return
+    where = f"{done['record_code']} / {done['component']}"
     if not done["changed"]:
-        click.echo(f"#{paper_id} is already reused for {target.record_code} / {target.component}")
+        click.echo(f"#{paper_id} is already reused for {where}")
         return
-    click.echo(f"#{paper_id} reused for {target.record_code} / {target.component} ({done['validity']}"
+    click.echo(f"#{paper_id} reused for {where} ({done['validity']}"
                f"{', forced' if done['forced'] else ''})")
 
 
@@ -566,12 +477,11 @@ def reuse(archive, user, paper_id, record, component, force, reason, as_json):
 @click.argument("old_id", metavar="OLD_ID", type=int)
 @click.argument("new_id", metavar="NEW_ID", type=int)
 @click.option("--json", "as_json", is_flag=True)
-def replace(archive, user, old_id, new_id, as_json):
+def replace(archive, actor, old_id, new_id, as_json):
     """Mark a paper replaced by a newer one (it is then no longer valid for reuse)."""
-    from digitize.reuse import replace as mark_replaced
+    from digitize.services.papers import replace as mark_replaced
 
-    done = mark_replaced(archive.catalog, old_id, new_id, user=user)
-    archive.sync_index()
+    done = mark_replaced(archive, actor, old_id, new_id)
     if as_json:
         _print_json(done)
     else:
@@ -583,14 +493,11 @@ def replace(archive, user, old_id, new_id, as_json):
 @click.option("--valid", is_flag=True, help="Only papers not expired and not replaced.")
 @_SHOW_IDS
 @click.option("--json", "as_json", is_flag=True)
-def papers(archive, user, holder_id, valid, show_ids, as_json):
+def papers(archive, actor, holder_id, valid, show_ids, as_json):
     """A citizen's archived papers, newest first, with whether each is still valid."""
-    from digitize.reuse import papers_of
+    from digitize.services.papers import of_holder
 
-    rows = papers_of(archive.catalog, holder_id, valid_only=valid)
-    for r in rows:
-        r["pdf_path"] = str(archive.paper_path(r["pdf_path"]))
-    rows = _shown_ids(archive, user, show_ids, "papers --holder-id", rows)
+    rows = of_holder(archive, actor, holder_id, valid=valid, show_ids=show_ids)
     if as_json:
         _print_json(rows)
         return
@@ -618,30 +525,29 @@ def papers(archive, user, holder_id, valid, show_ids, as_json):
               help="Write a self-contained HTML report (tables and charts) to this file.")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--csv", "as_csv", is_flag=True)
-def coverage(archive, user, by, date_from, date_to, rule, max_points, missing, limit, html_file, as_json, as_csv):
+def coverage(archive, actor, by, date_from, date_to, rule, max_points, missing, limit, html_file, as_json, as_csv):
     """Decision 766 digitization indicators: records, results and reuse rates, points and flags."""
     from digitize import coverage as cov
+    from digitize.services import records
 
+    # One command, three services (the indicators, their HTML page, the missing list): options that
+    # none of the chosen one takes are refused here.
     if as_json and as_csv:
         raise BadArgument("choose one of --json and --csv")
     if limit is not None and not missing:
         raise BadArgument("--limit goes with --missing")
-    period = {"date_from": _parse_date_option(date_from, "--from"), "date_to": _parse_date_option(date_to, "--to")}
+    period = {"date_from": date_from, "date_to": date_to}
     if missing:
         if as_csv or html_file or by:
             raise BadArgument("--missing lists records: it takes --from, --to, --rule, --limit and --json")
-        limit = 1000 if limit is None else limit or None  # a clerk's work list, not the whole register
-        report = cov.missing(archive.catalog, rule=rule, limit=limit, **period)
+        report = records.missing(archive, actor, rule=rule, limit=limit, **period)
         click.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else cov.format_missing(report))
         return
-    points = cov.parse_max_points(max_points)
     if html_file:
-        from digitize.report_html import write_html
-
-        write_html(archive.catalog, html_file, rule=rule, max_points=points, **period)
+        records.coverage_html(archive, actor, html_file, rule=rule, max_points=max_points, **period)
         click.echo(f"wrote {html_file}")
         return
-    report = cov.coverage(archive.catalog, by=by, rule=rule, max_points=points, **period)
+    report = records.coverage(archive, actor, by=by, rule=rule, max_points=max_points, **period)
     if as_json:
         _print_json(report)
     elif as_csv:
@@ -656,11 +562,11 @@ def coverage(archive, user, by, date_from, date_to, rule, max_points, missing, l
 @click.option("--component", metavar="NAME", help="…as this component of the record.")
 @click.option("--result", is_flag=True, help="…as the record's result (giấy tờ kết quả).")
 @click.option("--json", "as_json", is_flag=True)
-def attach(archive, user, paper_id, record, component, result, as_json):
+def attach(archive, actor, paper_id, record, component, result, as_json):
     """Link an already archived paper to a record's component or result."""
-    from digitize.register import attach_paper
+    from digitize.services.papers import attach as attach_paper
 
-    done = attach_paper(archive, paper_id, record, component, result, user)
+    done = attach_paper(archive, actor, paper_id, record, component, result)
     if as_json:
         _print_json(done)
         return
@@ -671,9 +577,11 @@ def attach(archive, user, paper_id, record, component, result, as_json):
 @archive_command(main)
 @click.option("--engine", type=click.Choice(["whoosh", "tantivy"]),
               help="Switch the archive to this search engine [default: the one it uses]")
-def reindex(archive, user, engine):
+def reindex(archive, actor, engine):
     """Rebuild the search index from the catalog (a killed rebuild resumes where it stopped)."""
-    count = archive.reindex(engine=engine)
+    from digitize.services.upkeep import reindex as rebuild
+
+    count = rebuild(archive, actor, engine=engine)
     click.echo(f"reindexed {count} papers in {archive.root / 'index'}"
                + (f" (search engine: {engine})" if engine else ""))
 
@@ -681,25 +589,25 @@ def reindex(archive, user, engine):
 @archive_command(main)
 @click.option("--engine", type=click.Choice(["whoosh", "tantivy"]),
               help="Search engine of a new archive [default: whoosh; tantivy answers faster on large archives]")
-def init(archive, user, engine):
+def init(archive, actor, engine):
     """Create an archive folder (catalog and search index) with the chosen search engine."""
-    from index import init_index
+    from digitize.services.upkeep import init as set_up
 
-    name, created = init_index(archive.root / "index", engine)
-    click.echo(f"{'created' if created else 'already set up:'} {archive.root} (search engine: {name})")
+    done = set_up(archive, actor, engine=engine)
+    click.echo(f"{'created' if done['created'] else 'already set up:'} {archive.root} (search engine: {done['engine']})")
 
 
 # -- trust: integrity, backup, audit --------------------------------------------------------------
 @archive_command(main, writes=False)
 @click.option("--repair", is_flag=True, help="Re-index what is missing or stale, move orphan files aside.")
 @click.option("--json", "as_json", is_flag=True)
-def check(archive, user, repair, as_json):
+def check(archive, actor, repair, as_json):
     """Verify the archive: files and their SHA-256, index against catalog, orphans, schema."""
-    from digitize.check import check as run_check
+    from digitize.services.upkeep import check as run_check
 
     if repair:
         archive.require_writable("sohoa check --repair")
-    report = run_check(archive, repair=repair)
+    report = run_check(archive, actor, repair=repair)
     if as_json:
         _print_json(report.to_json())
     else:
@@ -710,11 +618,11 @@ def check(archive, user, repair, as_json):
 @archive_command(main)
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True)
-def backup(archive, user, file, as_json):
+def backup(archive, actor, file, as_json):
     """Write a consistent backup (catalog, archived files, manifest) to FILE (.tar or .tar.gz)."""
-    from digitize.backup import backup as run_backup
+    from digitize.services.upkeep import backup as run_backup
 
-    summary = run_backup(archive, file, user=user)
+    summary = run_backup(archive, actor, file)
     if as_json:
         _print_json(summary)
     else:
@@ -729,9 +637,9 @@ def backup(archive, user, file, as_json):
 @click.option("--json", "as_json", is_flag=True)
 def restore(file, archive_root, user, as_json):
     """Rebuild an archive from a backup FILE into a new folder (--archive NEW)."""
-    from digitize.backup import restore as run_restore
+    from digitize.services.upkeep import restore as run_restore
 
-    summary = run_restore(file, archive_root, user=user)
+    summary = run_restore(Actor(user), file, archive_root)
     if as_json:
         _print_json(summary)
     else:
@@ -745,13 +653,11 @@ def restore(file, archive_root, user, as_json):
 @click.option("--since", metavar="DATE", help="From this date on (YYYY-MM-DD or DD/MM/YYYY).")
 @_SHOW_IDS
 @click.option("--json", "as_json", is_flag=True)
-def audit_log(archive, user, paper_id, holder_id, since, show_ids, as_json):
+def audit_log(archive, actor, paper_id, holder_id, since, show_ids, as_json):
     """Who scanned, viewed, edited, reused, attached, replaced, accepted for rescan, backed up or restored which papers."""
-    from digitize import audit
+    from digitize.services.upkeep import audit_log as events
 
-    rows = audit.events(archive.catalog, paper_id=paper_id, holder_id=holder_id,
-                        since=_parse_date_option(since, "--since"))
-    rows = _shown_ids(archive, user, show_ids, "audit", rows, key="paper_id")
+    rows = events(archive, actor, paper_id=paper_id, holder_id=holder_id, since=since, show_ids=show_ids)
     if as_json:
         _print_json(rows)
         return

@@ -54,13 +54,14 @@ class Archive:
     def __init__(self, root: Path | None = None):
         self.root = Path(root) if root else default_root()
         if self.root.exists() and not self.root.is_dir():
-            raise ArchiveError(f"{self.root}: is a file, not an archive folder; choose another --archive")
+            raise ArchiveError("{root}: is a file, not an archive folder; choose another {archive}", field="archive",
+                               root=self.root)
         catalog = self.root / "catalog.sqlite"
         # A read-only mount, or permissions that deny this user: reading commands still work.
         self.read_only = self.root.is_dir() and not all(_writable(p) for p in (self.root, catalog) if p.exists())
         if self.read_only and not catalog.exists():
-            raise ArchiveError(f"{self.root}: no Sohoa archive here (no catalog.sqlite), and the folder cannot be "
-                               "written to start one; check --archive")
+            raise ArchiveError("{root}: no Sohoa archive here (no catalog.sqlite), and the folder cannot be "
+                               "written to start one; check {archive}", field="archive", root=self.root)
         if not self.read_only:
             try:
                 self.root.mkdir(DIR_MODE, parents=True, exist_ok=True)

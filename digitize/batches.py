@@ -14,7 +14,7 @@ import hashlib
 
 from digitize import audit
 from digitize.catalog import Catalog, nfc
-from digitize.errors import BadArgument
+from digitize.errors import BadArgument, Conflict, NotFound
 
 
 def paper_identity(batch_sha256: str, first: int, last: int) -> str:
@@ -59,13 +59,13 @@ def accept_rescan(catalog: Catalog, paper_id: int, pages: list[int] | None, reas
     """
     reason = " ".join(nfc(reason or "").split())
     if not reason:
-        raise BadArgument("--accept needs --reason TEXT saying why the page is kept as it is")
+        raise BadArgument("{accept} needs {reason:TEXT} saying why the page is kept as it is", field="reason")
     with catalog.transaction():
         paper = catalog.batches.rescan_state(paper_id)
         if paper is None:
-            raise BadArgument(f"no paper {paper_id} in the archive; list the pages to rescan with sohoa rescan")
+            raise NotFound(f"no paper {paper_id} in the archive; list the pages to rescan with sohoa rescan")
         if paper["replaced_by"] is not None:
-            raise BadArgument(f"paper {paper_id} is replaced by #{paper['replaced_by']}; "
+            raise Conflict(f"paper {paper_id} is replaced by #{paper['replaced_by']}; "
                               "its pages no longer need rescanning")
         flagged = catalog.batches.flagged(paper_id)
         if not flagged:
@@ -74,8 +74,9 @@ def accept_rescan(catalog: Catalog, paper_id: int, pages: list[int] | None, reas
         for n in wanted:
             if not 1 <= n <= paper["page_count"]:
                 count = paper["page_count"]
-                raise BadArgument(f"paper {paper_id} has no page {n} (it has {count} page{'s' if count != 1 else ''}); "
-                                  "--page counts the paper's pages, as sohoa show lists them")
+                raise BadArgument("paper {paper} has no page {n} (it has {count} page{s}); {page} counts the "
+                                  "paper's pages, as sohoa show lists them", field="page", paper=paper_id, n=n,
+                                  count=count, s="s" if count != 1 else "")
             if n not in flagged:
                 raise BadArgument(f"page {n} of paper {paper_id} is not flagged for rescanning; "
                                   f"flagged: page{'s' if len(flagged) > 1 else ''} {', '.join(map(str, flagged))}")

@@ -67,10 +67,12 @@ def parse_max_points(text: str | None) -> dict[str, float]:
         for part in text.split(","):
             key, _, value = part.partition("=")
             if key.strip() not in points:
-                raise BadArgument(f'--max-points: unknown indicator "{key.strip()}"; use records, results, reuse')
+                raise BadArgument('{max_points}: unknown indicator "{key}"; use records, results, reuse',
+                                  field="max_points", key=key.strip())
             points[key.strip()] = _positive(value)
     except ValueError:
-        raise BadArgument(f'--max-points "{text}": expected a number, or records=N,results=N,reuse=N') from None
+        raise BadArgument('{max_points} "{text}": expected a number, or records=N,results=N,reuse=N',
+                          field="max_points", text=text) from None
     return points
 
 

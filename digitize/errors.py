@@ -1,29 +1,106 @@
-"""Errors a user can act on, each with its own exit code.
+"""Errors a user can act on, each with its exit code (the command line) and its HTTP status (a web API).
 
-The CLI turns these into one line on stderr and the exit code; anything else is a bug
-and keeps its traceback.
+Every interface shows an error as its own words around the library's message: the CLI as one line
+on stderr and the exit code, a web API as the status and the message. Anything else is a bug and
+keeps its traceback.
+
+    kind               exit  HTTP  when
+    SohoaError            1   400  (the base; not raised itself)
+    BadArgument           2   422  a value given is wrong: a bad date, an unknown component, a missing reason
+    NotFound              2   404  no such paper or record
+    Conflict              2   409  the paper's state forbids it: expired or replaced, already replaced
+    InputError            3   422  an input file cannot be read: empty, truncated, not a scan, bad register row
+    EncryptedPDF          4   422  a PDF needs a password
+    MissingDependency     5   503  a program or language data is not installed
+    ArchiveLocked         6   423  another process holds the archive longer than we wait
+    ArchiveError          7   503  the archive itself is unusable: newer schema, damaged catalog
+    DiskFull              8   507  the archive's disk is full
+    ArchiveReadOnly       9   503  the archive cannot be written (reading still works)
+
+An error about one value carries its `field` ("reason", "from", "holder_id"), and its message names
+fields as placeholders — `"{force} needs {reason:TEXT}"`, the text after the colon being what a
+command line shows after the option — with the user's values passed apart (`value=...`), so that
+braces in them stay text. `str(error)` names fields as the command line does (`--force needs
+--reason TEXT`); another interface passes its own wording to `render`.
 """
 
 import errno
 import sqlite3
+import string
+from typing import Callable
+
+
+def option(field: str, metavar: str) -> str:
+    """A field as a command line names it: `holder_id`, `ID` → `--holder-id ID`."""
+    return "--" + field.replace("_", "-") + (f" {metavar}" if metavar else "")
 
 
 class SohoaError(Exception):
     """Something went wrong that the user can fix; the message says what to do."""
 
     exit_code = 1
+    http_status = 400
+
+    def __init__(self, message: str = "", field: str | None = None, **values):
+        super().__init__(message)
+        self.field = field
+        self.values = values
+
+    def render(self, spell: Callable[[str, str], str] = option) -> str:
+        """The message with each field named by `spell(field, metavar)`."""
+        message = self.args[0] if self.args else ""
+        if self.field is None and not self.values:  # plain text, braces and all
+            return message
+        return _Wording(spell).vformat(message, (), self.values)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+class _Field:
+    def __init__(self, name: str):
+        self.name = name
+
+
+class _Wording(string.Formatter):
+    """Values by name; any other name in the message is a field, spelled by the interface."""
+
+    def __init__(self, spell: Callable[[str, str], str]):
+        self.spell = spell
+
+    def get_value(self, key, args, kwargs):
+        return kwargs[key] if key in kwargs else _Field(key)
+
+    def format_field(self, value, format_spec):
+        if isinstance(value, _Field):
+            return self.spell(value.name, format_spec)
+        return super().format_field(value, format_spec)
 
 
 class BadArgument(SohoaError):
-    """A command-line value is wrong (unknown record, component, paper id...)."""
+    """A value given is wrong (unknown component, bad date, missing reason...)."""
 
     exit_code = 2
+    http_status = 422
+
+
+class NotFound(BadArgument):
+    """No paper or record of that id or code."""
+
+    http_status = 404
+
+
+class Conflict(BadArgument):
+    """What was asked contradicts the paper's state: reusing an expired paper, replacing one twice."""
+
+    http_status = 409
 
 
 class InputError(SohoaError):
     """An input file cannot be read: empty, truncated, not an image or PDF, bad register row."""
 
     exit_code = 3
+    http_status = 422
 
 
 class EncryptedPDF(InputError):
@@ -36,42 +113,41 @@ class MissingDependency(SohoaError):
     """A program or language data Sohoa needs is not installed."""
 
     exit_code = 5
+    http_status = 503
 
 
 class ArchiveLocked(SohoaError):
     """Another process holds the archive (index writer) longer than we are willing to wait."""
 
     exit_code = 6
+    http_status = 423
 
 
 class ArchiveError(SohoaError):
     """The archive itself is unusable: newer schema, missing file, damaged catalog."""
 
     exit_code = 7
+    http_status = 503
 
 
 class DiskFull(SohoaError):
     """The archive's file system has no room left: the command stops, and running it again finishes."""
 
     exit_code = 8
+    http_status = 507
 
 
 class ArchiveReadOnly(SohoaError):
     """The archive cannot be written (read-only mount or permissions): reading commands still work."""
 
     exit_code = 9
+    http_status = 503
 
     @classmethod
     def because(cls, archive, what: str) -> "ArchiveReadOnly":
         return cls(f"{archive}: the archive is read-only and {what}; mount it read-write (or let this user "
                    "write to it) and run the command again")
 
-
-EXIT_CODES = {
-    cls.__name__: cls.exit_code
-    for cls in (SohoaError, BadArgument, InputError, EncryptedPDF, MissingDependency, ArchiveLocked, ArchiveError,
-                DiskFull, ArchiveReadOnly)
-}
 
 _NO_ROOM = (errno.ENOSPC, errno.EDQUOT)
 

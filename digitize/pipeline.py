@@ -33,7 +33,7 @@ from pypdf import PdfReader, PdfWriter
 from digitize import audit, batches, crashpoints, metadata, prepare
 from digitize.archive import INDEX_BATCH, Archive
 from digitize.catalog import NewPaper, PageInfo
-from digitize.errors import BadArgument, DiskFull, InputError, SohoaError, disk_full
+from digitize.errors import BadArgument, DiskFull, InputError, NotFound, SohoaError, disk_full
 from digitize.intake import Page, find_inputs, read_pages, sha256_file, sniff
 from ocr.layers import text_over
 
@@ -83,10 +83,10 @@ class Outcome:
 
 
 def resolve_target(archive: Archive, record: str | None, component: str | None, result: bool) -> Target | None:
-    """Check --record/--component/--result against the register, naming the valid choices."""
+    """Check a record, component and result against the register, naming the valid choices."""
     if record is None:
         if component or result:
-            raise BadArgument("--component and --result need --record CODE")
+            raise BadArgument("{component} and {result} need {record:CODE}", field="record")
         return None
     found = archive.catalog.get_record(record.strip())
     if found is None:
@@ -95,21 +95,23 @@ def resolve_target(archive: Archive, record: str | None, component: str | None, 
         hint = f"did you mean {', '.join(close)}?" if close else (
             "import the register first (sohoa records import FILE.csv)" if not codes
             else f"registered codes include {', '.join(codes[:5])}{' …' if len(codes) > 5 else ''}")
-        raise BadArgument(f"unknown record code {record!r}; {hint}")
+        raise NotFound("unknown record code {value!r}; {hint}", field="record", value=record, hint=hint)
     if component and result:
-        raise BadArgument("give either --component NAME or --result, not both")
+        raise BadArgument("give either {component:NAME} or {result}, not both", field="component")
     if result:
         return Target(found.record_code, None, True)
     choices = "; ".join(found.components)
     if not component:
         if len(found.components) == 1:
             return Target(found.record_code, found.components[0])
-        raise BadArgument(f"record {found.record_code} has several components; choose one with --component: {choices}")
+        raise BadArgument("record {code} has several components; choose one with {component}: {choices}",
+                          field="component", code=found.record_code, choices=choices)
     wanted = _casefold(component)
     for name in found.components:
         if _casefold(name) == wanted:
             return Target(found.record_code, name)
-    raise BadArgument(f"record {found.record_code} has no component {component!r}; its components are: {choices}")
+    raise BadArgument("record {code} has no component {value!r}; its components are: {choices}", field="component",
+                      code=found.record_code, value=component, choices=choices)
 
 
 def _casefold(text: str) -> str:
@@ -305,7 +307,8 @@ class Scanner:
     def __init__(self, archive: Archive, engine, user: str, jobs: int | None = None, split: str = "none",
                  read_codes: bool | None = None, force_ocr: bool = False):
         if split not in SPLITS:
-            raise BadArgument(f"--split {split!r}: choose one of {', '.join(SPLITS)}")
+            raise BadArgument("{split} {value!r}: choose one of {choices}", field="split", value=split,
+                              choices=", ".join(SPLITS))
         self.archive = archive
         self.engine = engine
         self.user = user

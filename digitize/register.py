@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from digitize.catalog import Catalog, Record, RegisterResult
-from digitize.errors import BadArgument, InputError
+from digitize.errors import BadArgument, InputError, NotFound
 
 COLUMNS = (
     "record_code", "procedure_code", "procedure_name", "agency", "channel", "received_date",
@@ -59,6 +59,15 @@ def parse_date(text: str) -> str:
         if "/" in text and m > 12 and d <= 12:
             raise ValueError("no such date (day comes first: DD/MM/YYYY)") from None
         raise ValueError("no such date") from None
+
+
+def date_given(value: str, field: str) -> str:
+    """`parse_date` of a value a user gave for `field` (an option, a form field): BadArgument about it."""
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise BadArgument(f"{{{field}}} {{value!r}}: {{reason}}; use YYYY-MM-DD or DD/MM/YYYY", field=field,
+                          value=value, reason=str(exc)) from None
 
 
 def read_register(path: Path) -> list[Record]:
@@ -579,22 +588,21 @@ def show_record(archive, record_code: str) -> dict:
 
 def attach_paper(archive, paper_id: int, record: str | None, component: str | None, result: bool,
                  user: str) -> dict:
-    """Link an archived paper to a record's component or result; attaching twice is a no-op."""
+    """Link an archived paper to a record's component or result; attaching twice is a no-op. The index
+    also searches a paper by every record it serves: the caller syncs it when `attached`."""
     from digitize import audit
     from digitize.pipeline import resolve_target
 
     catalog = archive.catalog
     if not catalog.papers.exists(paper_id):
-        raise BadArgument(f"no paper {paper_id} in {archive.root}; find ids with sohoa search")
+        raise NotFound(f"no paper {paper_id} in {archive.root}; find ids with sohoa search")
     if record is None:
-        raise BadArgument("say where the paper goes: --record CODE with --component NAME or --result")
+        raise BadArgument("say where the paper goes: {record:CODE} with {component:NAME} or {result}", field="record")
     target = resolve_target(archive, record, component, result)
     with catalog.transaction():
         added = catalog.attach(paper_id, target.record_code, target.component, target.is_result, user)
         if added:
             audit.log(catalog, user, "attach", paper_id, target.record_code,
                       "result" if target.is_result else target.component)
-    if added:  # the index also searches the paper by every record it serves
-        archive.sync_index()
     return {"id": paper_id, "record_code": target.record_code, "component": target.component,
             "is_result": target.is_result, "attached": added}

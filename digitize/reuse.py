@@ -12,14 +12,14 @@ from datetime import date
 
 from digitize import audit
 from digitize.catalog import Catalog, nfc
-from digitize.errors import BadArgument
+from digitize.errors import BadArgument, Conflict, NotFound
 from digitize.metadata import DATE_FIELDS, FIELDS, check_citizen_id
-from digitize.register import parse_date
+from digitize.register import date_given
 
 
 def _paper_exists(catalog: Catalog, paper_id: int) -> None:
     if not catalog.papers.exists(paper_id):
-        raise BadArgument(f"no paper {paper_id} in the archive; find ids with sohoa search")
+        raise NotFound(f"no paper {paper_id} in the archive; find ids with sohoa search")
 
 
 def values(catalog: Catalog, paper_id: int) -> dict:
@@ -44,17 +44,13 @@ def _checked(field: str, value: str | None) -> str | None:
     if value is None or not value.strip():
         return None  # a correction to "no value" also wins over extraction
     value = " ".join(nfc(value).split())
-    option = "--" + field.replace("_", "-")
     if field in DATE_FIELDS:
-        try:
-            return parse_date(value)
-        except ValueError as exc:
-            raise BadArgument(f"{option} {value!r}: {exc}; use YYYY-MM-DD or DD/MM/YYYY") from None
+        return date_given(value, field)
     if field == "holder_id":
         value = value.replace(" ", "")
         reason = check_citizen_id(value)
         if reason:
-            raise BadArgument(f"{option} {value!r}: {reason}")
+            raise BadArgument("{holder_id} {value!r}: {reason}", field=field, value=value, reason=reason)
     return value
 
 
@@ -68,8 +64,8 @@ def edit(catalog: Catalog, paper_id: int, changes: dict[str, str | None], user: 
     if unknown:
         raise BadArgument(f"unknown field {', '.join(sorted(unknown))}; fields are {', '.join(FIELDS)}")
     if not changes:
-        raise BadArgument("nothing to change; give at least one of "
-                          + ", ".join("--" + f.replace("_", "-") for f in FIELDS))
+        raise BadArgument("nothing to change; give at least one of " + ", ".join("{%s}" % f for f in FIELDS),
+                          field="changes")
     wanted = {f: _checked(f, v) for f, v in changes.items()}
     before = values(catalog, paper_id)
     done = [{"field": field, "old": before.get(field), "new": new} for field, new in wanted.items()]
@@ -89,14 +85,14 @@ def replace(catalog: Catalog, old_id: int, new_id: int, user: str) -> dict:
     chain, seen = new_id, set()
     while chain is not None and chain not in seen:  # the new paper must not itself lead back to the old
         if chain == old_id:
-            raise BadArgument(f"paper {new_id} is already replaced, through newer papers, by {old_id}")
+            raise Conflict(f"paper {new_id} is already replaced, through newer papers, by {old_id}")
         seen.add(chain)
         chain = values(catalog, chain).get("replaced_by")
     current = values(catalog, old_id).get("replaced_by")
     if current == new_id:
         return {"paper": old_id, "replaced_by": new_id, "changed": False}
     if current is not None:
-        raise BadArgument(f"paper {old_id} is already replaced by #{current}")
+        raise Conflict(f"paper {old_id} is already replaced by #{current}")
     with catalog.transaction():
         catalog.reuse.replace(old_id, new_id, user)
         audit.log(catalog, user, "replace", paper_id=old_id, detail=f"replaced by #{new_id}")
@@ -110,11 +106,11 @@ def reuse(catalog: Catalog, paper_id: int, record_code: str, component: str, use
     the caller). An expired or replaced paper is refused unless forced, with a reason."""
     _paper_exists(catalog, paper_id)
     if force and not (reason and reason.strip()):
-        raise BadArgument("--force needs --reason TEXT saying why an invalid paper is reused")
+        raise BadArgument("{force} needs {reason:TEXT} saying why an invalid paper is reused", field="reason")
     state = validity(values(catalog, paper_id), today)
     if state["status"] != "valid" and not force:
-        raise BadArgument(f"paper {paper_id} is {state['text']}; attach a valid paper, "
-                          "or reuse it anyway with --force --reason TEXT")
+        raise Conflict("paper {paper} is {state}; attach a valid paper, or reuse it anyway with {force} {reason:TEXT}",
+                       field="force", paper=paper_id, state=state["text"])
     result = {"paper": paper_id, "record_code": record_code, "component": component,
               "validity": state["text"], "forced": bool(force and state["status"] != "valid")}
     with catalog.transaction():
@@ -122,7 +118,7 @@ def reuse(catalog: Catalog, paper_id: int, record_code: str, component: str, use
         if existing:
             return {**result, "changed": False, "note": "already reused there"}
         if existing is not None:  # scanned for this very component: not a reuse
-            raise BadArgument(f"paper {paper_id} was scanned for {record_code} / {component}; it is not a reuse")
+            raise Conflict(f"paper {paper_id} was scanned for {record_code} / {component}; it is not a reuse")
         catalog.attach(paper_id, record_code, component, False, user=user, reused=True)
         catalog.reuse.log_reuse(paper_id, record_code, component, state["text"], result["forced"],
                                 (reason or "").strip(), user)
@@ -136,7 +132,8 @@ def papers_of(catalog: Catalog, holder_id: str, today: date | None = None, valid
     """The papers whose holder is this citizen ID, newest first (issue date, else scan time)."""
     holder_id = "".join(holder_id.split())
     if not holder_id.isdigit() or len(holder_id) not in (9, 12):
-        raise BadArgument(f"--holder-id {holder_id!r}: a citizen ID has 12 digits (CCCD) or 9 (CMND)")
+        raise BadArgument("{holder_id} {value!r}: a citizen ID has 12 digits (CCCD) or 9 (CMND)", field="holder_id",
+                          value=holder_id)
     rows = catalog.metadata.papers_of_holder(holder_id)
     out = []
     for row in rows:

@@ -7,7 +7,7 @@ from pypdf import PdfReader
 
 from samples.render import save_multipage
 from tests.conftest import make_scan, page_lines
-from tests.test_prepare import AN, blank_back, page
+from tests.pages import AN, blank_back, page
 
 HUONG = page_lines("GIẤY CHỨNG SINH", "Đặng Thị Hương", ["Nơi sinh: Bệnh viện Từ Dũ"])
 

@@ -16,7 +16,7 @@ from pypdf import PdfReader, PdfWriter
 
 from samples.render import font_path, save_multipage
 from tests.conftest import make_scan, page_lines
-from tests.test_prepare import AN, blank_back, page, receipt, turned
+from tests.pages import AN, blank_back, page, receipt, turned
 
 HUONG = page_lines("GIẤY CHỨNG SINH", "Đặng Thị Hương", ["Nơi sinh: Bệnh viện Từ Dũ"])
 

@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfWriter
 
 from tests.conftest import Sohoa, make_scan, page_lines, write_register
-from tests.test_prepare import AN, blank_back, page, turned
+from tests.pages import AN, blank_back, page, turned
 
 CODE = "000.00.53.H48-260105-0001"
 

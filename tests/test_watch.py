@@ -82,7 +82,7 @@ def test_hot_folder_files_good_and_bad_and_survives_crash_and_restart(archive_di
 
 
 def test_watch_reads_record_codes_and_names_a_missing_inbox(sohoa, register_csv, tmp_path):
-    from tests.test_prepare import page, receipt
+    from tests.pages import page, receipt
     from samples.render import save_multipage
 
     sohoa("records", "import", register_csv)

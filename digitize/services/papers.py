@@ -1,0 +1,114 @@
+"""A paper: show it, read its text, correct, re-extract, reuse, replace, attach; a citizen's papers; search.
+
+A change to what the index holds about a paper (its metadata, its records, its validity) is followed
+by an index sync, so a search right after it finds the paper as it now is.
+"""
+
+from __future__ import annotations
+
+from digitize import audit, metadata
+from digitize import reuse as reusing
+from digitize.archive import Archive
+from digitize.register import attach_paper
+from digitize.services.actor import Actor
+from digitize.services.common import date, masked, paper, shown
+
+
+def _metadata(archive: Archive, paper_id: int) -> dict:
+    return {"metadata": metadata.current(archive.catalog, paper_id),
+            "validity": reusing.validity(reusing.values(archive.catalog, paper_id))}
+
+
+def show(archive: Archive, actor: Actor, paper_id: int, show_ids: bool = False) -> dict:
+    """A paper's catalog entry (source, pages, confidence, records), metadata and validity; its text
+    only counted (`text_chars`)."""
+    found = paper(archive, paper_id)
+    found["pdf_path"] = str(archive.paper_path(found["pdf_path"]))
+    found["text_chars"] = len(found.pop("text"))
+    found.pop("indexed")
+    found.update(_metadata(archive, paper_id))
+    (found,) = shown(archive, actor, show_ids, f"show {paper_id}", [found])
+    return found
+
+
+def text(archive: Archive, actor: Actor, paper_id: int) -> str:
+    """A paper's OCR text, pages separated by form feeds; reading it is logged."""
+    found = paper(archive, paper_id)
+    audit.log(archive.catalog, actor.name, "view-text", paper_id=paper_id)
+    return found["text"]
+
+
+def edit(archive: Archive, actor: Actor, paper_id: int, changes: dict[str, str | None]) -> dict:
+    """Correct fields of a paper (an empty value clears one): {id, changes: [{field, old, new}],
+    metadata, validity}. Corrections win over extraction and are logged."""
+    done = reusing.edit(archive.catalog, paper_id, changes, user=actor.name)
+    archive.sync_index()
+    return {"id": paper_id, "changes": masked(done), **masked(_metadata(archive, paper_id))}
+
+
+def extract(archive: Archive, actor: Actor, paper_ids: tuple[int, ...] = (), every: bool = False) -> int:
+    """Extract metadata again from the stored text of these papers (none: those never extracted;
+    `every`: all); corrections stay. Returns how many papers were done."""
+    for paper_id in paper_ids:
+        paper(archive, paper_id)
+    count = metadata.reextract(archive.catalog, paper_ids or None, missing_only=not (paper_ids or every))
+    archive.sync_index()
+    return count
+
+
+def reuse(archive: Archive, actor: Actor, paper_id: int, record: str, component: str | None = None,
+          force: bool = False, reason: str | None = None) -> dict:
+    """Attach an archived paper to a component of another record, marked reused; an expired or
+    replaced paper only when forced, with a reason."""
+    from digitize.pipeline import resolve_target  # the scan pipeline, loaded only when needed
+
+    paper(archive, paper_id)
+    target = resolve_target(archive, record, component, False)
+    done = reusing.reuse(archive.catalog, paper_id, target.record_code, target.component, user=actor.name,
+                         force=force, reason=reason)
+    archive.sync_index()
+    return done
+
+
+def replace(archive: Archive, actor: Actor, old_id: int, new_id: int) -> dict:
+    """Mark a paper replaced by a newer one: it is then no longer valid for reuse."""
+    done = reusing.replace(archive.catalog, old_id, new_id, user=actor.name)
+    archive.sync_index()
+    return done
+
+
+def attach(archive: Archive, actor: Actor, paper_id: int, record: str | None, component: str | None = None,
+           result: bool = False) -> dict:
+    """Link an archived paper to a record's component or result; attaching twice changes nothing."""
+    done = attach_paper(archive, paper_id, record, component, result, actor.name)
+    if done["attached"]:  # the index also searches the paper by every record it serves
+        archive.sync_index()
+    return done
+
+
+def of_holder(archive: Archive, actor: Actor, holder_id: str, valid: bool = False,
+              show_ids: bool = False) -> list[dict]:
+    """A citizen's papers, newest first, each with whether it is still valid (`valid`: only those)."""
+    rows = reusing.papers_of(archive.catalog, holder_id, valid_only=valid)
+    for r in rows:
+        r["pdf_path"] = str(archive.paper_path(r["pdf_path"]))
+    return shown(archive, actor, show_ids, "papers --holder-id", rows)
+
+
+def search(archive: Archive, actor: Actor, query: str, limit: int = 10, valid: bool = False,
+           show_ids: bool = False, issued_from: str | None = None, issued_to: str | None = None,
+           expires_from: str | None = None, expires_to: str | None = None) -> list[dict]:
+    """Full-text and metadata search (the query language of index/query.py), best first; dates as
+    typed, bounds included; `valid`: only papers not expired today and not replaced."""
+    from index import Filters
+
+    filters = Filters.make(valid=valid, issued_from=date(issued_from, "issued_from"),
+                           issued_to=date(issued_to, "issued_to"), expires_from=date(expires_from, "expires_from"),
+                           expires_to=date(expires_to, "expires_to"))
+    hits = archive.index.search(query, limit=limit, filters=filters)
+    rows = [{
+        "id": h.id, "record_code": h.record_code, "component": h.component, "source_name": h.source_name,
+        "pdf_path": str(archive.paper_path(h.pdf_path)) if h.pdf_path else None,
+        "score": round(h.score, 4), "snippet": h.snippet, "matched": h.matched,
+    } for h in hits]
+    return shown(archive, actor, show_ids, "search " + query, rows)

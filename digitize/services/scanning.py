@@ -1,0 +1,96 @@
+"""Scanning: archive files, or watch a hot folder. A scan is checked and counted before any page is
+read, then run with callbacks for each page and each paper done — a terminal bar, or a job's row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from digitize import metadata
+from digitize.archive import Archive
+from digitize.intake import count_pages, find_inputs
+from digitize.pipeline import Outcome, Scanner, Target, resolve_target
+from digitize.pipeline import exit_code as exit_code_of
+from digitize.services.actor import Actor
+from digitize.services.common import masked
+from digitize.watch import watch as watch_folder
+from ocr import TesseractEngine
+
+
+@dataclass
+class Scanned:
+    """One paper of a scan, or a file that failed: the scanner's outcome (paths and error as they
+    are, for the one who scanned) and `view`, what may be shown of it (citizen IDs masked)."""
+
+    outcome: Outcome
+    view: dict
+
+
+@dataclass
+class ScanBatch:
+    """Files checked and counted, ready to archive: `pages` is known before the first is read (a
+    damaged file may count 0 and read more). `run` archives them; `outcomes` and `exit_code` then
+    tell what happened."""
+
+    archive: Archive
+    scanner: Scanner
+    files: list[Path]
+    target: Target | None
+    pages: int
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def run(self, on_page: Callable[[], None] | None = None,
+            on_paper: Callable[[], None] | None = None) -> Iterator[Scanned]:
+        """Each paper as soon as it is archived, in input order. A full disk stops the batch with
+        DiskFull after what was archived is indexed (and listed in `outcomes`)."""
+        for outcome in self.scanner.scan(self.files, self.target, on_page=on_page):
+            self.outcomes.append(outcome)
+            if on_paper:
+                on_paper()
+            row = outcome.to_json()
+            if row.get("id") is not None:
+                row["metadata"] = metadata.current(self.archive.catalog, row["id"])
+            yield Scanned(outcome, masked(row))
+
+    @property
+    def exit_code(self) -> int:
+        """0 when nothing failed; the failure's own code when all failures agree, else InputError's."""
+        return exit_code_of(self.outcomes)
+
+
+def scan(archive: Archive, actor: Actor, paths: Iterable[Path], record: str | None = None,
+         component: str | None = None, result: bool = False, split: str = "none", force_ocr: bool = False,
+         processes: int | None = None) -> ScanBatch:
+    """Scans (files or folders) to archive as papers of `record`'s `component` or `result`, if given:
+    the target is checked against the register first, and the pages counted."""
+    target = resolve_target(archive, record, component, result)
+    files = list(find_inputs(list(paths)))
+    scanner = Scanner(archive, TesseractEngine(), user=actor.name, jobs=processes, split=split, force_ocr=force_ocr)
+    pages = sum(count_pages(f) for f in files if not f.is_symlink())
+    return ScanBatch(archive, scanner, files, target, pages)
+
+
+@dataclass
+class Watched:
+    """One file of the hot folder done with: its name, where it went (relative to the inbox when
+    inside it) and its papers (views with `moved_to`)."""
+
+    name: str
+    moved_to: str
+    papers: list[Scanned]
+
+
+def watch(archive: Archive, actor: Actor, inbox: Path, record_from_code: bool = False, split: str = "none",
+          processes: int | None = None, poll: float = 2.0, once: bool = False) -> Iterator[Watched]:
+    """Archive each scan landing in `inbox` and move it to done/ or failed/ (see digitize.watch)."""
+    scanner = Scanner(archive, TesseractEngine(), user=actor.name, jobs=processes, split=split,
+                      read_codes=record_from_code or split == "code")
+    return _watched(scanner, Path(inbox), poll, once)
+
+
+def _watched(scanner: Scanner, inbox: Path, poll: float, once: bool) -> Iterator[Watched]:
+    for filed in watch_folder(scanner, inbox, poll=poll, once=once):
+        moved = str(filed.moved_to.relative_to(inbox)) if filed.moved_to.is_relative_to(inbox) else str(filed.moved_to)
+        yield Watched(filed.path.name, moved,
+                      [Scanned(o, masked({**o.to_json(), "moved_to": moved})) for o in filed.outcomes])

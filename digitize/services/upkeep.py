@@ -1,0 +1,54 @@
+"""Keeping an archive: create it, rebuild its index, check it, back it up and restore it, read its audit log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from digitize import audit
+from digitize.archive import Archive
+from digitize.services.actor import Actor
+from digitize.services.common import date, shown
+
+
+def init(archive: Archive, actor: Actor, engine: str | None = None) -> dict:
+    """Set up an archive's search index with `engine` (default Whoosh): {engine, created}."""
+    from index import init_index
+
+    name, created = init_index(archive.root / "index", engine)
+    return {"engine": name, "created": created}
+
+
+def reindex(archive: Archive, actor: Actor, engine: str | None = None) -> int:
+    """Rebuild the search index from the catalog (with another `engine`, to switch); a killed rebuild
+    resumes where it stopped. Returns how many papers were indexed."""
+    return archive.reindex(engine=engine)
+
+
+def check(archive: Archive, actor: Actor, repair: bool = False):
+    """Verify files and their SHA-256, the index against the catalog, orphans, the schema; `repair`
+    re-indexes what is missing or stale and moves orphans aside. Returns a digitize.check.Report."""
+    from digitize.check import check as run_check
+
+    return run_check(archive, repair=repair)
+
+
+def backup(archive: Archive, actor: Actor, file: Path) -> dict:
+    """A consistent backup (catalog, archived files, manifest) written to `file` (.tar or .tar.gz)."""
+    from digitize.backup import backup as run_backup
+
+    return run_backup(archive, file, user=actor.name)
+
+
+def restore(actor: Actor, file: Path, root: Path) -> dict:
+    """An archive rebuilt from a backup `file` in the new (or empty) folder `root`, checked."""
+    from digitize.backup import restore as run_restore
+
+    return run_restore(file, root, user=actor.name)
+
+
+def audit_log(archive: Archive, actor: Actor, paper_id: int | None = None, holder_id: str | None = None,
+              since: str | None = None, show_ids: bool = False) -> list[dict]:
+    """Who scanned, viewed, edited, reused, attached, replaced, accepted, backed up or restored which
+    papers, oldest first: of one paper, about one citizen, from a date on."""
+    rows = audit.events(archive.catalog, paper_id=paper_id, holder_id=holder_id, since=date(since, "since"))
+    return shown(archive, actor, show_ids, "audit", rows, key="paper_id")

@@ -1,0 +1,50 @@
+"""The layers import one way (docs/architecture.md): interfaces → services → domain → storage. Read
+from the source, so an import that goes back up fails here, not in a cycle at start-up."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module `path` imports (at the top or inside a function), by its full name."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+            names.update(f"{node.module}.{a.name}" for a in node.names)
+    return names
+
+
+def _modules(folder: str, but: str | None = None) -> list[Path]:
+    return [p for p in sorted((ROOT / folder).rglob("*.py")) if but is None or not p.is_relative_to(ROOT / but)]
+
+
+def _reaching(paths: list[Path], prefixes: tuple[str, ...]) -> dict[str, list[str]]:
+    found = {str(p.relative_to(ROOT)): sorted(n for n in _imports(p) if n.startswith(prefixes)) for p in paths}
+    return {k: v for k, v in found.items() if v}
+
+
+def test_nothing_under_the_services_imports_them_or_the_command_line():
+    assert _reaching(_modules("digitize", but="digitize/services"), ("digitize.services", "cli")) == {}
+    assert _reaching(_modules("digitize/services"), ("cli",)) == {}
+
+
+def test_the_storage_knows_only_itself_and_the_errors():
+    inside = ("digitize.storage", "digitize.errors")
+    found = {k: [n for n in v if not n.startswith(inside)]
+             for k, v in _reaching(_modules("digitize/storage"), ("digitize",)).items()}
+    assert {k: v for k, v in found.items() if v} == {}
+
+
+@pytest.mark.parametrize("folder", ["digitize", "cli.py"])
+def test_only_the_catalog_picks_the_sqlite_implementation(folder):
+    paths = _modules("digitize", but="digitize/storage") if folder == "digitize" else [ROOT / folder]
+    assert set(_reaching(paths, ("digitize.storage.sqlite",))) <= {"digitize/catalog.py"}
