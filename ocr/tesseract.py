@@ -196,8 +196,12 @@ class TesseractEngine:
     def _first_language(self, page: Path | libtesseract.Page, dpi: int) -> str:
         if not self.fallback or not isinstance(page, libtesseract.Page):
             return self.language
-        share = dotted_share(libtesseract.reader(self.language).components(page, dpi), dpi)
-        return self.fallback if share is not None and NO_DOTS_SHARE <= share < MARKED_SHARE else self.language
+        looker = libtesseract.reader(self.language)
+        share = dotted_share(looker.components(page, dpi), dpi)
+        if share is None or not NO_DOTS_SHARE <= share < MARKED_SHARE:
+            return self.language  # read next by the reader that looked, its binarisation kept
+        looker.forget(page)  # one copy of the page in Tesseract at a time
+        return self.fallback
 
     def _run(self, page: Path | libtesseract.Page, dpi: int, language: str) -> OcrResult:
         if isinstance(page, libtesseract.Page):
