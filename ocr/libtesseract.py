@@ -237,25 +237,45 @@ def _word_confidences(lib, api) -> list[int]:
         lib.TessResultIteratorDelete(words)
 
 
-@contextmanager
-def _stderr_captured():
-    """Send file descriptor 2 to a file while Tesseract works: its image libraries (libpng's
-    "iCCP: too short", libjpeg's "premature end") print there, under the progress bar. Yields a
-    list that holds the lines said once the block ends: the reason when the page fails."""
-    said: list[str] = []
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), 2)
+class _Stderr:
+    """File descriptor 2 sent to a file while Tesseract works: its image libraries (libpng's
+    "iCCP: too short", libjpeg's "premature end") print there, under the progress bar. One
+    redirection for all the threads inside at once, so that each puts back what was there."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._saved = -1
+        self._file = None
+
+    @contextmanager
+    def captured(self):
+        """Yields a list that holds, once the block ends, the lines said meanwhile (by this thread
+        or another one inside at the same time): the reason when a page fails."""
+        with self._lock:
+            if not self._inside:
+                sys.stderr.flush()
+                self._file = tempfile.TemporaryFile()
+                self._saved = os.dup(2)
+                os.dup2(self._file.fileno(), 2)
+            self._inside += 1
+            start = os.fstat(self._file.fileno()).st_size
+        said: list[str] = []
         try:
             yield said
         finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            capture.seek(0)
-            said += [line for line in capture.read().decode("utf-8", "replace").splitlines() if line.strip()]
+            with self._lock:
+                end = os.fstat(self._file.fileno()).st_size
+                written = os.pread(self._file.fileno(), end - start, start).decode("utf-8", "replace")
+                said += [line for line in written.splitlines() if line.strip()]
+                self._inside -= 1
+                if not self._inside:
+                    os.dup2(self._saved, 2)
+                    os.close(self._saved)
+                    self._file.close()
 
 
+_stderr_captured = _Stderr().captured
 _readers: dict[tuple[int, str], Reader] = {}
 
 

@@ -302,3 +302,18 @@ def test_blurred_vietnamese_page_whose_marks_merge_is_read_again_in_vietnamese(t
     assert readings == ["vie+eng", "vie"]
     assert result.language == "vie"
     assert "Đặng Thị Hương" in result.text and "Nguyễn Thị Bích Ngọc" in result.text
+
+
+def test_threads_reading_at_once_leave_stderr_as_it_was(vietnamese_page, english_page):
+    # Each reading sends file descriptor 2 to a file meanwhile; readings in two threads at once
+    # (a Vietnamese look beside an English reading) must not leave it pointing at one of those.
+    code = ("import os; from concurrent.futures import ThreadPoolExecutor; from ocr import TesseractEngine\n"
+            "engine = TesseractEngine(backend='library')\n"
+            f"pages = [{str(vietnamese_page)!r}, {str(english_page)!r}] * 3\n"
+            "with ThreadPoolExecutor(2) as pool:\n"
+            "    print(sorted(r.language for r in pool.map(lambda page: engine.read(page, 300), pages)))\n"
+            "os.write(2, b'still here\\n')\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == str(["vie"] * 3 + ["vie+eng"] * 3)
+    assert run.stderr == "still here\n"
