@@ -1,18 +1,26 @@
-"""OCR throughput: raw parallel Tesseract vs `sohoa scan` vs OCRmyPDF on the same scanned batch.
+"""OCR throughput: raw parallel Tesseract vs `sohoa scan` vs OCRmyPDF on the same scanned batches.
 
-    .venv/bin/python bench/ocr_throughput.py              # 40 pages: speed of (a), (b), (c)
-    .venv/bin/python bench/ocr_throughput.py --pages 200 --only b   # the memory figure
+    .venv/bin/python bench/ocr_throughput.py              # 40 pages of each batch: (a), (b), (c)
+    .venv/bin/python bench/ocr_throughput.py --batch mixed --repeat 2   # the mixed-language batch only
+    .venv/bin/python bench/ocr_throughput.py --pages 200 --only b --batch clean   # the memory figure
 
-Builds N Vietnamese A4 pages at 300 dpi (samples/render.py, scanner dust, a slight random skew of
-up to ±1.5°), stores them as one multi-page PDF of JPEG pages (as a scanner's feeder does), and
-extracts the very same JPEGs as page files for raw Tesseract. Then, in one run:
+Builds N A4 pages at 300 dpi (samples/render.py, scanner dust, a slight random skew of up to ±1.5°),
+stores them as one multi-page PDF of JPEG pages (as a scanner's feeder does), and extracts the very
+same JPEGs as page files for raw Tesseract. Two batches: *clean*, N Vietnamese pages; *mixed*, half
+Vietnamese and half English pages in runs of 1-4 (papers as a feeder stack holds them), their lines
+wrapped to the page so that the text read can be scored. Then, for each batch, in one run:
 
   (a) `tesseract PAGE out -l vie+eng pdf` over all pages, one process per core, OMP_THREAD_LIMIT=1
   (b) `sohoa scan batch.pdf` into a fresh archive (deskew, orientation check, blank check included)
-  (c) `ocrmypdf -l vie+eng --output-type pdf --jobs CORES` where installed (bench/out/ocrmypdf-venv)
+  (c) `ocrmypdf -l vie+eng --output-type pdf --jobs CORES` where installed (bench/out/ocrmypdf-venv),
+      on the clean batch
 
 and prints pages/min for each, the ratios b/a and b/c, and the peak memory of (b): the sum of the
-resident memory of sohoa and every process under it (workers, Tesseracts), polled every 50 ms.
+resident memory of sohoa and every process under it (workers, Tesseracts), polled every 50 ms. The
+CPU time of (a) and (b) (their whole process trees) is printed too, and b/a by CPU time: on a
+machine shared with other work, wall times swing with the load, CPU times much less. For
+the mixed batch it also prints the language (b) recorded for each kind of page and its character
+error rate per language (with marks, and with marks stripped) against the rendered text.
 """
 
 from __future__ import annotations
@@ -20,20 +28,23 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psutil
-from PIL import Image
+from PIL import Image, ImageFont
 from pypdf import PdfReader
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from samples.render import render_page  # noqa: E402
+from samples.render import font_path, page_size, render_page  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 CORES = os.cpu_count() or 1
@@ -57,7 +68,63 @@ BODY = [
 ]
 
 
-def build(pages: int, folder: Path) -> tuple[Path, list[Path]]:
+EN_TITLES = ["INVESTMENT REGISTRATION CERTIFICATE", "CERTIFICATE OF INCORPORATION", "BOARD RESOLUTION",
+             "LETTER OF AUTHORIZATION", "CERTIFICATE OF GOOD STANDING"]
+EN_COMPANIES = ["Pacific Star", "Northern Light", "Golden Bridge", "Blue Ocean", "Summit Precision"]
+EN_BODY = [
+    "This certificate is issued to {name} Company Limited, a company incorporated under the laws of",
+    "Singapore with its registered office at 80 Robinson Road, #17-02, Singapore 068898.",
+    "The investor is permitted to carry out the investment project described below in the VSIP II",
+    "Industrial Park, Bình Dương Province, subject to the conditions stated in this certificate.",
+    "Project name: manufacturing of precision electronic components for export markets.",
+    "Total investment capital: fifty million United States dollars (USD 50,000,000), of which the",
+    "contributed capital of the investor is fifteen million United States dollars (USD 15,000,000).",
+    "Duration of the project: fifty (50) years from the date of issue of the first certificate.",
+    "The board of directors resolved unanimously to appoint Mr. John Michael Smith, passport",
+    "No. C4851207, as the legal representative, with full authority to sign all documents.",
+    "Witness our hands this fifth day of January, two thousand and twenty six.",
+]
+
+
+def page_lines(n: int, english: bool = False) -> list[str]:
+    if english:
+        lines = ["SOCIALIST REPUBLIC OF VIETNAM", "Independence - Freedom - Happiness", EN_TITLES[n % len(EN_TITLES)]]
+        body = [line.format(name=EN_COMPANIES[n % len(EN_COMPANIES)]) for line in EN_BODY]
+        return lines + (body * 3)[: 22 + n % 6] + [f"Page {n + 1}"]
+    lines = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", TITLES[n % len(TITLES)]]
+    body = [line.format(name=NAMES[n % len(NAMES)]) for line in BODY]
+    return lines + (body * 3)[: 22 + n % 6] + [f"Trang {n + 1}"]
+
+
+def fitted(lines: list[str], dpi: int = 300) -> list[str]:
+    """`lines` broken between words to fit render_page's 12 pt lines on A4 (the clean batch's run off
+    the right edge), and as many as the page holds: the text a reading can be scored against."""
+    font = ImageFont.truetype(str(font_path("serif")), round(12 * dpi / 72))
+    width, height = page_size(dpi)
+    margin, step = round(20 / 25.4 * dpi), round(12 * dpi / 72 * 1.7)
+    out = []
+    for line in lines:
+        current = ""
+        for word in line.split():
+            if current and font.getlength(f"{current} {word}") > width - 2 * margin:
+                out.append(current)
+                current = word
+            else:
+                current = f"{current} {word}".strip()
+        out.append(current)
+    return out[: (height - 2 * margin) // step]
+
+
+def mixed_languages(pages: int) -> list[bool]:
+    """True for an English page: runs of 3, 1, 2 and 4 pages, each Vietnamese then English."""
+    english = []
+    while len(english) < pages:
+        for run in (3, 1, 2, 4):
+            english += [False] * run + [True] * run
+    return english[:pages]
+
+
+def build(pages: int, folder: Path, mixed: bool = False) -> tuple[Path, list[Path]]:
     """The batch PDF and its pages as JPEG files (the same bytes the PDF embeds)."""
     folder.mkdir(parents=True, exist_ok=True)
     pdf = folder / "batch.pdf"
@@ -65,10 +132,10 @@ def build(pages: int, folder: Path) -> tuple[Path, list[Path]]:
     if not pdf.exists():
         images = []
         for n in range(pages):
-            name = NAMES[n % len(NAMES)]
-            lines = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", TITLES[n % len(TITLES)]]
-            body = [line.format(name=name) for line in BODY]
-            lines += (body * 3)[: 22 + n % 6] + [f"Trang {n + 1}"]
+            if mixed:
+                lines = fitted(page_lines(n, mixed_languages(pages)[n]))
+            else:
+                lines = page_lines(n)
             image = render_page(lines, dpi=300, title_lines=3, noise=0.0005, seed=n)
             skew = rng.uniform(-1.5, 1.5)
             image = image.rotate(skew, resample=Image.Resampling.BICUBIC, fillcolor=255)
@@ -83,6 +150,55 @@ def build(pages: int, folder: Path) -> tuple[Path, list[Path]]:
         path.write_bytes(image.get_object().get_data())  # the stream as stored (pypdf's .images re-encodes)
         jpegs.append(path)
     return pdf, jpegs
+
+
+def distance(a: str, b: str) -> int:
+    """Levenshtein distance (Hyyrö's bit-vector algorithm, Python integers as the bit vectors)."""
+    if not a:
+        return len(b)
+    full, top = (1 << len(a)) - 1, 1 << (len(a) - 1)
+    equal: dict[str, int] = {}
+    for i, c in enumerate(a):
+        equal[c] = equal.get(c, 0) | 1 << i
+    plus, minus, score = full, 0, len(a)
+    for c in b:
+        eq = equal.get(c, 0)
+        xv = eq | minus
+        xh = ((((eq & plus) + plus) & full) ^ plus) | eq
+        ph = (minus | ~(xh | plus)) & full
+        mh = plus & xh
+        score += 1 if ph & top else -1 if mh & top else 0
+        ph = ((ph << 1) | 1) & full
+        mh = (mh << 1) & full
+        plus = (mh | ~(xv | ph)) & full
+        minus = ph & xv
+    return score
+
+
+def unmarked(text: str) -> str:
+    text = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def scored(archive: Path, pages: int) -> dict[str, dict]:
+    """Per language of the mixed batch: the languages (b) recorded for its pages, and the character
+    error rate of (b)'s text against the rendered lines, with marks and with marks stripped."""
+    with sqlite3.connect(archive / "catalog.sqlite") as db:
+        (text,) = db.execute("SELECT text FROM papers").fetchone()
+        recorded = [language for (language,) in db.execute("SELECT language FROM pages ORDER BY page_no")]
+    read = text.split("\f")
+    table: dict[str, dict] = {}
+    for n, english in enumerate(mixed_languages(pages)):
+        truth = " ".join(unicodedata.normalize("NFC", " ".join(fitted(page_lines(n, english)))).split())
+        got = " ".join(read[n].split())
+        row = table.setdefault("English" if english else "Vietnamese",
+                               {"pages": 0, "languages": {}, "errors": 0, "errors_unmarked": 0, "chars": 0})
+        row["pages"] += 1
+        row["languages"][recorded[n]] = row["languages"].get(recorded[n], 0) + 1
+        row["errors"] += distance(got, truth)
+        row["errors_unmarked"] += distance(unmarked(got), unmarked(truth))
+        row["chars"] += len(truth)
+    return table
 
 
 def timed(run) -> tuple[float, int, int]:
@@ -109,6 +225,12 @@ def timed(run) -> tuple[float, int, int]:
     if proc.returncode != 0:
         raise SystemExit(f"{proc.args[:3]} failed with exit code {proc.returncode} (see bench/out/*/sohoa-scan.log)")
     return elapsed, peak_rss, peak_pss
+
+
+def children_cpu() -> float:
+    """CPU seconds of every finished process this one has waited for (and theirs, waited for by them)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def raw_tesseract(jpegs: list[Path], folder: Path) -> float:
@@ -152,38 +274,54 @@ def ocrmypdf(pdf: Path, out: Path) -> float | str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=40)
+    parser.add_argument("--batch", choices=["clean", "mixed", "both"], default="both",
+                        help="clean: Vietnamese pages; mixed: half Vietnamese, half English pages")
     parser.add_argument("--only", choices=["a", "b", "c"], action="append", help="run only these (repeatable)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run (a) and (b) this many times, alternating their order, and keep each one's best: "
                              "on a shared machine the best run is the least disturbed")
     args = parser.parse_args()
     wanted = set(args.only or "abc")
-    folder = OUT / f"throughput-{args.pages}"
-    pdf, jpegs = build(args.pages, folder)
+    for batch in (["clean", "mixed"] if args.batch == "both" else [args.batch]):
+        run_batch(batch, args.pages, wanted, args.repeat)
+
+
+def run_batch(batch: str, pages: int, wanted: set[str], repeat: int) -> None:
+    mixed = batch == "mixed"
+    folder = OUT / (f"throughput-mixed-{pages}" if mixed else f"throughput-{pages}")
+    pdf, jpegs = build(pages, folder, mixed=mixed)
     n = len(jpegs)
-    print(f"{n} pages A4 300 dpi (JPEG in one PDF, {pdf.stat().st_size / 1e6:.1f} MB), {CORES} cores")
+    kind = "half Vietnamese, half English" if mixed else "Vietnamese"
+    print(f"{batch} batch: {n} pages A4 300 dpi, {kind} (JPEG in one PDF, {pdf.stat().st_size / 1e6:.1f} MB), "
+          f"{CORES} cores")
 
     def rate(seconds: float) -> float:
         return n / seconds * 60
 
     a = b = c = None
+    cpu: dict[str, float] = {}  # the least CPU time a run of (a) or (b) took: what a shared machine disturbs least
     rss = pss = 0
-    for turn in range(args.repeat):
+    for turn in range(repeat):
         for which in ("ab" if turn % 2 == 0 else "ba"):
-            if which == "a" and "a" in wanted:
+            if which not in wanted:
+                continue
+            before = children_cpu()
+            if which == "a":
                 seconds = raw_tesseract(jpegs, folder / "raw")
-                print(f"    run {turn + 1}: (a) {seconds:.1f} s  (load {os.getloadavg()[0]:.1f})")
                 a = min(a or seconds, seconds)
-            if which == "b" and "b" in wanted:
+            else:
                 seconds, run_rss, run_pss = sohoa_scan(pdf, folder / "archive")
-                print(f"    run {turn + 1}: (b) {seconds:.1f} s  (load {os.getloadavg()[0]:.1f})")
                 b, rss, pss = min(b or seconds, seconds), max(rss, run_rss), max(pss, run_pss)
+            used = children_cpu() - before
+            cpu[which] = min(cpu.get(which, used), used)
+            print(f"    run {turn + 1}: ({which}) {seconds:.1f} s, CPU {used:.1f} s  (load {os.getloadavg()[0]:.1f})")
     if a:
-        print(f"(a) raw tesseract -l vie+eng pdf, {CORES} in parallel: {a:6.1f} s  {rate(a):6.1f} pages/min")
+        print(f"(a) raw tesseract -l vie+eng pdf, {CORES} in parallel: {a:6.1f} s  {rate(a):6.1f} pages/min"
+              f"  CPU {cpu['a']:.1f} s")
     if b:
         print(f"(b) sohoa scan batch.pdf:                         {b:6.1f} s  {rate(b):6.1f} pages/min"
-              f"  peak memory of the process tree: RSS {rss / 2**20:.0f} MB, PSS {pss / 2**20:.0f} MB")
-    if "c" in wanted:
+              f"  CPU {cpu['b']:.1f} s  peak memory of the process tree: RSS {rss / 2**20:.0f} MB, PSS {pss / 2**20:.0f} MB")
+    if "c" in wanted and not mixed:
         c = ocrmypdf(pdf, folder / "ocrmypdf.pdf")
         if isinstance(c, str):
             print(f"(c) ocrmypdf: {c}")
@@ -191,9 +329,16 @@ def main() -> None:
         else:
             print(f"(c) ocrmypdf -l vie+eng --jobs {CORES}:               {c:6.1f} s  {rate(c):6.1f} pages/min")
     if a and b:
-        print(f"b/a = {rate(b) / rate(a):.2f}  (target >= 0.90)")
+        print(f"b/a = {rate(b) / rate(a):.2f}  (target >= 0.90); by CPU time {cpu['a'] / cpu['b']:.2f}")
     if b and c:
         print(f"b/c = {rate(b) / rate(c):.2f}  (target >= 1.30)")
+    if b and mixed:
+        print("(b) on the mixed batch: | pages | languages recorded | CER | CER without marks |")
+        for language, row in scored(folder / "archive", n).items():
+            languages = ", ".join(f"{k} {v}" for k, v in sorted(row["languages"].items()))
+            print(f"    {language:10} | {row['pages']:3} | {languages:22} | {row['errors'] / row['chars']:6.2%} |"
+                  f" {row['errors_unmarked'] / row['chars']:6.2%} |")
+    print()
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from index import Filters, fold, open_index  # noqa: E402
+from index.analysis import ocr_variants  # noqa: E402
 
 FAMILY = ("Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Đinh Trương Lương Mai "
           "Cao Đoàn Tạ Lâm Hà Tô Kiều Châu").split()
@@ -105,7 +106,9 @@ def make_queries(papers: int, count: int, seed: int = 11) -> dict[str, list[tupl
     r = random.Random(seed)
     sample = [make_paper(r.randrange(papers)) for _ in range(count)]
     n = len(sample)
-    kinds: dict[str, list] = {"name": [], "id": [], "type": [], "words": [], "fielded": [], "fuzzy": [], "valid": []}
+    kinds: dict[str, list] = {"name": [], "id": [], "type": [], "words": [], "fielded": [], "fuzzy": [], "slip": [],
+                              "valid": []}
+    slips = random.Random(seed + 1)  # its own draws: the other kinds stay the queries they were
     variants = min(n, VARIANTS)
     for k, p in enumerate(sample):
         share = k / n
@@ -130,6 +133,11 @@ def make_queries(papers: int, count: int, seed: int = 11) -> dict[str, list[tupl
             pos = r.randrange(1, len(w))
             words[j] = w[:pos] + r.choice("aeiouhnt") + w[pos + 1:]  # one OCR-like substitution
         kinds["fuzzy"].append(" ".join(words))
+        # one OCR confusion (rn for m, l for i, cl for d...) in a word of any length, as copied from a poor scan
+        words = fold(p["holder_name"]).split()
+        j = slips.choice([j for j, w in enumerate(words) if ocr_variants(w)] or [0])
+        words[j] = slips.choice(sorted(ocr_variants(words[j])) or [words[j]])
+        kinds["slip"].append(" ".join(words))
     kinds["valid"] = [fold(p["holder_name"]) for p in sample[:variants]]
     return {k: [(q, Filters.make(valid=True) if k == "valid" else None) for q in v] for k, v in kinds.items()}
 

@@ -124,6 +124,29 @@ def within_one_edit(a: str, b: str) -> bool:
     return a[i + 1:] == b[i:] if la > lb else a[i:] == b[i + 1:]
 
 
+# Shapes OCR takes for one another on a poor scan, as folded lower-case text, either way: staff who
+# copy a name from such a scan type the slip (larn for Lam, blnh for Bình), and papers read from
+# one carry it. Single letters among them are one edit, which long words already match; the pairs
+# (rn, cl, vv, li) are two.
+OCR_CONFUSIONS = (("rn", "m"), ("cl", "d"), ("vv", "w"), ("li", "h"), ("l", "i"), ("1", "i"), ("1", "l"),
+                  ("0", "o"), ("5", "s"))
+
+
+def ocr_variants(word: str) -> frozenset[str]:
+    """The words one OCR confusion away from the folded ``word`` (itself left out). A variant
+    keeps a letter, so a number never becomes another: a citizen ID one digit off is someone else's."""
+    if word.isdigit():
+        return frozenset()
+    found = set()
+    for a, b in OCR_CONFUSIONS:
+        for seen, instead in ((a, b), (b, a)):
+            at = word.find(seen)
+            while at != -1:
+                found.add(word[:at] + instead + word[at + len(seen):])
+                at = word.find(seen, at + 1)
+    return frozenset(v for v in found if not v.isdigit()) - {word}
+
+
 def edits_within_one(word: str, alphabet: str = "abcdefghijklmnopqrstuvwxyz0123456789") -> set[str]:
     """Every string at most one edit from ``word`` over ``alphabet`` (``word`` included)."""
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]

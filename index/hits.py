@@ -49,9 +49,8 @@ def _matching_tokens(clause: Clause, tokens: list[str], token_set: set[str]) -> 
     (w,) = want
     if w in token_set:
         return {w}
-    if clause.fuzzy:  # one edit away counts only where the word itself is absent
-        return {t for t in token_set if within_one_edit(w, t)}
-    return set()
+    # one edit or one OCR slip away counts only where the word itself is absent
+    return (clause.slips & token_set) | ({t for t in token_set if within_one_edit(w, t)} if clause.fuzzy else set())
 
 
 def make_hit(stored: dict, score: float, query: Query) -> Hit:

@@ -6,7 +6,8 @@
     nguyen OR tran            either;  NOT word / -word  excludes;  AND is the default
     Nguyễn Văn Ân             a query typed with any mark ranks exact spellings first
 
-Words of five letters or more also match one edit away (OCR errors), ranked below exact
+Words of five letters or more also match one edit away, and words of any length one common OCR
+confusion away (rn/m, cl/d, l/i, 0/o…: :data:`analysis.OCR_CONFUSIONS`), both ranked below exact
 matches; numbers (citizen IDs, codes) only match exactly. Dates and validity are filters
 (:class:`Filters`), not query syntax.
 """
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import date
 
-from .analysis import fold_word, fuzzy_allowed, nfc, words
+from .analysis import fold_word, fuzzy_allowed, nfc, ocr_variants, words
 
 # Query prefix -> the metadata keys it searches (see documents.GROUPS for the index fields).
 FIELDS = {
@@ -32,7 +33,8 @@ FIELDS = {
 OPERATORS = {"AND", "OR", "NOT"}
 
 # Scores, the same in both engines: exact spellings (queries typed with marks) above folded
-# ones, a citizen ID above both; a fuzzy match counts a constant, below any real term match.
+# ones, a citizen ID above both; a fuzzy match (one edit or one OCR slip) counts a constant,
+# below any real term match.
 EXACT_BOOST = 2.0
 ID_BOOST = 3.0
 FUZZY_SCORE = 0.3
@@ -51,11 +53,14 @@ class Clause:
 
     folded: tuple[str, ...] = dc_field(init=False, compare=False)
     fuzzy: bool = dc_field(init=False, compare=False)  # a single word that also matches one edit away
+    slips: frozenset[str] = dc_field(init=False, compare=False)  # ...and matches these, OCR's confusions
 
     def __post_init__(self):
         folded = tuple(fold_word(w) for w in self.words)
+        single = not self.phrase and self.field != "id"
         object.__setattr__(self, "folded", folded)
-        object.__setattr__(self, "fuzzy", not self.phrase and self.field != "id" and fuzzy_allowed(folded[0]))
+        object.__setattr__(self, "fuzzy", single and fuzzy_allowed(folded[0]))
+        object.__setattr__(self, "slips", ocr_variants(folded[0]) if single else frozenset())
 
 
 @dataclass

@@ -151,10 +151,12 @@ class TantivyIndex(IndexBase):
             subs.append(Query.term_query(_SCHEMA, group + "_f", c.folded[0]))
             if marked:
                 subs.append(Query.boost_query(Query.term_query(_SCHEMA, group, c.words[0]), EXACT_BOOST))
+            near = [Query.term_query(_SCHEMA, group + "_f", slip) for slip in sorted(c.slips)]
             if c.fuzzy:
-                fuzzy = Query.fuzzy_term_query(_SCHEMA, group + "_f", c.folded[0], distance=1,
-                                               transposition_cost_one=True, prefix=False)
-                subs.append(Query.const_score_query(fuzzy, FUZZY_SCORE))
+                near.append(Query.fuzzy_term_query(_SCHEMA, group + "_f", c.folded[0], distance=1,
+                                                   transposition_cost_one=True, prefix=False))
+            if near:
+                subs.append(Query.const_score_query(_any(near), FUZZY_SCORE))
         if c.field is None and not c.phrase and c.words[0].isdigit():
             subs.append(Query.boost_query(Query.term_query(_SCHEMA, "ids", c.words[0]), ID_BOOST))
         return _any(subs)

@@ -167,12 +167,12 @@ class WhooshIndex(IndexBase):
             subs.append(wq.Term(group + "_f", c.folded[0]))
             if marked:
                 subs.append(wq.Term(group, c.words[0], boost=EXACT_BOOST))
-            if c.fuzzy:
-                # The index's own words one edit away, looked up one by one: far cheaper
-                # than FuzzyTerm's walk through the whole vocabulary. The word itself is left
-                # out (tantivy's fuzzy query has it): its postings are already walked above.
-                near = [wq.Term(group + "_f", t) for t in sorted(edits_within_one(c.folded[0]) - {c.folded[0]})
-                        if (group + "_f", t) in reader]
+            if c.fuzzy or c.slips:
+                # The index's own words one edit or one OCR slip away, looked up one by one: far
+                # cheaper than FuzzyTerm's walk through the whole vocabulary. The word itself is
+                # left out (tantivy's fuzzy query has it): its postings are already walked above.
+                near = (edits_within_one(c.folded[0]) if c.fuzzy else set()) | c.slips
+                near = [wq.Term(group + "_f", t) for t in sorted(near - {c.folded[0]}) if (group + "_f", t) in reader]
                 if near:
                     subs.append(wq.ConstantScoreQuery(wq.Or(near), FUZZY_SCORE))
         if c.field is None and not c.phrase and c.words[0].isdigit():

@@ -482,3 +482,58 @@ def test_both_engines_give_the_same_answers(tmp_path):
             answers[engine]["valid"] = ids(ix.search("-x", filters=Filters.make(valid=True)))
     assert answers["whoosh"] == answers["tantivy"]
     assert all(answers["whoosh"][q] for q in queries)
+
+
+# ------------------------------------------------------------------ OCR slips
+
+SLIPS = [
+    paper(1, "Họ và tên: Nguyễn Thị Lam, sinh năm 1990", holder_name="Nguyễn Thị Lam", holder_id="079190001234"),
+    paper(2, "Họ và tên: Trần Văn Bình, thường trú tại xã Tân Phú", holder_name="Trần Văn Bình"),
+    paper(3, "Họ và tên: Đặng Ngọc Sơn, công ty SWAN PACIFIC"),
+    paper(4, "Họ và tên: Nguyễn Thị Larn, sinh năm 1990"),  # the paper's own OCR slip: rn for m
+    paper(5, "Họ và tên: Nguyễn Thị Lan, sinh năm 1992"),  # one real letter from Lam, not a slip
+]
+
+
+@pytest.mark.parametrize("query, found", [
+    ("nguyen thi larn", [4, 1]),  # rn for m: the paper that reads "Larn" exactly first
+    ("nguyen thi lam", [1, 4]),  # and back: the paper OCR misread is found too, below
+    ("tran van blnh", [2]),  # l for i
+    ("tran van b1nh", [2]),  # 1 for i
+    ("tlii lam", [1, 4]),  # li for h
+    ("clang ng0c 5on", [3]),  # cl for đ, 0 for o, 5 for s
+    ("svvan", [3]),  # vv for w
+    ("holder:blnh", [2]),  # in a field too
+])
+def test_ocr_slips_match_at_any_length_below_exact(ix, query, found):
+    ix.add(SLIPS)
+    assert ids(ix.search(query)) == found
+
+
+def test_ocr_slips_are_highlighted_and_reported(ix):
+    ix.add(SLIPS)
+    (hit,) = ix.search("tran van blnh")
+    assert "**Trần** **Văn** **Bình**" in hit.snippet and hit.matched == ["text", "holder_name"]
+
+
+def test_ocr_slips_leave_real_letters_and_numbers_alone(ix):
+    ix.add(SLIPS)
+    assert ids(ix.search("nguyen thi lan")) == [5]  # n is no slip of m
+    assert ids(ix.search("079190001234")) == ids(ix.search("id:079190001234")) == [1]
+    assert ix.search("079190001235") == [] and ix.search("id:079190001235") == []  # one digit off: someone else
+    assert ix.search('"thi larn" sinh') != [] and ids(ix.search('"thi larn"')) == [4]  # a phrase is exact
+    assert sorted(ids(ix.search("nguyen -larn"))) == [5]  # an excluded word takes its slips with it
+
+
+@pytest.mark.skipif(find_spec("tantivy") is None, reason="tantivy not installed")
+def test_both_engines_match_the_same_ocr_slips(tmp_path):
+    queries = ["nguyen thi larn", "nguyen thi lam", "tran van blnh", "b1nh", "tlii", "clang", "ng0c", "5on", "svvan",
+               "holder:blnh", "nguyen -larn", "Trần Văn Blnh", "Lam", "079190001234"]
+    answers = {}
+    for engine in ("whoosh", "tantivy"):
+        with open_index(tmp_path / engine, engine) as ix:
+            ix.add(SLIPS)
+            answers[engine] = {q: (sorted(ids(ix.search(q))), sorted((h.id, h.snippet, tuple(h.matched)) for h in ix.search(q)))
+                               for q in queries}
+    assert answers["whoosh"] == answers["tantivy"]
+    assert all(answers["whoosh"][q][0] for q in queries)

@@ -6,15 +6,16 @@ import io
 import subprocess
 import sys
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 from pypdf import PdfReader
 
 from digitize.errors import InputError, MissingDependency
 from ocr import libtesseract
-from ocr.tesseract import TesseractEngine, check_languages, looks_vietnamese
+from ocr.tesseract import MARKED_SHARE, NO_DOTS_SHARE, TesseractEngine, check_languages, dotted_share, looks_vietnamese
 from samples.render import render_page, save
 
 VIETNAMESE = [
@@ -209,3 +210,110 @@ def test_library_prints_nothing_on_the_terminal(vietnamese_page, tmp_path):
 def test_unknown_backend_is_refused():
     with pytest.raises(ValueError, match="backend"):
         TesseractEngine(backend="gpu")
+
+
+# -- one reading a page, in the language its print shows -------------------------------------------
+# A citizen ID card: bilingual labels and a name in capitals, whose marks `vie+eng` drops (LÝ CÔNG ĐẠT
+# → LY CONG DAT, Họ và tên → Ho va tén): only a `vie` reading keeps them.
+ID_CARD = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "CĂN CƯỚC CÔNG DÂN", "Số / No.: 038078810011",
+           "Họ và tên / Full name: LÝ CÔNG ĐẠT", "Ngày sinh / Date of birth: 11/04/1975",
+           "Giới tính / Sex: Nam", "Quốc tịch / Nationality: Việt Nam"]
+RESOLUTION = ["BOARD RESOLUTION", "The board of directors resolved unanimously to appoint",
+              "Mr. John Michael Smith as the legal representative of the company,",
+              "with full authority to sign all documents on its behalf."]
+
+
+@pytest.fixture
+def readings(monkeypatch) -> list[str]:
+    """The language of every Tesseract reading made through the library, in order (each one real)."""
+    made: list[str] = []
+    real = libtesseract.Reader.read
+
+    def counted(self, page, dpi, timeout):
+        made.append(self.language)
+        return real(self, page, dpi, timeout)
+
+    monkeypatch.setattr(libtesseract.Reader, "read", counted)
+    return made
+
+
+def shares(path: Path, dpi: int = 300) -> float | None:
+    with libtesseract.Page(path) as page:
+        return dotted_share(libtesseract.reader("vie").components(page, dpi), dpi)
+
+
+def test_english_page_is_read_once_in_english(english_page, readings):
+    result = TesseractEngine(backend="library").read(english_page, 300)
+    assert readings == ["vie+eng"]
+    assert result.language == "vie+eng"
+    assert "CERTIFICATE OF INCORPORATION" in result.text and "registered office" in result.text
+
+
+def test_vietnamese_page_is_read_once_in_vietnamese(vietnamese_page, readings):
+    result = TesseractEngine(backend="library").read(vietnamese_page, 300)
+    assert readings == ["vie"]
+    assert result.language == "vie" and "Nguyễn Thị Bích Ngọc" in result.text
+
+
+def test_mixed_batch_each_page_read_once_in_its_language(tmp_path, vietnamese_page, english_page, readings):
+    card = save(render_page(ID_CARD, dpi=300, size_mm=(210, 90), title_lines=2), tmp_path / "card.png")
+    resolution = save(render_page(RESOLUTION, dpi=300, size_mm=(210, 60), title_lines=1), tmp_path / "resolution.png")
+    engine = TesseractEngine(backend="library")
+    pages = [vietnamese_page, english_page, card, resolution]
+    with ThreadPoolExecutor(2) as pool:  # two pages at a time through one engine, as threads share it
+        results = list(pool.map(lambda page: engine.read(page, 300), pages))
+    assert [r.language for r in results] == ["vie", "vie+eng", "vie", "vie+eng"]
+    assert sorted(readings) == ["vie", "vie", "vie+eng", "vie+eng"]  # one reading a page
+    huong, certificate, card_text, resolution_text = (r.text for r in results)
+    for key in VIETNAMESE_KEYS:
+        assert key in huong, (key, huong)
+    for key in ("LÝ CÔNG ĐẠT", "Họ và tên", "Giới tính", "Quốc tịch", "038078810011"):
+        assert key in card_text, (key, card_text)
+    assert "CERTIFICATE OF INCORPORATION" in certificate and "limited liability" in certificate
+    assert "BOARD RESOLUTION" in resolution_text and "John Michael Smith" in resolution_text
+
+
+def test_print_shows_marks_before_a_word_is_read(tmp_path, vietnamese_page, english_page):
+    figures = save(render_page(["079203001234   15/04/2021   0912 345 678", "2.500.000   1.250.000   3.750.000"] * 3,
+                               dpi=300, size_mm=(210, 60)), tmp_path / "figures.png")
+    blank = save(render_page([], dpi=300, size_mm=STRIP_MM), tmp_path / "blank.png")
+    assert shares(vietnamese_page) >= MARKED_SHARE
+    assert NO_DOTS_SHARE <= shares(english_page) < MARKED_SHARE  # the dots of i and j only
+    assert shares(figures) < NO_DOTS_SHARE  # no dotted letters: says nothing of the language
+    assert shares(blank) is None
+
+
+def test_page_of_figures_is_read_once_in_vietnamese(tmp_path, readings):
+    figures = save(render_page(["079203001234   15/04/2021", "2.500.000   1.250.000"] * 3, dpi=300,
+                               size_mm=(210, 60)), tmp_path / "figures.png")
+    result = TesseractEngine(backend="library").read(figures, 300)
+    assert readings == ["vie"] and "079203001234" in result.text
+
+
+def test_blurred_vietnamese_page_whose_marks_merge_is_read_again_in_vietnamese(tmp_path, readings):
+    # Blurred by 2 px, the marks of a sans-serif page run into their letters: the print looks
+    # unmarked, but the text read shows the marks, so the page is read again with `vie`.
+    sharp = render_page(VIETNAMESE, dpi=300, size_mm=STRIP_MM, font="sans")
+    blurred = sharp.filter(ImageFilter.GaussianBlur(2))
+    blurred.info["dpi"] = (300, 300)
+    page = save(blurred, tmp_path / "blurred.png")
+    assert shares(page) < MARKED_SHARE
+    result = TesseractEngine(backend="library").read(page, 300)
+    assert readings == ["vie+eng", "vie"]
+    assert result.language == "vie"
+    assert "Đặng Thị Hương" in result.text and "Nguyễn Thị Bích Ngọc" in result.text
+
+
+def test_threads_reading_at_once_leave_stderr_as_it_was(vietnamese_page, english_page):
+    # Each reading sends file descriptor 2 to a file meanwhile; readings in two threads at once
+    # (a Vietnamese look beside an English reading) must not leave it pointing at one of those.
+    code = ("import os; from concurrent.futures import ThreadPoolExecutor; from ocr import TesseractEngine\n"
+            "engine = TesseractEngine(backend='library')\n"
+            f"pages = [{str(vietnamese_page)!r}, {str(english_page)!r}] * 3\n"
+            "with ThreadPoolExecutor(2) as pool:\n"
+            "    print(sorted(r.language for r in pool.map(lambda page: engine.read(page, 300), pages)))\n"
+            "os.write(2, b'still here\\n')\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == str(["vie"] * 3 + ["vie+eng"] * 3)
+    assert run.stderr == "still here\n"

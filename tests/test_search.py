@@ -223,3 +223,47 @@ def test_masked_id_in_a_snippet_prints_whole_beside_highlights(sohoa, tmp_path):
 
     assert "0793******67" in out and "[Hương]" in out
     assert "079303004567" not in out
+
+
+# -- OCR slips typed in a query -------------------------------------------------------------------
+
+@pytest.fixture(scope="module", params=["whoosh", "tantivy"])
+def slips(tmp_path_factory, request):
+    """Three scanned birth certificates: Nguyễn Thị Lam, Trần Văn Bình, and Nguyễn Thị Lan, one real
+    letter from Lam (not an OCR slip), in an archive of each search engine."""
+    base = tmp_path_factory.mktemp("slips")
+    cli = Sohoa(base / "archive", "clerk-slips")
+    cli("init", "--engine", request.param)
+    people = {"lam.png": ("Nguyễn Thị Lam", "079190001234"), "binh.png": ("Trần Văn Bình", "001085004321"),
+              "lan.png": ("Nguyễn Thị Lan", "079192005678")}
+    for name, (holder, citizen) in people.items():
+        make_scan(base / "batch" / name, page_lines("GIẤY KHAI SINH", holder, [f"Số định danh cá nhân: {citizen}"]),
+                  dpi=300)
+    rows = cli.jsonl("scan", base / "batch")
+    return cli, {r["source_name"]: r["id"] for r in rows}
+
+
+@pytest.mark.parametrize("query, paper", [
+    ("nguyen thi larn", "lam.png"),  # rn for m
+    ("tran van blnh", "binh.png"),  # l for i
+    ("tran van b1nh", "binh.png"),  # 1 for i
+])
+def test_name_typed_with_an_ocr_slip_finds_the_paper(slips, query, paper):
+    cli, ids = slips
+    hits = cli.json("search", *query.split())
+    assert hit_ids(hits) == [ids[paper]]
+    assert "**Nguyễn** **Thị** **Lam**" in hits[0]["snippet"] or "**Trần** **Văn** **Bình**" in hits[0]["snippet"]
+
+
+def test_exact_name_ranks_above_an_ocr_slip(slips):
+    cli, ids = slips
+    # "lan" is exact for one paper; "larn" would be the slip for another: each query ranks its own first
+    assert hit_ids(cli.json("search", "nguyen", "thi", "lan")) == [ids["lan.png"]]
+    assert hit_ids(cli.json("search", "nguyen", "thi", "lam"))[0] == ids["lam.png"]
+
+
+def test_citizen_id_one_digit_off_finds_nothing(slips):
+    cli, ids = slips
+    assert hit_ids(cli.json("search", "079190001234")) == [ids["lam.png"]]
+    assert cli("search", "079190001235").stdout == "no papers found\n"
+    assert cli("search", "id:079190001235").stdout == "no papers found\n"
