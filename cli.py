@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from digitize.archive import Archive, default_root
-from digitize.errors import BadArgument, DiskFull, SohoaError
+from digitize.errors import BadArgument, DiskFull, SohoaError, disk_full
 from digitize.services import Actor
 
 PRIVATE = 0o007  # no file a command writes is for other local users: they hold citizens' papers
@@ -32,6 +32,11 @@ class SohoaGroup(click.Group):
         except SohoaError as exc:
             click.echo(f"sohoa: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except Exception as exc:
+            if not disk_full(exc):  # any command can meet a full disk, not only scan, which says more
+                raise
+            click.echo(f"sohoa: the disk is full ({exc}); free space and run the same command again", err=True)
+            ctx.exit(DiskFull.exit_code)
         finally:
             os.umask(umask)
 

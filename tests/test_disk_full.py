@@ -131,3 +131,18 @@ def test_a_disk_with_no_room_at_all_stops_with_one_line_whatever_write_fails(sma
 
     assert again.returncode == 0, again.stderr
     assert_whole(archive, [stack, *first])
+
+
+def test_any_command_meeting_a_full_disk_says_so_in_one_line(tmp_path, mount):
+    archive = tmp_path / "archive"
+    (first,) = small_batch(tmp_path / "first", count=1, start=99)
+    assert run_sohoa(archive, "scan", first).returncode == 0
+    disk = mount("-t", "tmpfs", "-o", "size=1m", "tmpfs", target=tmp_path / "disk")
+    _fill(disk, 4096)
+
+    run = run_sohoa(archive, "backup", disk / "backup.tar")  # the backup's own disk is full
+
+    assert run.returncode == 8, run.stderr
+    (line,) = run.stderr.splitlines()
+    assert line.startswith("sohoa: the disk is full (") and line.endswith("; free space and run the same command again")
+    assert run_sohoa(archive, "check").returncode == 0
