@@ -166,7 +166,7 @@ def _image_pages(path: Path, workdir: Path, kind: str) -> Iterator[Page]:
                     image_path = path
                 else:
                     image_path = workdir / f"page-{number:04d}.png"
-                    eight_bit(image).save(image_path, dpi=(dpi, dpi))
+                    eight_bit(image).save(image_path, dpi=_dpi_pair(image, dpi))
             except InputError:
                 raise
             except Exception as exc:
@@ -199,6 +199,16 @@ def _image_dpi(image: Image.Image) -> int:
     except (TypeError, ValueError):
         value = 0
     return _plausible_dpi(value)
+
+
+def _dpi_pair(image: Image.Image, dpi: int) -> tuple[float, float]:
+    """The frame's resolution across and down, at `dpi` across: a 200×100 dpi fax frame keeps its
+    non-square pixels in the work file, for the page reader to square (prepare.square_pixels)."""
+    try:
+        x, y = (float(v) for v in image.info["dpi"])
+    except (KeyError, TypeError, ValueError):
+        return dpi, dpi
+    return (dpi, dpi * y / x) if x > 0 and y > 0 else (dpi, dpi)
 
 
 def _plausible_dpi(value: float) -> int:

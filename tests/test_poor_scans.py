@@ -112,3 +112,23 @@ def test_a_page_whose_ink_gives_no_words_is_flagged_unreadable_not_blank(sohoa, 
 
     assert row["status"] == "new" and row["rescan"] == [f"page 1: {UNREADABLE}"]
     assert [r["reasons"] for r in sohoa.json("rescan")] == [[UNREADABLE]]
+
+
+def test_a_multi_page_tiff_in_fax_resolution_keeps_its_pixels_squared(sohoa, tmp_path):
+    # TIFF frames become work PNGs before OCR; their 200×100 dpi must survive that, or the page is
+    # read squashed to half its height
+    frames = []
+    for seed, lines in ((3, LAN), (4, BINH)):
+        flat = sheet(lines, dpi=200, seed=seed)
+        flat = flat.resize((flat.width, flat.height // 2))
+        flat.info["dpi"] = (200, 100)
+        frames.append(flat)
+    path = tmp_path / "fax.tif"
+    frames[0].save(path, save_all=True, append_images=frames[1:], dpi=(200, 100), compression="tiff_lzw")
+
+    (row,) = sohoa.jsonl("scan", path)
+
+    pages = sohoa.json("show", row["id"])["pages"]
+    assert [(p["rotation"], p["skew"]) for p in pages] == [(0, 0.0), (0, 0.0)]
+    text = sohoa("text", row["id"]).stdout
+    assert "Nguyễn Thị Lan" in text and "Trần Văn Bình" in text
