@@ -24,10 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
-from digitize import crashpoints
-from digitize.errors import ArchiveError, ArchiveLocked, BadArgument, MissingDependency
-
 from .documents import digest, prepare
+from .errors import EngineInUse, EngineMissing, IndexDamaged, IndexLocked, UnknownEngine
 from .hits import Hit, make_hit
 from .query import Filters, Query, parse
 
@@ -103,7 +101,7 @@ def recorded_engine(path: Path) -> str | None:
     except FileNotFoundError:
         return written_by(path) if path.is_dir() else None
     except OSError as e:
-        raise ArchiveError(f"cannot read {_choice_file(path)}: {e}") from e
+        raise IndexDamaged(f"cannot read {_choice_file(path)}: {e}") from e
 
 
 def _record_engine(path: Path, name: str) -> None:
@@ -115,7 +113,7 @@ def _record_engine(path: Path, name: str) -> None:
 
 def check_engine(name: str) -> str:
     if name not in ENGINES:
-        raise ArchiveError(f"unknown search engine {name!r}; choose one of {', '.join(ENGINES)}")
+        raise UnknownEngine(f"unknown search engine {name!r}; choose one of {', '.join(ENGINES)}")
     return name
 
 
@@ -129,7 +127,7 @@ def open_index(path: Path, engine: str | None = None) -> "IndexBase":
         try:
             from .tantivy_engine import TantivyIndex
         except ImportError:
-            raise MissingDependency(
+            raise EngineMissing(
                 "this archive's search index uses tantivy, which is not installed: "
                 "pip install 'sohoa[tantivy]' (or switch with sohoa reindex --engine whoosh)"
             ) from None
@@ -149,7 +147,7 @@ def init_index(path: Path, engine: str | None = None) -> tuple[str, bool]:
     if recorded is not None and engine and engine != recorded:
         with open_index(path) as current:
             if current.count():
-                raise BadArgument(
+                raise EngineInUse(
                     f"{Path(path).parent} already searches with {recorded}; "
                     f"switch with: sohoa reindex --engine {engine}"
                 )
@@ -194,7 +192,7 @@ class IndexBase:
                         if not _choice_file(self.path).exists():
                             _record_engine(self.path, self.name)
             except OSError as e:
-                raise ArchiveError(f"cannot create the search index in {self.path}: {e}") from e
+                raise IndexDamaged(f"cannot create the search index in {self.path}: {e}") from e
         self._open()
 
     # ----------------------------------------------------------------- opening
@@ -215,7 +213,7 @@ class IndexBase:
 
     def _require(self) -> None:
         if self._open_error is not None:
-            raise ArchiveError(
+            raise IndexDamaged(
                 f"the search index in {self.path} cannot be opened ({self._open_error}); "
                 "rebuild it from the catalog"
             )
@@ -249,7 +247,7 @@ class IndexBase:
 
     @contextmanager
     def _write_lock(self, timeout: float):
-        """The archive's index write lock, or ArchiveLocked after ``timeout`` seconds."""
+        """The archive's index write lock, or IndexLocked after ``timeout`` seconds."""
         lock_path = self.path.parent / f".{self.path.name}.lock"
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -261,7 +259,7 @@ class IndexBase:
                     break
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
-                        raise ArchiveLocked(_locked_message(timeout)) from None
+                        raise IndexLocked(_locked_message(timeout)) from None
                     time.sleep(0.05)
             yield
         finally:
@@ -291,15 +289,17 @@ class IndexBase:
         return list(batch)
 
     def rebuild(self, docs: Iterable[dict], timeout: float = 30.0, chunk: int = BUILD_CHUNK,
-                on_progress: Callable[[int, int], None] | None = None) -> int:
+                on_progress: Callable[[int, int], None] | None = None,
+                before_swap: Callable[[], None] | None = None) -> int:
         """Replace the whole index by ``docs``; returns how many documents it now holds.
 
         The new index is built beside the old one (``.index.new``) in commits of ``chunk``
         documents and renamed into place, so searches keep working meanwhile and a crash
         leaves the old index untouched. A build that was killed resumes where its last
         commit ended: documents already in it with the same content are skipped.
-        ``on_progress(read, skipped)`` is called after each commit. Works even when the
-        old index is damaged or written by another engine.
+        ``on_progress(read, skipped)`` is called after each commit, ``before_swap()`` between
+        the two renames (where tests kill a rebuild). Works even when the old index is damaged
+        or written by another engine.
         """
         build = self.path.parent / f".{self.path.name}.new"
         with self._lock, self._write_lock(timeout):
@@ -312,7 +312,8 @@ class IndexBase:
             old = self.path.parent / f".{self.path.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
             if self.path.exists():
                 os.rename(self.path, old)
-            crashpoints.reached("reindex-swap")
+            if before_swap:
+                before_swap()
             try:
                 os.rename(build, self.path)
             except BaseException:
