@@ -31,7 +31,7 @@ from pathlib import Path
 
 from digitize import crashpoints
 from digitize.catalog import Catalog
-from digitize.errors import ArchiveError, ArchiveReadOnly, disk_full
+from digitize.errors import ArchiveError, ArchiveReadOnly, disk_full, library_errors
 
 WORK_DIRS = ("scan-", "backup-")  # work_dir prefixes: the only folders of tmp/ ever removed
 PARTIAL_PAPER = ".paper-"  # temporary files of write_paper and quarantine
@@ -80,7 +80,8 @@ class Archive:
         """The search index, with the engine it was created with (none recorded: Whoosh)."""
         from index import open_index
 
-        return open_index(self.root / "index")
+        with library_errors():
+            return open_index(self.root / "index")
 
     def close(self) -> None:
         if "index" in self.__dict__:
@@ -265,7 +266,8 @@ class Archive:
         docs = list(self.catalog.index_documents(only_unindexed=True))
         if not docs:
             return 0
-        written = self.index.add(docs, timeout=timeout)
+        with library_errors():
+            written = self.index.add(docs, timeout=timeout)
         crashpoints.reached("index-commit")
         self.catalog.mark_indexed(written)
         return len(written)
@@ -277,11 +279,12 @@ class Archive:
         rebuilt: list[int] = []  # only these are marked indexed: a paper a scan adds meanwhile is not in
         docs = (crashpoints.reached("reindex-build") or rebuilt.append(doc["id"]) or doc
                 for doc in self.catalog.index_documents())
-        if engine:  # open with that engine even if the current one cannot be opened
-            if "index" in self.__dict__:
-                self.index.close()
-            self.__dict__["index"] = open_index(self.root / "index", engine)
-        count = self.index.rebuild(docs, timeout=timeout)
+        with library_errors():
+            if engine:  # open with that engine even if the current one cannot be opened
+                if "index" in self.__dict__:
+                    self.index.close()
+                self.__dict__["index"] = open_index(self.root / "index", engine)
+            count = self.index.rebuild(docs, timeout=timeout, before_swap=lambda: crashpoints.reached("reindex-swap"))
         self.catalog.mark_indexed(rebuilt)
         return count
 

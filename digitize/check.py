@@ -19,7 +19,7 @@ from pathlib import Path
 
 from digitize.archive import Archive
 from digitize.catalog import SCHEMA_VERSION
-from digitize.errors import ArchiveError
+from digitize.errors import ArchiveError, library_errors
 from digitize.intake import sha256_file
 
 # A scan writes a paper's file a moment before committing its catalog row: a younger file
@@ -123,7 +123,8 @@ def _inspect(archive: Archive) -> Report:
             report.files_verified += 1
 
     try:
-        in_index = archive.index.ids()
+        with library_errors():
+            in_index = archive.index.ids()
     except ArchiveError as exc:
         problems.append(Problem("index", f"{exc}; {ADVICE['index']}"))
     else:

@@ -27,6 +27,7 @@ braces in them stay text. `str(error)` names fields as the command line does (`-
 import errno
 import sqlite3
 import string
+from contextlib import contextmanager
 from typing import Callable
 
 
@@ -164,3 +165,28 @@ def disk_full(exc: BaseException | None) -> bool:
             return True
         exc = exc.__cause__ or exc.__context__
     return False
+
+
+def from_library(exc: BaseException) -> SohoaError | None:
+    """The error kind, same message, of an exception `ocr/` or `index/` raised (they know nothing of
+    exit codes); None for any other exception."""
+    from index import errors as search
+    from ocr import errors as ocr
+
+    kinds = ((ocr.UnreadablePage, InputError), (ocr.TesseractMissing, MissingDependency),
+             (search.IndexLocked, ArchiveLocked), (search.IndexDamaged, ArchiveError),
+             (search.UnknownEngine, ArchiveError), (search.EngineInUse, BadArgument),
+             (search.EngineMissing, MissingDependency))
+    return next((kind(str(exc)) for library, kind in kinds if isinstance(exc, library)), None)
+
+
+@contextmanager
+def library_errors():
+    """Around a call into `ocr/` or `index/`: what they raise, as this module's kinds."""
+    try:
+        yield
+    except Exception as exc:
+        kind = from_library(exc)
+        if kind is None:
+            raise
+        raise kind from exc

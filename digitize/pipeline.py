@@ -33,7 +33,7 @@ from pypdf import PdfReader, PdfWriter
 from digitize import audit, batches, crashpoints, metadata, prepare
 from digitize.archive import INDEX_BATCH, Archive
 from digitize.catalog import NewPaper, PageInfo
-from digitize.errors import BadArgument, DiskFull, InputError, NotFound, SohoaError, disk_full
+from digitize.errors import BadArgument, DiskFull, InputError, NotFound, SohoaError, disk_full, from_library, library_errors
 from digitize.intake import Page, find_inputs, read_pages, sha256_file, sniff
 from ocr.layers import text_over
 
@@ -168,7 +168,9 @@ def read_page(engine, task: _PageTask) -> _PageDone:
         return _read_page(engine, task)
     except SohoaError:
         raise
-    except Exception as exc:  # an image intake accepted but preparation cannot decode
+    except Exception as exc:  # from OCR, or an image intake accepted but preparation cannot decode
+        if (kind := from_library(exc)) is not None:
+            raise kind from exc
         raise InputError(f"cannot be prepared for OCR ({' '.join(str(exc).split())[:200]})") from None
     finally:
         signal.alarm(0)
@@ -323,7 +325,8 @@ class Scanner:
 
         A full disk stops the batch with DiskFull once what was archived is indexed; every paper is
         archived whole or not at all, so running the same scan again finishes it."""
-        self.engine.check()
+        with library_errors():
+            self.engine.check()
         self.target = target
         files = list(find_inputs(list(paths)))
         self._archived = self._finished = 0

@@ -19,7 +19,7 @@ from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 
 from .analysis import WORD_PATTERN
 from .documents import GROUPS
-from .engine import IndexBase
+from .base import IndexBase
 from .query import EXACT_BOOST, FUZZY_SCORE, ID_BOOST, Clause, Filters, day_number
 from .query import Query as Parsed
 

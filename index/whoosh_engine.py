@@ -17,7 +17,7 @@ from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from .analysis import VietnameseAnalyzer, edits_within_one
 from .documents import GROUPS
-from .engine import IndexBase
+from .base import IndexBase
 from .query import EXACT_BOOST, FUZZY_SCORE, ID_BOOST, Clause, Filters, Query, day_number
 
 INDEX_NAME = "MAIN"  # Whoosh's default index name: files are _MAIN_<gen>.toc

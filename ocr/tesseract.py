@@ -21,7 +21,7 @@ import numpy as np
 import pytesseract
 from PIL import Image, UnidentifiedImageError
 
-from digitize.errors import InputError, MissingDependency
+from ocr.errors import TesseractMissing, UnreadablePage
 from ocr import libtesseract
 
 # OpenMP threads fight over the cores when several Tesseracts run: one thread each, one process
@@ -43,18 +43,18 @@ class OcrResult:
 @lru_cache(maxsize=None)
 def available_languages() -> frozenset[str]:
     if shutil.which(pytesseract.pytesseract.tesseract_cmd) is None:
-        raise MissingDependency(f"Tesseract is not installed; {INSTALL_HINT}")
+        raise TesseractMissing(f"Tesseract is not installed; {INSTALL_HINT}")
     try:
         return frozenset(pytesseract.get_languages(config=""))
     except (pytesseract.TesseractError, OSError, subprocess.SubprocessError) as exc:
-        raise MissingDependency(f"Tesseract does not run ({exc}); {INSTALL_HINT}") from exc
+        raise TesseractMissing(f"Tesseract does not run ({exc}); {INSTALL_HINT}") from exc
 
 
 def check_languages(languages: str) -> None:
     missing = [lang for lang in languages.split("+") if lang not in available_languages()]
     if missing:
         packages = " ".join(f"tesseract-ocr-{m}" for m in missing)
-        raise MissingDependency(
+        raise TesseractMissing(
             f"Tesseract has no language data for {', '.join(missing)}; install it with: apt-get install {packages}"
         )
 
@@ -159,7 +159,7 @@ class TesseractEngine:
             osd = pytesseract.image_to_osd(image, config="--psm 0", output_type=pytesseract.Output.DICT,
                                            timeout=self.timeout)
         except pytesseract.TesseractNotFoundError as exc:
-            raise MissingDependency(f"Tesseract is not installed; {INSTALL_HINT}") from exc
+            raise TesseractMissing(f"Tesseract is not installed; {INSTALL_HINT}") from exc
         except (pytesseract.TesseractError, RuntimeError):
             return 0, 0.0  # "Too few characters": nothing to turn
         return int(osd["rotate"]) % 360, float(osd["orientation_conf"])
@@ -170,14 +170,14 @@ class TesseractEngine:
             with Image.open(image_path):
                 pass
         except (UnidentifiedImageError, OSError) as exc:
-            raise InputError(f"Tesseract could not read the page: {image_path} is not an image ({exc})") from None
+            raise UnreadablePage(f"Tesseract could not read the page: {image_path} is not an image ({exc})") from None
         if self.backend == "command":
             return self._read(image_path, dpi)
         try:
             with libtesseract.Page(image_path) as page:
                 return self._read(page, dpi)
         except libtesseract.LibraryError as exc:
-            raise InputError(f"Tesseract could not read the page ({exc})") from None
+            raise UnreadablePage(f"Tesseract could not read the page ({exc})") from None
 
     def _read(self, page: Path | libtesseract.Page, dpi: int) -> OcrResult:
         first = self._first_language(page, dpi)
@@ -221,9 +221,9 @@ class TesseractEngine:
                     config=f"--dpi {int(dpi)} -c tessedit_create_tsv=1", timeout=self.timeout,
                 )
             except pytesseract.TesseractNotFoundError as exc:
-                raise MissingDependency(f"Tesseract is not installed; {INSTALL_HINT}") from exc
+                raise TesseractMissing(f"Tesseract is not installed; {INSTALL_HINT}") from exc
             except (pytesseract.TesseractError, RuntimeError) as exc:
-                raise InputError(f"Tesseract could not read the page ({_one_line(exc)})") from exc
+                raise UnreadablePage(f"Tesseract could not read the page ({_one_line(exc)})") from exc
             return (Path(base + ".txt").read_text(encoding="utf-8"),
                     _word_confidences(Path(base + ".tsv").read_text(encoding="utf-8")), Path(base + ".pdf").read_bytes())
 

@@ -1,5 +1,6 @@
-"""The layers import one way (docs/architecture.md): interfaces → services → domain → storage. Read
-from the source, so an import that goes back up fails here, not in a cycle at start-up."""
+"""The layers import one way (docs/architecture.md): interfaces → services → domain → storage, and
+`ocr/` and `index/` are libraries under them all. Read from the source, so an import that goes back
+up fails here, not in a cycle at start-up."""
 
 from __future__ import annotations
 
@@ -48,3 +49,8 @@ def test_the_storage_knows_only_itself_and_the_errors():
 def test_only_the_catalog_picks_the_sqlite_implementation(folder):
     paths = _modules("digitize", but="digitize/storage") if folder == "digitize" else [ROOT / folder]
     assert set(_reaching(paths, ("digitize.storage.sqlite",))) <= {"digitize/catalog.py"}
+
+
+@pytest.mark.parametrize("library", ["ocr", "index"])
+def test_the_libraries_import_nothing_of_sohoa_above_them(library):
+    assert _reaching(_modules(library), ("digitize", "cli")) == {}

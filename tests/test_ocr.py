@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import pickle
 import subprocess
 import sys
 import unicodedata
@@ -13,8 +14,9 @@ import pytest
 from PIL import Image, ImageFilter
 from pypdf import PdfReader
 
-from digitize.errors import InputError, MissingDependency
+from digitize.errors import InputError, MissingDependency, from_library, library_errors
 from ocr import libtesseract
+from ocr.errors import OcrError, TesseractMissing, UnreadablePage
 from ocr.tesseract import MARKED_SHARE, NO_DOTS_SHARE, TesseractEngine, check_languages, dotted_share, looks_vietnamese
 from samples.render import render_page, save
 
@@ -141,7 +143,7 @@ def test_looks_vietnamese_on_decomposed_text():
 
 def test_check_languages_names_the_missing_package():
     check_languages("vie+eng")  # installed: no error
-    with pytest.raises(MissingDependency) as info:
+    with pytest.raises(MissingDependency) as info, library_errors():
         check_languages("vie+xyz")
     assert "tesseract-ocr-xyz" in str(info.value)
     assert "tesseract-ocr-vie" not in str(info.value)
@@ -150,19 +152,35 @@ def test_check_languages_names_the_missing_package():
 
 def test_engine_check_covers_the_fallback():
     TesseractEngine().check()
-    with pytest.raises(MissingDependency, match="tesseract-ocr-xyz"):
+    with pytest.raises(MissingDependency, match="tesseract-ocr-xyz"), library_errors():
         TesseractEngine(language="vie", fallback="vie+xyz").check()
 
 
 def test_not_an_image_is_an_input_error(tmp_path, backend):
     notes = tmp_path / "page.png"
     notes.write_text("biên bản họp, not an image\n", encoding="utf-8")
-    with pytest.raises(InputError, match="Tesseract could not read the page"):
+    with pytest.raises(InputError, match="Tesseract could not read the page"), library_errors():
         TesseractEngine(backend=backend).read(notes, 300)
 
 
+def test_the_library_raises_its_own_errors_which_cross_processes_and_keep_their_message(tmp_path, backend):
+    # OCR runs in worker processes: what it raises comes back pickled, and digitize gives it its kind.
+    notes = tmp_path / "page.png"
+    notes.write_text("not an image\n", encoding="utf-8")
+    with pytest.raises(UnreadablePage) as unreadable:
+        TesseractEngine(backend=backend).read(notes, 300)
+    with pytest.raises(TesseractMissing) as missing:
+        check_languages("vie+xyz")
+    for raised, kind, code in ((unreadable.value, InputError, 3), (missing.value, MissingDependency, 5)):
+        again = pickle.loads(pickle.dumps(raised))
+        assert type(again) is type(raised) and isinstance(again, OcrError) and str(again) == str(raised)
+        mapped = from_library(again)
+        assert type(mapped) is kind and mapped.exit_code == code and str(mapped) == str(raised)
+    assert from_library(ValueError("not the library's")) is None
+
+
 def test_missing_image_is_an_input_error(tmp_path, backend):
-    with pytest.raises(InputError):
+    with pytest.raises(InputError), library_errors():
         TesseractEngine(backend=backend).read(tmp_path / "gone.png", 300)
 
 
@@ -171,7 +189,7 @@ def test_text_file_naming_another_image_is_not_read_as_that_image(tmp_path, viet
     # that names a scan must fail like any other non-image, not return that other scan's text.
     listing = tmp_path / "page.png"
     listing.write_text(f"{vietnamese_page}\n", encoding="utf-8")
-    with pytest.raises(InputError):
+    with pytest.raises(InputError), library_errors():
         result = TesseractEngine(backend=backend).read(listing, 300)
         pytest.fail(f"read a text file as {vietnamese_page.name}: {result.text[:40]!r}")
 

@@ -14,6 +14,9 @@ import pytest
 from PIL import Image, ImageFont
 from pypdf import PdfReader, PdfWriter
 
+from digitize.archive import Archive
+from digitize.pipeline import Scanner
+from ocr import TesseractEngine
 from samples.render import font_path, save_multipage
 from tests.conftest import make_scan, page_lines
 from tests.pages import AN, blank_back, page, receipt, turned
@@ -358,3 +361,20 @@ def test_a_split_batch_keeps_a_text_layer_page_as_it_is(sohoa, tmp_path):
     assert "/XObject" not in archived.pages[1]["/Resources"]  # still vector text, not a picture of it
     assert archived.pages[1].extract_text().strip() == "\n".join(form)
     assert len(archived.pages[0].images) == 1 and len(archived.pages[2].images) == 1
+
+
+class UnreadableEngine(TesseractEngine):
+    """Real Tesseract handed a work file that is gone: it raises the OCR library's own error, in a worker."""
+
+    def read(self, image_path, dpi):
+        return super().read(Path(image_path).with_name("gone.png"), dpi)
+
+
+def test_an_ocr_error_in_a_worker_fails_its_file_as_an_input_error(tmp_path):
+    scan = make_scan(tmp_path / "batch" / "a.png", HUONG)
+    with Archive(tmp_path / "archive") as archive:
+        outcomes = list(Scanner(archive, UnreadableEngine(), user="clerk", jobs=1).scan([scan]))
+
+    assert [(o.status, o.exit_code) for o in outcomes] == [("failed", 3)]
+    assert outcomes[0].error.startswith("page 1: Tesseract could not read the page")
+    assert "gone.png is not an image" in outcomes[0].error

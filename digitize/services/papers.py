@@ -9,6 +9,7 @@ from __future__ import annotations
 from digitize import audit, metadata
 from digitize import reuse as reusing
 from digitize.archive import Archive
+from digitize.errors import library_errors
 from digitize.register import attach_paper
 from digitize.services.actor import Actor
 from digitize.services.common import date, masked, paper, shown
@@ -105,7 +106,8 @@ def search(archive: Archive, actor: Actor, query: str, limit: int = 10, valid: b
     filters = Filters.make(valid=valid, issued_from=date(issued_from, "issued_from"),
                            issued_to=date(issued_to, "issued_to"), expires_from=date(expires_from, "expires_from"),
                            expires_to=date(expires_to, "expires_to"))
-    hits = archive.index.search(query, limit=limit, filters=filters)
+    with library_errors():
+        hits = archive.index.search(query, limit=limit, filters=filters)
     rows = [{
         "id": h.id, "record_code": h.record_code, "component": h.component, "source_name": h.source_name,
         "pdf_path": str(archive.paper_path(h.pdf_path)) if h.pdf_path else None,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from digitize import audit
 from digitize.archive import Archive
+from digitize.errors import library_errors
 from digitize.services.actor import Actor
 from digitize.services.common import date, shown
 
@@ -14,7 +15,8 @@ def init(archive: Archive, actor: Actor, engine: str | None = None) -> dict:
     """Set up an archive's search index with `engine` (default Whoosh): {engine, created}."""
     from index import init_index
 
-    name, created = init_index(archive.root / "index", engine)
+    with library_errors():
+        name, created = init_index(archive.root / "index", engine)
     return {"engine": name, "created": created}
 
 

@@ -1,0 +1,14 @@
+"""What the OCR library raises. It knows nothing of archives or exit codes: `digitize.errors.from_library`
+gives each its kind there."""
+
+
+class OcrError(Exception):
+    """The base: a page could not be read, and the message says why."""
+
+
+class UnreadablePage(OcrError):
+    """The page image cannot be decoded or recognised."""
+
+
+class TesseractMissing(OcrError):
+    """Tesseract, or the language data asked for, is not installed (or does not run)."""
