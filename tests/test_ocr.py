@@ -18,7 +18,7 @@ from digitize.errors import InputError, MissingDependency, from_library, library
 from ocr import libtesseract
 from ocr.errors import OcrError, TesseractMissing, UnreadablePage
 from ocr.tesseract import MARKED_SHARE, NO_DOTS_SHARE, TesseractEngine, check_languages, dotted_share, looks_vietnamese
-from samples.render import render_page, save
+from samples.render import render_page, save, save_multipage
 
 VIETNAMESE = [
     "Đặng Thị Hương sinh ngày 05 tháng 11 năm 2023 tại Hà Nội",
@@ -289,6 +289,21 @@ def test_mixed_batch_each_page_read_once_in_its_language(tmp_path, vietnamese_pa
         assert key in card_text, (key, card_text)
     assert "CERTIFICATE OF INCORPORATION" in certificate and "limited liability" in certificate
     assert "BOARD RESOLUTION" in resolution_text and "John Michael Smith" in resolution_text
+
+
+def test_scanned_mixed_batch_records_each_page_in_its_language(sohoa, tmp_path):
+    # Through `sohoa scan`: the pages of one PDF read in parallel by the worker pool.
+    pages = [render_page(ID_CARD, dpi=300, size_mm=(210, 90), title_lines=2),
+             render_page(ENGLISH, dpi=300, size_mm=(210, 60), title_lines=1),
+             render_page(VIETNAMESE, dpi=300, size_mm=STRIP_MM),
+             render_page(RESOLUTION, dpi=300, size_mm=(210, 60), title_lines=1)]
+    (row,) = sohoa.jsonl("scan", save_multipage(pages, tmp_path / "mixed.pdf"))
+    paper = sohoa.json("show", row["id"])
+    assert [p["language"] for p in paper["pages"]] == ["vie", "vie+eng", "vie", "vie+eng"]
+    text = sohoa("text", row["id"]).stdout
+    for key in ("LÝ CÔNG ĐẠT", "Họ và tên", "Đặng Thị Hương", "Nguyễn Thị Bích Ngọc", "CERTIFICATE OF INCORPORATION",
+                "registered office", "BOARD RESOLUTION", "John Michael Smith"):
+        assert key in text, (key, text)
 
 
 def test_print_shows_marks_before_a_word_is_read(tmp_path, vietnamese_page, english_page):
