@@ -21,6 +21,8 @@ from digitize.errors import ArchiveLocked
 from tests.conftest import SOHOA, Sohoa, assert_whole, small_batch
 from tests.conftest import run_sohoa as sohoa
 
+pytestmark = pytest.mark.slow  # real processes killed, raced or starved of disk: `pytest -m 'not slow'` skips them
+
 
 def _scan(archive, *folders) -> subprocess.Popen:
     return subprocess.Popen([str(SOHOA), "scan", *map(str, folders), "--json"], stdout=subprocess.PIPE,
@@ -90,6 +92,7 @@ import sys, time
 from pathlib import Path
 from digitize.archive import Archive
 from digitize.catalog import SCHEMA_VERSION
+
 base, start, trials, step = Path(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 failed = 0
 for t in range(trials):

@@ -24,6 +24,8 @@ from samples.render import save_multipage
 from tests.conftest import assert_whole, small_batch
 from tests.conftest import run_sohoa as sohoa
 
+pytestmark = pytest.mark.slow  # real processes killed, raced or starved of disk: `pytest -m 'not slow'` skips them
+
 PAGES = 30
 
 

@@ -19,6 +19,8 @@ from digitize.archive import RESERVE
 from samples.render import render_page, save_multipage
 from tests.conftest import assert_whole, run_sohoa, small_batch
 
+pytestmark = pytest.mark.slow  # real processes killed, raced or starved of disk: `pytest -m 'not slow'` skips them
+
 FULL = re.compile(r"^sohoa: (.+): the archive's disk is full: (\d+) papers? archived, (\d+) not attempted; "
                   r"free space and run the same command again$")
 
