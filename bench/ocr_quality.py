@@ -46,6 +46,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from textscore import distance, unmarked  # bench/, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out" / "ocr-quality"
 CORES = os.cpu_count() or 1
@@ -336,22 +338,15 @@ def _folded(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
-def _unmarked(text: str) -> str:
-    text = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
-    return "".join(c for c in text if not unicodedata.combining(c))
-
-
 def _words(text: str) -> Counter:
     return Counter(w for w in re.findall(r"\w+", _folded(text).lower()))
 
 
 def score(truth: str, reading: Reading) -> dict:
-    from rapidfuzz.distance import Levenshtein
-
     t, r = _folded(truth), _folded(reading.text)
     words = _words(truth)
-    return {"cer": Levenshtein.distance(t, r) / len(t),
-            "cer_unmarked": Levenshtein.distance(_unmarked(t), _unmarked(r)) / len(t),
+    return {"cer": distance(t, r) / len(t),
+            "cer_unmarked": distance(unmarked(t), unmarked(r)) / len(t),
             "recall": sum((words & _words(reading.text)).values()) / sum(words.values()),
             "blank": reading.blank, "seconds": reading.seconds,
             "unreadable": any("unreadable" in reason for reason in reading.rescan)}

@@ -45,6 +45,7 @@ from pypdf import PdfReader
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from samples.render import font_path, page_size, render_page  # noqa: E402
+from textscore import distance, unmarked  # noqa: E402  (bench/, beside this script)
 
 OUT = ROOT / "bench" / "out"
 CORES = os.cpu_count() or 1
@@ -150,34 +151,6 @@ def build(pages: int, folder: Path, mixed: bool = False) -> tuple[Path, list[Pat
         path.write_bytes(image.get_object().get_data())  # the stream as stored (pypdf's .images re-encodes)
         jpegs.append(path)
     return pdf, jpegs
-
-
-def distance(a: str, b: str) -> int:
-    """Levenshtein distance (Hyyrö's bit-vector algorithm, Python integers as the bit vectors)."""
-    if not a:
-        return len(b)
-    full, top = (1 << len(a)) - 1, 1 << (len(a) - 1)
-    equal: dict[str, int] = {}
-    for i, c in enumerate(a):
-        equal[c] = equal.get(c, 0) | 1 << i
-    plus, minus, score = full, 0, len(a)
-    for c in b:
-        eq = equal.get(c, 0)
-        xv = eq | minus
-        xh = ((((eq & plus) + plus) & full) ^ plus) | eq
-        ph = (minus | ~(xh | plus)) & full
-        mh = plus & xh
-        score += 1 if ph & top else -1 if mh & top else 0
-        ph = ((ph << 1) | 1) & full
-        mh = (mh << 1) & full
-        plus = (mh | ~(xv | ph)) & full
-        minus = ph & xv
-    return score
-
-
-def unmarked(text: str) -> str:
-    text = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
-    return "".join(c for c in text if not unicodedata.combining(c))
 
 
 def scored(archive: Path, pages: int) -> dict[str, dict]:
