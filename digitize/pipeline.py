@@ -158,19 +158,24 @@ class _PageDone:
 
 def read_page(engine, task: _PageTask) -> _PageDone:
     """Prepare one page image and OCR it; the one-page PDF is written to `task.pdf_path`."""
-    crashpoints.reached("ocr-worker")
     # Tesseract's own deadline covers recognition only; a page stuck in decoding or layout analysis
     # would hang its worker for good. SIGALRM's default action ends the worker, and the page is
     # retried alone (Scanner._read_again), then failed. A page reads up to 5 times (straightened or
     # not, turned, two prepared copies), each perhaps in two languages.
     signal.alarm(HANG_READS * int(engine.timeout))
     try:
+        crashpoints.reached("ocr-worker")
         return _read_page(engine, task)
-    except SohoaError:
-        raise
-    except Exception as exc:  # from OCR, or an image intake accepted but preparation cannot decode
-        if (kind := from_library(exc)) is not None:
+    except Exception as exc:
+        # A work file that could not be written for want of room is no fault of the page; said here,
+        # since the cause of an error does not cross back from the worker.
+        if disk_full(exc):
+            raise DiskFull(str(exc)) from None
+        if isinstance(exc, SohoaError):
+            raise
+        if (kind := from_library(exc)) is not None:  # from OCR
             raise kind from exc
+        # an image intake accepted but preparation cannot decode
         raise InputError(f"cannot be prepared for OCR ({' '.join(str(exc).split())[:200]})") from None
     finally:
         signal.alarm(0)
@@ -266,17 +271,6 @@ def _osd(engine, small: Image.Image, found: prepare.Analysis, skew: float) -> in
         small = prepare.cleaned(small, found, prepare.ANALYSIS_DPI, sharpen=False)
     rotation, confidence = engine.orientation(prepare.straighten(small, 0, skew))
     return rotation if confidence >= OSD_CONFIDENCE else 0
-
-
-def _read(engine, task: _PageTask) -> _PageDone:
-    """read_page, as the workers run it: a page whose work file could not be written for want of room
-    is no fault of the page, and the cause of an error does not cross back from the worker."""
-    try:
-        return read_page(engine, task)
-    except Exception as exc:
-        if disk_full(exc):
-            raise DiskFull(str(exc)) from None
-        raise
 
 
 # -- files and papers, in the main process -------------------------------------------------------
@@ -380,10 +374,10 @@ class Scanner:
 
     def _submit(self, task: _PageTask) -> Future:
         try:
-            return self._pool.submit(_read, self.engine, task)
+            return self._pool.submit(read_page, self.engine, task)
         except BrokenProcessPool:
             self._renew_pool()
-            return self._pool.submit(_read, self.engine, task)
+            return self._pool.submit(read_page, self.engine, task)
 
     def _renew_pool(self) -> None:
         try:
@@ -399,7 +393,7 @@ class Scanner:
         self._renew_pool()
         with self._start_pool(1) as alone:
             try:
-                return alone.submit(_read, self.engine, task).result()
+                return alone.submit(read_page, self.engine, task).result()
             except BrokenProcessPool:
                 raise InputError("OCR stopped twice on this page (the OCR process was killed: out of memory, "
                                  "Tesseract crashed, or it hung); check the scan, or scan it again") from None
