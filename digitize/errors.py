@@ -16,6 +16,8 @@ keeps its traceback.
     ArchiveError          7   503  the archive itself is unusable: newer schema, damaged catalog
     DiskFull              8   507  the archive's disk is full
     ArchiveReadOnly       9   503  the archive cannot be written (reading still works)
+    Unauthorized         10   401  no credentials, or wrong ones: a password, a token, an expired session
+    Forbidden            11   403  the actor's role or agencies do not allow this action or this record
 
 An error about one value carries its `field` ("reason", "from", "holder_id"), and its message names
 fields as placeholders — `"{force} needs {reason:TEXT}"`, the text after the colon being what a
@@ -148,6 +150,20 @@ class ArchiveReadOnly(SohoaError):
     def because(cls, archive, what: str) -> "ArchiveReadOnly":
         return cls(f"{archive}: the archive is read-only and {what}; mount it read-write (or let this user "
                    "write to it) and run the command again")
+
+
+class Unauthorized(SohoaError):
+    """Who is asking is not known: no credentials, wrong ones, a disabled user, a revoked token."""
+
+    exit_code = 10
+    http_status = 401
+
+
+class Forbidden(SohoaError):
+    """The actor is known but their role or agencies do not allow this action on this record or paper."""
+
+    exit_code = 11
+    http_status = 403
 
 
 _NO_ROOM = (errno.ENOSPC, errno.EDQUOT)
