@@ -67,7 +67,8 @@ def scan(archive: Archive, actor: Actor, paths: Iterable[Path], record: str | No
     the target is checked against the register first, and the pages counted."""
     target = resolve_target(archive, record, component, result)
     files = list(find_inputs(list(paths)))
-    scanner = Scanner(archive, TesseractEngine(), user=actor.name, processes=processes, split=split, force_ocr=force_ocr)
+    scanner = Scanner(archive, TesseractEngine(), user=actor.name, processes=processes, split=split,
+                      force_ocr=force_ocr)
     pages = sum(count_pages(f) for f in files if not f.is_symlink())
     return ScanBatch(archive, scanner, files, target, pages)
 
