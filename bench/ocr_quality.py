@@ -17,7 +17,7 @@ non-square pixels). Each page is then read
 
   (plain) by `tesseract PAGE - -l vie` (English pages: `-l vie+eng`), one process per core,
           OMP_THREAD_LIMIT=1;
-  (sohoa) by Sohoa's page path, `digitize.pipeline.read_page` — blank check, skew, orientation,
+  (sohoa) by Sohoa's page path, `digitize.scan.pages.read_page` — blank check, skew, orientation,
           preparation of poor pages, OCR — one worker process per core, from this checkout or from
           `--tree DIR` (e.g. `git archive main | tar -x -C DIR`, to compare with main);
 
@@ -235,12 +235,12 @@ def _worker(manifest: str, out: str) -> None:
 
 def _sohoa_page(spec: PageSpec) -> tuple[str, dict]:
     from digitize import prepare
-    from digitize.pipeline import _PageTask, read_page
+    from digitize.scan.pages import PageTask, read_page
     from ocr import TesseractEngine
 
     pdf = Path(spec.path).with_suffix(".sohoa.pdf")
     start = _cpu()
-    task = _PageTask(Path(spec.path), spec.dpi, pdf, codes=False, blank_pdf=True, owned=False)
+    task = PageTask(Path(spec.path), spec.dpi, pdf, codes=False, blank_pdf=True, owned=False)
     done = read_page(TesseractEngine(), task)
     seconds = _cpu() - start
     pdf.unlink(missing_ok=True)

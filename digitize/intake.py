@@ -11,9 +11,6 @@ import hashlib
 import logging
 import math
 import os
-import re
-import shutil
-import subprocess
 import unicodedata
 import warnings
 from contextlib import contextmanager
@@ -28,6 +25,7 @@ from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedErr
 
 from digitize import textlayer
 from digitize.errors import EncryptedPDF, InputError, MissingDependency
+from digitize.tools import poppler
 
 SCAN_SUFFIXES = {".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png"}
 MAX_PIXELS = 120_000_000  # an A3 page at 600 dpi is 70 MP; beyond this OCR takes minutes and GBs
@@ -373,11 +371,13 @@ def _poppler_page_count(path: Path) -> int | None:
     %%EOF: poppler would also render what is left of a truncated file) and poppler reads it."""
     with open(path, "rb") as f:
         f.seek(max(0, path.stat().st_size - 1024))
-        if b"%%EOF" not in f.read() or shutil.which("pdfinfo") is None:
+        if b"%%EOF" not in f.read() or not poppler.available("pdfinfo"):
             return None
-    run = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True)
-    found = re.search(r"^Pages:\s+(\d+)", run.stdout, re.M)
-    return int(found[1]) if run.returncode == 0 and found and int(found[1]) > 0 else None
+    try:
+        count = poppler.page_count(path)
+    except InputError:
+        return None
+    return count if count else None
 
 
 def _single_jpeg(page) -> tuple[bytes, int, int, str] | None:
@@ -398,18 +398,13 @@ def _single_jpeg(page) -> tuple[bytes, int, int, str] | None:
 
 
 def _rasterise(path: Path, number: int, workdir: Path) -> Page:
-    if shutil.which("pdftoppm") is None:
-        raise MissingDependency("pdftoppm is needed to read this PDF; install it with: apt-get install poppler-utils")
+    if not poppler.available("pdftoppm"):
+        raise MissingDependency(f"pdftoppm is needed {poppler.INSTALL}")
     dpi = _raster_dpi(path, number)
-    prefix = workdir / f"raster-{number:04d}"
-    run = subprocess.run(
-        ["pdftoppm", "-r", f"{dpi:.2f}", "-f", str(number), "-l", str(number), "-png", "-singlefile",
-         str(path), str(prefix)],
-        capture_output=True, text=True,
-    )
-    image_path = prefix.with_suffix(".png")
-    if run.returncode != 0 or not image_path.exists():
-        raise InputError(f"page {number} of the PDF cannot be rendered ({_brief(run.stderr)}); re-export or rescan it")
+    try:
+        image_path = poppler.render_page(path, number, dpi, workdir / f"raster-{number:04d}")
+    except InputError as exc:
+        raise InputError(f"page {number} of the PDF cannot be rendered ({exc}); re-export or rescan it") from None
     with Image.open(image_path) as image:
         return Page(number=number, width=image.width, height=image.height, dpi=_plausible_dpi(dpi), mode=image.mode,
                     image_path=image_path)
@@ -419,12 +414,13 @@ def _raster_dpi(path: Path, number: int) -> float:
     """The resolution to render a page at, as poppler sees the page: that of the images covering most
     of it (a scan kept at its own pixels), else RASTER_DPI for a drawn page; lowered to fit
     RASTER_MAX_PIXELS. A page too large to fit at MIN_RASTER_DPI cannot be read and is refused."""
-    info = subprocess.run(["pdfinfo", "-f", str(number), "-l", str(number), str(path)],
-                          capture_output=True, text=True).stdout
-    found = re.search(r"^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", info, re.M)
-    if found is None:
+    try:
+        size = poppler.page_size(path, number)
+    except InputError:
+        size = None
+    if size is None:
         return RASTER_DPI  # pdftoppm will say what is wrong with the page
-    width_pt, height_pt = float(found[1]), float(found[2])
+    width_pt, height_pt = size
     area = max(width_pt * height_pt, 1.0)
     fit = 72 * math.sqrt(RASTER_MAX_PIXELS / area)
     if fit < MIN_RASTER_DPI:
@@ -440,18 +436,12 @@ def _raster_dpi(path: Path, number: int) -> float:
 def _images_dpi(path: Path, number: int, area: float) -> float | None:
     """The highest resolution at which the page's images cover half of it, from `pdfimages -list`
     (which places each image on the page without decoding it); None for a page mostly drawn."""
-    run = subprocess.run(["pdfimages", "-f", str(number), "-l", str(number), "-list", str(path)],
-                         capture_output=True, text=True)
-    images = []
-    for line in run.stdout.splitlines()[2:]:
-        # page num type width height color comp bpc enc interp object ID x-ppi y-ppi size ratio
-        cells = line.split()
-        try:
-            width, height, x_ppi, y_ppi = int(cells[3]), int(cells[4]), float(cells[12]), float(cells[13])
-        except (IndexError, ValueError):
-            continue
-        if cells[2] in ("image", "stencil") and x_ppi > 0 and y_ppi > 0:
-            images.append((min(x_ppi, y_ppi), (width / x_ppi * 72) * (height / y_ppi * 72)))
+    try:
+        drawn = poppler.page_images(path, number)
+    except InputError:
+        return None  # the page is rendered at RASTER_DPI, and pdftoppm says what is wrong with it
+    images = [(min(i.x_ppi, i.y_ppi), (i.width / i.x_ppi * 72) * (i.height / i.y_ppi * 72))
+              for i in drawn if i.kind in ("image", "stencil") and i.x_ppi > 0 and i.y_ppi > 0]
     covered = 0.0
     for ppi, covers in sorted(images, reverse=True):
         covered += covers

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFilter
 
+from digitize.tools import zxing
+
 ANALYSIS_DPI = 150
 # Ink is judged against the page's own paper and print (a photocopy of a photocopy is grey ~140 on
 # grey ~215, a pink form's paper ~215, an over-bright scan's print ~160 on white): a mark is ink when
@@ -268,10 +270,8 @@ def cleaned(image: Image.Image, found: Analysis, dpi: int, sharpen: bool) -> Ima
 
 def record_codes(image: Image.Image, dpi: int) -> list[str]:
     """Record codes found in the page's QR codes and barcodes, in reading order."""
-    import zxingcpp  # a compiled decoder; imported only where codes are wanted
-
     # At 150 dpi a 2 cm QR is still ~120 px, plenty for the decoder, at a quarter of 300 dpi's pixels.
-    found = zxingcpp.read_barcodes(small_grey(image, dpi))
+    found = zxing.read_barcodes(small_grey(image, dpi))
     codes = []
     for barcode in found:
         for code in RECORD_CODE.findall(barcode.text or ""):

@@ -560,7 +560,7 @@ def list_records(catalog: Catalog, agency: str | None = None, procedure: str | N
 
 def show_record(archive, record_code: str) -> dict:
     """A record with its components (their papers, reused or not), results and result papers."""
-    from digitize.pipeline import resolve_target
+    from digitize.scan.targets import resolve_target
 
     catalog = archive.catalog
     code = resolve_target(archive, record_code, None, True).record_code  # unknown codes: scan's message
@@ -591,7 +591,7 @@ def attach_paper(archive, paper_id: int, record: str | None, component: str | No
     """Link an archived paper to a record's component or result; attaching twice is a no-op. The index
     also searches a paper by every record it serves: the caller syncs it when `attached`."""
     from digitize import audit
-    from digitize.pipeline import resolve_target
+    from digitize.scan.targets import resolve_target
 
     catalog = archive.catalog
     if not catalog.papers.exists(paper_id):

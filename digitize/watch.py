@@ -20,7 +20,7 @@ from typing import Iterator
 
 from digitize.archive import NAME_MAX, fit_name
 from digitize.errors import ArchiveLocked, BadArgument, DiskFull, disk_full
-from digitize.pipeline import Outcome, Scanner
+from digitize.scan.scanner import Outcome, Scanner
 
 PARTIAL_SUFFIXES = (".part", ".tmp", ".crdownload", ".filepart")  # still being copied in
 

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from digitize.archive import Archive
-from digitize.pipeline import Scanner
+from digitize.scan.scanner import Scanner
 from ocr import TesseractEngine
 from samples.render import save_multipage
 from tests.conftest import assert_whole, small_batch
@@ -150,7 +150,7 @@ class StuckEngine(TesseractEngine):
 
 def test_a_worker_stuck_on_a_page_is_ended_and_its_file_fails_alone(batch, tmp_path):
     with Archive(tmp_path / "archive") as archive:
-        scanner = Scanner(archive, StuckEngine(timeout=1), user="clerk-crash", jobs=1)
+        scanner = Scanner(archive, StuckEngine(timeout=1), user="clerk-crash", processes=1)
         outcomes = list(scanner.scan([batch[0]]))
 
     assert [o.status for o in outcomes] == ["failed"]

@@ -54,3 +54,20 @@ def test_only_the_catalog_picks_the_sqlite_implementation(folder):
 @pytest.mark.parametrize("library", ["ocr", "index"])
 def test_the_libraries_import_nothing_of_sohoa_above_them(library):
     assert _reaching(_modules(library), ("digitize", "cli")) == {}
+
+
+def test_the_program_wrappers_know_only_the_errors():
+    inside = ("digitize.tools", "digitize.errors")
+    found = {k: [n for n in v if not n.startswith(inside)]
+             for k, v in _reaching(_modules("digitize/tools"), ("digitize", "ocr", "index")).items()}
+    assert {k: v for k, v in found.items() if v} == {}
+
+
+def test_the_scan_steps_run_no_program_themselves_and_leave_sql_to_the_storage():
+    # External programs are run by their wrapper (digitize/tools/), SQL errors are the storage's.
+    assert _reaching(_modules("digitize/scan"), ("subprocess", "sqlite3", "zxingcpp")) == {}
+
+
+def test_the_target_lookup_loads_none_of_the_scan_steps():
+    # register and the services import it; the imaging and pool steps load only for a scan.
+    assert _reaching([ROOT / "digitize/scan/targets.py", ROOT / "digitize/scan/__init__.py"], ("digitize.scan",)) == {}

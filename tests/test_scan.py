@@ -15,7 +15,7 @@ from PIL import Image, ImageFont
 from pypdf import PdfReader, PdfWriter
 
 from digitize.archive import Archive
-from digitize.pipeline import Scanner
+from digitize.scan.scanner import Scanner
 from ocr import TesseractEngine
 from samples.render import font_path, save_multipage
 from tests.conftest import make_scan, page_lines
@@ -373,7 +373,7 @@ class UnreadableEngine(TesseractEngine):
 def test_an_ocr_error_in_a_worker_fails_its_file_as_an_input_error(tmp_path):
     scan = make_scan(tmp_path / "batch" / "a.png", HUONG)
     with Archive(tmp_path / "archive") as archive:
-        outcomes = list(Scanner(archive, UnreadableEngine(), user="clerk", jobs=1).scan([scan]))
+        outcomes = list(Scanner(archive, UnreadableEngine(), user="clerk", processes=1).scan([scan]))
 
     assert [(o.status, o.exit_code) for o in outcomes] == [("failed", 3)]
     assert outcomes[0].error.startswith("page 1: Tesseract could not read the page")

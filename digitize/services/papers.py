@@ -11,6 +11,7 @@ from digitize import reuse as reusing
 from digitize.archive import Archive
 from digitize.errors import library_errors
 from digitize.register import attach_paper
+from digitize.scan.targets import resolve_target
 from digitize.services.actor import Actor
 from digitize.services.common import date, masked, paper, shown
 
@@ -61,8 +62,6 @@ def reuse(archive: Archive, actor: Actor, paper_id: int, record: str, component:
           force: bool = False, reason: str | None = None) -> dict:
     """Attach an archived paper to a component of another record, marked reused; an expired or
     replaced paper only when forced, with a reason."""
-    from digitize.pipeline import resolve_target  # the scan pipeline, loaded only when needed
-
     paper(archive, paper_id)
     target = resolve_target(archive, record, component, False)
     done = reusing.reuse(archive.catalog, paper_id, target.record_code, target.component, user=actor.name,

@@ -10,8 +10,9 @@ from typing import Callable, Iterable, Iterator
 from digitize import metadata
 from digitize.archive import Archive
 from digitize.intake import count_pages, find_inputs
-from digitize.pipeline import Outcome, Scanner, Target, resolve_target
-from digitize.pipeline import exit_code as exit_code_of
+from digitize.scan.scanner import Outcome, Scanner
+from digitize.scan.scanner import exit_code as exit_code_of
+from digitize.scan.targets import Target, resolve_target
 from digitize.services.actor import Actor
 from digitize.services.common import masked
 from digitize.watch import watch as watch_folder
@@ -66,7 +67,8 @@ def scan(archive: Archive, actor: Actor, paths: Iterable[Path], record: str | No
     the target is checked against the register first, and the pages counted."""
     target = resolve_target(archive, record, component, result)
     files = list(find_inputs(list(paths)))
-    scanner = Scanner(archive, TesseractEngine(), user=actor.name, jobs=processes, split=split, force_ocr=force_ocr)
+    scanner = Scanner(archive, TesseractEngine(), user=actor.name, processes=processes, split=split,
+                      force_ocr=force_ocr)
     pages = sum(count_pages(f) for f in files if not f.is_symlink())
     return ScanBatch(archive, scanner, files, target, pages)
 
@@ -84,7 +86,7 @@ class Watched:
 def watch(archive: Archive, actor: Actor, inbox: Path, record_from_code: bool = False, split: str = "none",
           processes: int | None = None, poll: float = 2.0, once: bool = False) -> Iterator[Watched]:
     """Archive each scan landing in `inbox` and move it to done/ or failed/ (see digitize.watch)."""
-    scanner = Scanner(archive, TesseractEngine(), user=actor.name, jobs=processes, split=split,
+    scanner = Scanner(archive, TesseractEngine(), user=actor.name, processes=processes, split=split,
                       read_codes=record_from_code or split == "code")
     return _watched(scanner, Path(inbox), poll, once)
 
