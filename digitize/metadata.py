@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Iterable
 
 from digitize.catalog import METADATA_FIELDS, Catalog
+from digitize.codes import codes_in
 from index.analysis import fold
 
 FIELDS = METADATA_FIELDS
@@ -366,7 +367,6 @@ def find_holder_id(lines: list[str], holder: Holder | None, birth_date: str | No
 
 
 # -- codes, number, issuer ------------------------------------------------------------------------
-RECORD_CODE = re.compile(r"(?<![\w.])([A-Za-z0-9]{2,}(?:\.[A-Za-z0-9]+)+)\s?-\s?(\d{6})\s?-\s?(\d{4})(?!\d)")
 PROCEDURE_CODE = re.compile(r"(?<![\w.])([1-3]\.\d{6}(?:\.\d{3}\.\d{2}\.\d{2}\.[A-Za-z]\d{2})?)(?![\w]|\.\d)")
 # "Số: 123/QĐ-UBND", "Số 12/2023/GP-UBND" (the notation has letters), or "Số: 123" alone on a line.
 NUMBER = re.compile(r"(?:^|(?<=[\s(]))so\s*(?:hieu)?\s*[:.]?\s*"
@@ -389,14 +389,9 @@ def find_codes(lines: list[str]) -> dict[str, Found]:
     out: dict[str, Found] = {}
     for i, line in enumerate(lines):
         folded = _fold(line)
-        for m in RECORD_CODE.finditer(line):
-            yymmdd = m[2]
-            try:
-                date(2000 + int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:]))
-            except ValueError:
-                continue
+        for code, m in codes_in(line):
             labelled = bool(re.search(r"ma(?: so)? ho so|so ho so|ma ho so", folded[:m.start()]))
-            found = Found(f"{m[1]}-{m[2]}-{m[3]}", 0.95 if labelled else 0.85, m[0])
+            found = Found(code, 0.95 if labelled else 0.85, m[0])
             if "record_code" not in out or labelled and out["record_code"].confidence < 0.95:
                 out["record_code"] = found
         for m in PROCEDURE_CODE.finditer(line):

@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from digitize.catalog import Catalog, Record, RegisterResult
+from digitize.codes import RECORD_CODE, received_on
 from digitize.errors import BadArgument, InputError, NotFound
 
 COLUMNS = (
@@ -28,8 +29,6 @@ COLUMNS = (
 REQUIRED = ("record_code", "procedure_code", "procedure_name", "agency", "received_date",
             "applicant_name", "components")
 
-# AGENCY-YYMMDD-NNNN, e.g. 000.00.53.H48-220921-0099
-RECORD_CODE = re.compile(r"(?P<agency>[A-Za-z0-9]+(?:\.[A-Za-z0-9]+)*)-(?P<date>[0-9]{6})-(?P<seq>[0-9]{4})")
 ISO_DATE = re.compile(r"(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})")
 VN_DATE = re.compile(r"(?P<d>[0-9]{1,2})/(?P<m>[0-9]{1,2})/(?P<y>[0-9]{4})")
 APPLICANT_ID = re.compile(r"[0-9]{9}|[0-9]{12}")
@@ -477,12 +476,8 @@ def _check_row(v: dict[str, str], components: list[str]) -> tuple[Record | None,
         if match is None:
             problems.append(("record_code", " must look like AGENCY-YYMMDD-NNNN, "
                             f"e.g. 000.00.53.H48-220921-0099 (got {_show(code)})"))
-        else:
-            yymmdd = match["date"]
-            try:
-                date(2000 + int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:]))
-            except ValueError:
-                problems.append(("record_code", f" has no such date {yymmdd} (YYMMDD) (got {_show(code)})"))
+        elif received_on(match) is None:
+            problems.append(("record_code", f" has no such date {match['date']} (YYMMDD) (got {_show(code)})"))
 
     channel = CHANNELS.get(v["channel"])
     if channel is None:
