@@ -24,7 +24,7 @@ from typing import Iterable
 
 from digitize.catalog import METADATA_FIELDS, Catalog
 from digitize.codes import codes_in
-from index.analysis import fold
+from index.analysis import fold, fold_chars
 
 FIELDS = METADATA_FIELDS
 DATE_FIELDS = ("issue_date", "birth_date", "expiry_date")
@@ -53,23 +53,6 @@ class Found:
 def _clean(text: str) -> str:
     # Tesseract often reads Đ as the Icelandic Ð, which folding would otherwise keep.
     return unicodedata.normalize("NFC", text).replace("Ð", "Đ").replace("ð", "đ")
-
-
-class _FoldTable(dict):
-    """str.translate table for fold() one character at a time, filled in as characters are met:
-    every extractor folds every line, ~400,000 characters for a 40-page paper."""
-
-    def __missing__(self, code: int) -> str:
-        self[code] = folded = fold(chr(code))[:1] or " "
-        return folded
-
-
-_FOLD_TABLE = _FoldTable()
-
-
-def _fold(text: str) -> str:
-    """fold() character by character, so offsets in the folded text are offsets in `text`."""
-    return text.translate(_FOLD_TABLE)
 
 
 def _lines(text: str) -> list[str]:
@@ -106,7 +89,7 @@ def load_doc_types(path: Path = DOC_TYPES_FILE) -> list[DocType]:
             raise ValueError(f"{path}: {line!r}: the match column must be 'whole' or 'prefix'")
         names = [name.strip()] + [a.strip() for a in aliases.split("|") if a.strip()]
         types.append(DocType(_clean(name.strip()), match.strip() == "prefix",
-                             tuple(tuple(_words(_fold(_clean(n)))) for n in names)))
+                             tuple(tuple(_words(fold_chars(_clean(n)))) for n in names)))
     return types
 
 
@@ -124,7 +107,7 @@ def match_doc_type(lines: list[str], types: list[DocType]) -> Found | None:
     """The best fuzzy match of a known type at the start of a title line (or two joined lines)."""
     candidates = []
     usable = [(i, line) for i, line in enumerate(lines[:TITLE_LINES])
-              if ":" not in line and not MOTTO.match(_fold(line))]
+              if ":" not in line and not MOTTO.match(fold_chars(line))]
     for n, (i, line) in enumerate(usable):
         joined = line
         for j in range(n, min(n + 3, len(usable))):  # a long title wraps onto the next lines
@@ -132,7 +115,7 @@ def match_doc_type(lines: list[str], types: list[DocType]) -> Found | None:
                 break
             if j > n:
                 joined = f"{joined} {usable[j][1]}"
-            candidates.append((i, joined, _words(_fold(joined))))
+            candidates.append((i, joined, _words(fold_chars(joined))))
     best: tuple[float, int, DocType, str] | None = None
     matcher = SequenceMatcher(autojunk=False)
     for dtype in types:
@@ -187,7 +170,7 @@ NAME_WORD = re.compile(r"^[^\W\d_]+$")
 
 def _name_from(raw: str) -> tuple[str, float] | None:
     """A person's name from the text after a label: 2–7 words of letters, in title case."""
-    raw = raw[: len(NAME_STOP.sub("", _fold(raw)))]
+    raw = raw[: len(NAME_STOP.sub("", fold_chars(raw)))]
     raw = re.split(r"[,;(\d_|/\\]", raw)[0]
     words = [w.strip(".:-–'\"") for w in raw.split()]
     words = [w for w in words if w]
@@ -197,7 +180,7 @@ def _name_from(raw: str) -> tuple[str, float] | None:
         return None
     if all(w.isupper() for w in words) or all(w.islower() for w in words):
         words = [w.capitalize() for w in words]
-    words[0] = SURNAMES.get(_fold(words[0]), words[0])  # "Lẽ" read for "Lê": surnames are few
+    words[0] = SURNAMES.get(fold_chars(words[0]), words[0])  # "Lẽ" read for "Lê": surnames are few
     confidence = 1.0 if all(w[0].isupper() for w in words) and len(words) <= 5 else 0.8
     return " ".join(words), confidence
 
@@ -217,7 +200,7 @@ def find_holder_name(lines: list[str]) -> Holder | None:
     found: list[tuple[bool, int, Found]] = []
     labels = []
     for i, line in enumerate(lines):
-        folded = _fold(line)
+        folded = fold_chars(line)
         label = NAME_LABEL.match(folded)
         if label:
             labels.append(i)
@@ -270,7 +253,7 @@ def find_dates(lines: list[str]) -> dict[str, list[tuple[float, int, Found]]]:
     """Every date on the paper, put under the field its context names (unnamed ones are left out)."""
     out: dict[str, list[tuple[float, int, Found]]] = {f: [] for f in DATE_FIELDS}
     for i, line in enumerate(lines):
-        folded = _fold(line)
+        folded = fold_chars(line)
         spans = []
         for kind, pattern in (("spelled", SPELLED_DATE), ("numeric", NUMERIC_DATE)):
             for m in pattern.finditer(folded):
@@ -287,7 +270,7 @@ def find_dates(lines: list[str]) -> dict[str, list[tuple[float, int, Found]]]:
                 continue
             context = folded[previous_end:start]
             if not context.strip(" :.,-/") and i > 0 and previous_end == 0:
-                context = _fold(lines[i - 1])  # the label sits on the line above
+                context = fold_chars(lines[i - 1])  # the label sits on the line above
             previous_end = end
             field, confidence = _classify(context, kind, folded[:start])
             if field == "issue_date" and OTHER_PAPER.search(folded[:start]):
@@ -340,12 +323,12 @@ def find_holder_id(lines: list[str], holder: Holder | None, birth_date: str | No
     candidates = []
     birth_year = int(birth_date[:4]) if birth_date else None
     for i, line in enumerate(lines):
-        folded = _fold(line)
+        folded = fold_chars(line)
         for m in CITIZEN_ID.finditer(folded):
             number = m[1].replace(" ", "")
             before = folded[max(0, m.start() - 40):m.start()]
             if i > 0 and not before.strip(" :.,-/"):
-                before = _fold(lines[i - 1])[-40:]
+                before = fold_chars(lines[i - 1])[-40:]
             if OTHER_ID_LABEL.search(before):
                 continue
             labelled = bool(ID_LABEL.search(before))
@@ -388,7 +371,7 @@ def _upper_line(line: str) -> bool:
 def find_codes(lines: list[str]) -> dict[str, Found]:
     out: dict[str, Found] = {}
     for i, line in enumerate(lines):
-        folded = _fold(line)
+        folded = fold_chars(line)
         for code, m in codes_in(line):
             labelled = bool(re.search(r"ma(?: so)? ho so|so ho so|ma ho so", folded[:m.start()]))
             found = Found(code, 0.95 if labelled else 0.85, m[0])
@@ -448,10 +431,10 @@ def find_issuer(lines: list[str], title_line: int | None) -> Found | None:
     header = lines[: title_line if title_line is not None else 6]
     parts: list[str] = []
     for line in header:
-        motto = MOTTO_ANYWHERE.search(_fold(line))
+        motto = MOTTO_ANYWHERE.search(fold_chars(line))
         if motto:  # two columns read as one line: the issuer on the left, the motto on the right
             line = line[: motto.start()].strip()
-        folded = _fold(line).strip()
+        folded = fold_chars(line).strip()
         if not folded or not _upper_line(line) or ":" in line:
             if parts and not motto:
                 break
@@ -464,7 +447,7 @@ def find_issuer(lines: list[str], title_line: int | None) -> Found | None:
         value = "".join(parts).strip(" -")
         return Found(value, 0.8, value)
     for line in lines:
-        m = ISSUER_LABEL.match(_fold(line))
+        m = ISSUER_LABEL.match(fold_chars(line))
         if m and len(line) - m.end() > 3:
             return Found(line[m.end():].strip(" .;"), 0.75, line)
     return None
