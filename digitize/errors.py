@@ -33,6 +33,16 @@ from contextlib import contextmanager
 from typing import Callable
 
 
+ONE_LINE = 200  # characters of another program's or library's error text shown inside a message
+
+
+def one_line(said) -> str:
+    """An exception's (or a program's) error text as one line of at most ONE_LINE characters, to
+    quote inside a message; an exception that says nothing is named by its class."""
+    text = " ".join(str(said).split())[:ONE_LINE]
+    return text or (type(said).__name__ if isinstance(said, BaseException) else "")
+
+
 def option(field: str, metavar: str) -> str:
     """A field as a command line names it: `holder_id`, `ID` → `--holder-id ID`."""
     return "--" + field.replace("_", "-") + (f" {metavar}" if metavar else "")
