@@ -14,7 +14,7 @@ from digitize import audit
 from digitize.catalog import Catalog, nfc
 from digitize.errors import BadArgument, Conflict, NotFound
 from digitize.metadata import DATE_FIELDS, FIELDS, check_citizen_id
-from digitize.register import date_given
+from digitize.dates import date_given
 
 
 def _paper_exists(catalog: Catalog, paper_id: int) -> None:

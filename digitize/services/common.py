@@ -5,7 +5,7 @@ from __future__ import annotations
 from digitize import audit
 from digitize.archive import Archive
 from digitize.errors import NotFound
-from digitize.register import date_given
+from digitize.dates import date_given
 from digitize.services.actor import Actor
 
 
