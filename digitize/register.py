@@ -20,7 +20,7 @@ from digitize.catalog import Catalog, Record, RegisterResult
 from digitize.codes import RECORD_CODE, received_on
 from digitize.coverage import RULES, period
 from digitize.dates import parse_date
-from digitize.errors import BadArgument, InputError, NotFound
+from digitize.errors import BadArgument, InputError
 
 COLUMNS = (
     "record_code", "procedure_code", "procedure_name", "agency", "channel", "received_date",
@@ -560,8 +560,7 @@ def attach_paper(archive, paper_id: int, record: str | None, component: str | No
     from digitize.pipeline import resolve_target
 
     catalog = archive.catalog
-    if not catalog.papers.exists(paper_id):
-        raise NotFound(f"no paper {paper_id} in {archive.root}; find ids with sohoa search")
+    catalog.require_paper(paper_id)
     if record is None:
         raise BadArgument("say where the paper goes: {record:CODE} with {component:NAME} or {result}", field="record")
     target = resolve_target(archive, record, component, result)
