@@ -63,10 +63,6 @@ def _words(folded: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", folded)
 
 
-def _similar(a: str, b: str) -> float:
-    return SequenceMatcher(None, a, b, autojunk=False).ratio()
-
-
 MOTTO_ANYWHERE = re.compile(r"cong hoa xa hoi|doc lap\W+tu do|socialist republic|independence\W+freedom")
 MOTTO = re.compile(r"^\W*(?:" + MOTTO_ANYWHERE.pattern + ")")
 
