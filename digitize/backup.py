@@ -25,7 +25,7 @@ from pathlib import Path
 from digitize import audit
 from digitize.archive import Archive
 from digitize.catalog import now_iso
-from digitize.errors import ArchiveError, BadArgument, InputError
+from digitize.errors import ArchiveError, BadArgument, InputError, one_line
 
 FORMAT = "sohoa-backup"
 FORMAT_VERSION = 1
@@ -165,7 +165,7 @@ def _extract_verified(file: Path, staging: Path) -> dict:
     except InputError:
         raise
     except (tarfile.TarError, OSError, EOFError, zlib.error, ValueError, KeyError, TypeError) as exc:
-        why = " ".join(str(exc).split())[:200] or type(exc).__name__
+        why = one_line(exc)
         raise damaged(f"the file is truncated: {why}" if isinstance(exc, EOFError) or "end of data" in why
                       else why) from None
     return manifest

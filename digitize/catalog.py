@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from digitize.errors import NotFound
 from digitize.storage import (  # noqa: F401 (values callers import from here)
     METADATA_FIELDS, Audit, Batches, Coverage, Database, Metadata, NewPaper, PageInfo, Papers, Record, Records,
     RegisterResult, Reuse, nfc, now_iso)
@@ -78,6 +79,11 @@ class Catalog:
 
     def get_paper(self, paper_id: int) -> dict | None:
         return self.papers.get(paper_id)
+
+    def require_paper(self, paper_id: int) -> None:
+        """NotFound unless the paper exists: what every action on one paper checks first."""
+        if not self.papers.exists(paper_id):
+            raise NotFound(f"no paper {paper_id} in {self.path.parent}; find ids with sohoa search")
 
     def index_documents(self, only_unindexed: bool = False) -> Iterator[dict]:
         return self.papers.index_documents(only_unindexed)

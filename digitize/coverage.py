@@ -21,7 +21,7 @@ from __future__ import annotations
 from digitize import csv_export
 from digitize.catalog import Catalog
 from digitize.errors import BadArgument
-from digitize.register import parse_date
+from digitize.dates import date_given
 
 FULL_RATE = 0.8  # at or above, an indicator earns full points; below, a unit is flagged
 REUSE_FLAG = 0.5
@@ -231,10 +231,7 @@ def _positive(text: str) -> float:
 def _bound(which: str, value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
-    try:
-        return parse_date(value)
-    except ValueError as exc:
-        raise BadArgument(f'"{which}" date "{value}": {exc}') from exc
+    return date_given(value, which, quoted=True)
 
 
 def period(date_from, date_to) -> tuple[str | None, str | None]:

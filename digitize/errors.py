@@ -27,10 +27,19 @@ braces in them stay text. `str(error)` names fields as the command line does (`-
 """
 
 import errno
-import sqlite3
 import string
 from contextlib import contextmanager
 from typing import Callable
+
+
+ONE_LINE = 200  # characters of another program's or library's error text shown inside a message
+
+
+def one_line(said) -> str:
+    """An exception's (or a program's) error text as one line of at most ONE_LINE characters, to
+    quote inside a message; an exception that says nothing is named by its class."""
+    text = " ".join(str(said).split())[:ONE_LINE]
+    return text or (type(said).__name__ if isinstance(said, BaseException) else "")
 
 
 def option(field: str, metavar: str) -> str:
@@ -171,13 +180,11 @@ _NO_ROOM = (errno.ENOSPC, errno.EDQUOT)
 
 def disk_full(exc: BaseException | None) -> bool:
     """Whether `exc`, or an error it was raised from (an InputError wrapping a failed write), is a
-    full disk or quota: OSError ENOSPC/EDQUOT, or SQLite's "database or disk is full"."""
+    full disk or quota: DiskFull (the catalog's storage raises it for its own), OSError ENOSPC/EDQUOT."""
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
         if isinstance(exc, DiskFull) or (isinstance(exc, OSError) and exc.errno in _NO_ROOM):
-            return True
-        if isinstance(exc, sqlite3.Error) and "database or disk is full" in str(exc):  # SQLITE_FULL
             return True
         exc = exc.__cause__ or exc.__context__
     return False

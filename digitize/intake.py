@@ -24,7 +24,7 @@ from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError
 
 from digitize import textlayer
-from digitize.errors import EncryptedPDF, InputError, MissingDependency
+from digitize.errors import EncryptedPDF, InputError, MissingDependency, one_line
 from digitize.tools import poppler
 
 SCAN_SUFFIXES = {".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png"}
@@ -150,7 +150,7 @@ def _image_pages(path: Path, workdir: Path, kind: str) -> Iterator[Page]:
             with _quiet():
                 count = getattr(image, "n_frames", 1)
         except Exception as exc:  # Pillow raises many kinds on a damaged frame table
-            raise InputError(f"is a damaged {kind.upper()} file ({_brief(exc)}); scan the paper again") from None
+            raise InputError(f"is a damaged {kind.upper()} file ({one_line(exc)}); scan the paper again") from None
         for number in range(1, count + 1):
             try:
                 with _quiet():
@@ -168,7 +168,7 @@ def _image_pages(path: Path, workdir: Path, kind: str) -> Iterator[Page]:
             except InputError:
                 raise
             except Exception as exc:
-                raise InputError(f"page {number} is damaged or truncated ({_brief(exc)}); scan the paper again") from None
+                raise InputError(f"page {number} is damaged or truncated ({one_line(exc)}); scan the paper again") from None
             yield Page(number=number, width=image.width, height=image.height, dpi=dpi, mode=image.mode,
                        image_path=image_path)
 
@@ -253,11 +253,11 @@ def _pdf_stream_pages(path: Path, stream, workdir: Path, force_ocr: bool) -> Ite
     except FileNotDecryptedError:
         raise EncryptedPDF(PASSWORD_ADVICE) from None
     except DependencyError as exc:  # AES needs `cryptography`, one of Sohoa's own dependencies
-        raise MissingDependency(f"cannot be opened ({_brief(exc)}); install it with: pip install cryptography") from None
+        raise MissingDependency(f"cannot be opened ({one_line(exc)}); install it with: pip install cryptography") from None
     except Exception as exc:  # pypdf raises many kinds on damaged files
         count = _poppler_page_count(path)  # poppler rebuilds a broken cross-reference table
         if count is None:
-            raise InputError(f"is not a readable PDF ({_brief(exc)}); re-export or rescan it") from None
+            raise InputError(f"is not a readable PDF ({one_line(exc)}); re-export or rescan it") from None
         for number in range(1, count + 1):
             yield _rasterise(path, number, workdir)
         return
@@ -276,7 +276,7 @@ def _pdf_stream_pages(path: Path, stream, workdir: Path, force_ocr: bool) -> Ite
             raise InputError(f"page {number} holds an image too large to decompress safely (a decompression "
                              "bomb); refused; rescan the paper at 200–300 dpi") from None
         except Exception as exc:
-            raise InputError(f"page {number} of the PDF is damaged ({_brief(exc)}); re-export or rescan it") from None
+            raise InputError(f"page {number} of the PDF is damaged ({one_line(exc)}); re-export or rescan it") from None
 
 
 def _pdf_page(path: Path, page, number: int, workdir: Path, force_ocr: bool = False) -> Page:
@@ -449,6 +449,3 @@ def _images_dpi(path: Path, number: int, area: float) -> float | None:
             return ppi
     return None
 
-
-def _brief(exc) -> str:
-    return " ".join(str(exc).split())[:200] or type(exc).__name__

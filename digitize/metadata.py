@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Iterable
 
 from digitize.catalog import METADATA_FIELDS, Catalog
-from index.analysis import fold
+from digitize.codes import codes_in
+from index.analysis import fold, fold_chars
 
 FIELDS = METADATA_FIELDS
 DATE_FIELDS = ("issue_date", "birth_date", "expiry_date")
@@ -54,33 +55,12 @@ def _clean(text: str) -> str:
     return unicodedata.normalize("NFC", text).replace("Ð", "Đ").replace("ð", "đ")
 
 
-class _FoldTable(dict):
-    """str.translate table for fold() one character at a time, filled in as characters are met:
-    every extractor folds every line, ~400,000 characters for a 40-page paper."""
-
-    def __missing__(self, code: int) -> str:
-        self[code] = folded = fold(chr(code))[:1] or " "
-        return folded
-
-
-_FOLD_TABLE = _FoldTable()
-
-
-def _fold(text: str) -> str:
-    """fold() character by character, so offsets in the folded text are offsets in `text`."""
-    return text.translate(_FOLD_TABLE)
-
-
 def _lines(text: str) -> list[str]:
     return [" ".join(line.split()) for line in re.split(r"[\n\f\r]", _clean(text)) if line.strip()]
 
 
 def _words(folded: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", folded)
-
-
-def _similar(a: str, b: str) -> float:
-    return SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
 MOTTO_ANYWHERE = re.compile(r"cong hoa xa hoi|doc lap\W+tu do|socialist republic|independence\W+freedom")
@@ -105,7 +85,7 @@ def load_doc_types(path: Path = DOC_TYPES_FILE) -> list[DocType]:
             raise ValueError(f"{path}: {line!r}: the match column must be 'whole' or 'prefix'")
         names = [name.strip()] + [a.strip() for a in aliases.split("|") if a.strip()]
         types.append(DocType(_clean(name.strip()), match.strip() == "prefix",
-                             tuple(tuple(_words(_fold(_clean(n)))) for n in names)))
+                             tuple(tuple(_words(fold_chars(_clean(n)))) for n in names)))
     return types
 
 
@@ -123,7 +103,7 @@ def match_doc_type(lines: list[str], types: list[DocType]) -> Found | None:
     """The best fuzzy match of a known type at the start of a title line (or two joined lines)."""
     candidates = []
     usable = [(i, line) for i, line in enumerate(lines[:TITLE_LINES])
-              if ":" not in line and not MOTTO.match(_fold(line))]
+              if ":" not in line and not MOTTO.match(fold_chars(line))]
     for n, (i, line) in enumerate(usable):
         joined = line
         for j in range(n, min(n + 3, len(usable))):  # a long title wraps onto the next lines
@@ -131,7 +111,7 @@ def match_doc_type(lines: list[str], types: list[DocType]) -> Found | None:
                 break
             if j > n:
                 joined = f"{joined} {usable[j][1]}"
-            candidates.append((i, joined, _words(_fold(joined))))
+            candidates.append((i, joined, _words(fold_chars(joined))))
     best: tuple[float, int, DocType, str] | None = None
     matcher = SequenceMatcher(autojunk=False)
     for dtype in types:
@@ -186,7 +166,7 @@ NAME_WORD = re.compile(r"^[^\W\d_]+$")
 
 def _name_from(raw: str) -> tuple[str, float] | None:
     """A person's name from the text after a label: 2–7 words of letters, in title case."""
-    raw = raw[: len(NAME_STOP.sub("", _fold(raw)))]
+    raw = raw[: len(NAME_STOP.sub("", fold_chars(raw)))]
     raw = re.split(r"[,;(\d_|/\\]", raw)[0]
     words = [w.strip(".:-–'\"") for w in raw.split()]
     words = [w for w in words if w]
@@ -196,7 +176,7 @@ def _name_from(raw: str) -> tuple[str, float] | None:
         return None
     if all(w.isupper() for w in words) or all(w.islower() for w in words):
         words = [w.capitalize() for w in words]
-    words[0] = SURNAMES.get(_fold(words[0]), words[0])  # "Lẽ" read for "Lê": surnames are few
+    words[0] = SURNAMES.get(fold_chars(words[0]), words[0])  # "Lẽ" read for "Lê": surnames are few
     confidence = 1.0 if all(w[0].isupper() for w in words) and len(words) <= 5 else 0.8
     return " ".join(words), confidence
 
@@ -216,7 +196,7 @@ def find_holder_name(lines: list[str]) -> Holder | None:
     found: list[tuple[bool, int, Found]] = []
     labels = []
     for i, line in enumerate(lines):
-        folded = _fold(line)
+        folded = fold_chars(line)
         label = NAME_LABEL.match(folded)
         if label:
             labels.append(i)
@@ -269,7 +249,7 @@ def find_dates(lines: list[str]) -> dict[str, list[tuple[float, int, Found]]]:
     """Every date on the paper, put under the field its context names (unnamed ones are left out)."""
     out: dict[str, list[tuple[float, int, Found]]] = {f: [] for f in DATE_FIELDS}
     for i, line in enumerate(lines):
-        folded = _fold(line)
+        folded = fold_chars(line)
         spans = []
         for kind, pattern in (("spelled", SPELLED_DATE), ("numeric", NUMERIC_DATE)):
             for m in pattern.finditer(folded):
@@ -286,7 +266,7 @@ def find_dates(lines: list[str]) -> dict[str, list[tuple[float, int, Found]]]:
                 continue
             context = folded[previous_end:start]
             if not context.strip(" :.,-/") and i > 0 and previous_end == 0:
-                context = _fold(lines[i - 1])  # the label sits on the line above
+                context = fold_chars(lines[i - 1])  # the label sits on the line above
             previous_end = end
             field, confidence = _classify(context, kind, folded[:start])
             if field == "issue_date" and OTHER_PAPER.search(folded[:start]):
@@ -339,12 +319,12 @@ def find_holder_id(lines: list[str], holder: Holder | None, birth_date: str | No
     candidates = []
     birth_year = int(birth_date[:4]) if birth_date else None
     for i, line in enumerate(lines):
-        folded = _fold(line)
+        folded = fold_chars(line)
         for m in CITIZEN_ID.finditer(folded):
             number = m[1].replace(" ", "")
             before = folded[max(0, m.start() - 40):m.start()]
             if i > 0 and not before.strip(" :.,-/"):
-                before = _fold(lines[i - 1])[-40:]
+                before = fold_chars(lines[i - 1])[-40:]
             if OTHER_ID_LABEL.search(before):
                 continue
             labelled = bool(ID_LABEL.search(before))
@@ -366,7 +346,6 @@ def find_holder_id(lines: list[str], holder: Holder | None, birth_date: str | No
 
 
 # -- codes, number, issuer ------------------------------------------------------------------------
-RECORD_CODE = re.compile(r"(?<![\w.])([A-Za-z0-9]{2,}(?:\.[A-Za-z0-9]+)+)\s?-\s?(\d{6})\s?-\s?(\d{4})(?!\d)")
 PROCEDURE_CODE = re.compile(r"(?<![\w.])([1-3]\.\d{6}(?:\.\d{3}\.\d{2}\.\d{2}\.[A-Za-z]\d{2})?)(?![\w]|\.\d)")
 # "Số: 123/QĐ-UBND", "Số 12/2023/GP-UBND" (the notation has letters), or "Số: 123" alone on a line.
 NUMBER = re.compile(r"(?:^|(?<=[\s(]))so\s*(?:hieu)?\s*[:.]?\s*"
@@ -388,15 +367,10 @@ def _upper_line(line: str) -> bool:
 def find_codes(lines: list[str]) -> dict[str, Found]:
     out: dict[str, Found] = {}
     for i, line in enumerate(lines):
-        folded = _fold(line)
-        for m in RECORD_CODE.finditer(line):
-            yymmdd = m[2]
-            try:
-                date(2000 + int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:]))
-            except ValueError:
-                continue
+        folded = fold_chars(line)
+        for code, m in codes_in(line):
             labelled = bool(re.search(r"ma(?: so)? ho so|so ho so|ma ho so", folded[:m.start()]))
-            found = Found(f"{m[1]}-{m[2]}-{m[3]}", 0.95 if labelled else 0.85, m[0])
+            found = Found(code, 0.95 if labelled else 0.85, m[0])
             if "record_code" not in out or labelled and out["record_code"].confidence < 0.95:
                 out["record_code"] = found
         for m in PROCEDURE_CODE.finditer(line):
@@ -453,10 +427,10 @@ def find_issuer(lines: list[str], title_line: int | None) -> Found | None:
     header = lines[: title_line if title_line is not None else 6]
     parts: list[str] = []
     for line in header:
-        motto = MOTTO_ANYWHERE.search(_fold(line))
+        motto = MOTTO_ANYWHERE.search(fold_chars(line))
         if motto:  # two columns read as one line: the issuer on the left, the motto on the right
             line = line[: motto.start()].strip()
-        folded = _fold(line).strip()
+        folded = fold_chars(line).strip()
         if not folded or not _upper_line(line) or ":" in line:
             if parts and not motto:
                 break
@@ -469,7 +443,7 @@ def find_issuer(lines: list[str], title_line: int | None) -> Found | None:
         value = "".join(parts).strip(" -")
         return Found(value, 0.8, value)
     for line in lines:
-        m = ISSUER_LABEL.match(_fold(line))
+        m = ISSUER_LABEL.match(fold_chars(line))
         if m and len(line) - m.end() > 3:
             return Found(line[m.end():].strip(" .;"), 0.75, line)
     return None

@@ -8,12 +8,12 @@ or read again from a cleaned copy is touched at full resolution.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageFilter
 
+from digitize.codes import codes_in
 from digitize.tools import zxing
 
 ANALYSIS_DPI = 150
@@ -48,8 +48,6 @@ SKEW_AGREE = 0.5  # degrees: each half of the page must find the same angle as t
 RIVAL_PEAK = 0.15
 SIDEWAYS_RATIO = 1.4  # column profile this much sharper than the row profile: text runs vertically
 
-# AGENCY-YYMMDD-NNNN, e.g. 000.00.53.H48-220921-0099; a receipt's QR may wrap it in a URL.
-RECORD_CODE = re.compile(r"(?<![\w.])(\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-\d{6}-\d{4})(?![\w])")
 
 
 @dataclass
@@ -274,7 +272,7 @@ def record_codes(image: Image.Image, dpi: int) -> list[str]:
     found = zxing.read_barcodes(small_grey(image, dpi))
     codes = []
     for barcode in found:
-        for code in RECORD_CODE.findall(barcode.text or ""):
+        for code, _ in codes_in(barcode.text or ""):  # a receipt's QR may wrap the code in a URL
             if code not in codes:
                 codes.append(code)
     return codes

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import csv
 import difflib
-import functools
 import json
 import re
 import sys
 import unicodedata
-from datetime import date
 from pathlib import Path
 
 from digitize.catalog import Catalog, Record, RegisterResult
-from digitize.errors import BadArgument, InputError, NotFound
+from digitize.codes import RECORD_CODE, received_on
+from digitize.coverage import RULES, period
+from digitize.dates import parse_date
+from digitize.errors import BadArgument, InputError
 
 COLUMNS = (
     "record_code", "procedure_code", "procedure_name", "agency", "channel", "received_date",
@@ -28,10 +29,6 @@ COLUMNS = (
 REQUIRED = ("record_code", "procedure_code", "procedure_name", "agency", "received_date",
             "applicant_name", "components")
 
-# AGENCY-YYMMDD-NNNN, e.g. 000.00.53.H48-220921-0099
-RECORD_CODE = re.compile(r"(?P<agency>[A-Za-z0-9]+(?:\.[A-Za-z0-9]+)*)-(?P<date>[0-9]{6})-(?P<seq>[0-9]{4})")
-ISO_DATE = re.compile(r"(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})")
-VN_DATE = re.compile(r"(?P<d>[0-9]{1,2})/(?P<m>[0-9]{1,2})/(?P<y>[0-9]{4})")
 APPLICANT_ID = re.compile(r"[0-9]{9}|[0-9]{12}")
 CHANNELS = {"1": 1, "2": 2, "3": 3}
 BOOLEANS = {"true": True, "1": True, "yes": True, "có": True,
@@ -43,31 +40,6 @@ MAX_PROBLEMS_SHOWN = 20  # a wholly wrong file would otherwise print thousands o
 MAX_TEXT = 1000  # characters in a name, code or status; official procedure names run to a few hundred
 MAX_COMPONENTS = 100  # components (and results) of one record; a procedure asks for a few dozen papers
 MAX_DEPTH = 32  # JSON nesting; a register needs 4 (list, record, components, component), 5 wrapped
-
-
-@functools.lru_cache(maxsize=8192)  # a register repeats a few hundred dates a million times
-def parse_date(text: str) -> str:
-    """`YYYY-MM-DD`, `DD/MM/YYYY` or `D/M/YYYY` → ISO `YYYY-MM-DD`; ValueError says why not."""
-    text = text.strip()
-    match = ISO_DATE.fullmatch(text) or VN_DATE.fullmatch(text)
-    if match is None:
-        raise ValueError("expected YYYY-MM-DD or DD/MM/YYYY")
-    y, m, d = (int(match[k]) for k in ("y", "m", "d"))
-    try:
-        return date(y, m, d).isoformat()
-    except ValueError:
-        if "/" in text and m > 12 and d <= 12:
-            raise ValueError("no such date (day comes first: DD/MM/YYYY)") from None
-        raise ValueError("no such date") from None
-
-
-def date_given(value: str, field: str) -> str:
-    """`parse_date` of a value a user gave for `field` (an option, a form field): BadArgument about it."""
-    try:
-        return parse_date(value)
-    except ValueError as exc:
-        raise BadArgument(f"{{{field}}} {{value!r}}: {{reason}}; use YYYY-MM-DD or DD/MM/YYYY", field=field,
-                          value=value, reason=str(exc)) from None
 
 
 def read_register(path: Path) -> list[Record]:
@@ -477,12 +449,8 @@ def _check_row(v: dict[str, str], components: list[str]) -> tuple[Record | None,
         if match is None:
             problems.append(("record_code", " must look like AGENCY-YYMMDD-NNNN, "
                             f"e.g. 000.00.53.H48-220921-0099 (got {_show(code)})"))
-        else:
-            yymmdd = match["date"]
-            try:
-                date(2000 + int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:]))
-            except ValueError:
-                problems.append(("record_code", f" has no such date {yymmdd} (YYMMDD) (got {_show(code)})"))
+        elif received_on(match) is None:
+            problems.append(("record_code", f" has no such date {match['date']} (YYMMDD) (got {_show(code)})"))
 
     channel = CHANNELS.get(v["channel"])
     if channel is None:
@@ -533,8 +501,6 @@ def list_records(catalog: Catalog, agency: str | None = None, procedure: str | N
                  date_from: str | None = None, date_to: str | None = None, not_digitized: bool = False,
                  rule: str = "strict") -> list[dict]:
     """Records received in the period (by received date, then code), with how far each is digitized."""
-    from digitize.coverage import RULES, period
-
     if rule not in RULES:
         raise BadArgument(f'unknown rule "{rule}"; use strict or lenient')
     date_from, date_to = period(date_from, date_to)
@@ -594,8 +560,7 @@ def attach_paper(archive, paper_id: int, record: str | None, component: str | No
     from digitize.scan.targets import resolve_target
 
     catalog = archive.catalog
-    if not catalog.papers.exists(paper_id):
-        raise NotFound(f"no paper {paper_id} in {archive.root}; find ids with sohoa search")
+    catalog.require_paper(paper_id)
     if record is None:
         raise BadArgument("say where the paper goes: {record:CODE} with {component:NAME} or {result}", field="record")
     target = resolve_target(archive, record, component, result)

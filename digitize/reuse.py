@@ -12,14 +12,9 @@ from datetime import date
 
 from digitize import audit
 from digitize.catalog import Catalog, nfc
-from digitize.errors import BadArgument, Conflict, NotFound
+from digitize.errors import BadArgument, Conflict
 from digitize.metadata import DATE_FIELDS, FIELDS, check_citizen_id
-from digitize.register import date_given
-
-
-def _paper_exists(catalog: Catalog, paper_id: int) -> None:
-    if not catalog.papers.exists(paper_id):
-        raise NotFound(f"no paper {paper_id} in the archive; find ids with sohoa search")
+from digitize.dates import date_given
 
 
 def values(catalog: Catalog, paper_id: int) -> dict:
@@ -59,7 +54,7 @@ def edit(catalog: Catalog, paper_id: int, changes: dict[str, str | None], user: 
 
     An empty value clears a field. The paper is marked for re-indexing.
     """
-    _paper_exists(catalog, paper_id)
+    catalog.require_paper(paper_id)
     unknown = set(changes) - set(FIELDS)
     if unknown:
         raise BadArgument(f"unknown field {', '.join(sorted(unknown))}; fields are {', '.join(FIELDS)}")
@@ -78,8 +73,8 @@ def edit(catalog: Catalog, paper_id: int, changes: dict[str, str | None], user: 
 # -- replacement ----------------------------------------------------------------------------------
 def replace(catalog: Catalog, old_id: int, new_id: int, user: str) -> dict:
     """Mark paper `old_id` replaced by the newer `new_id`."""
-    _paper_exists(catalog, old_id)
-    _paper_exists(catalog, new_id)
+    catalog.require_paper(old_id)
+    catalog.require_paper(new_id)
     if old_id == new_id:
         raise BadArgument(f"a paper cannot replace itself (#{old_id})")
     chain, seen = new_id, set()
@@ -104,7 +99,7 @@ def reuse(catalog: Catalog, paper_id: int, record_code: str, component: str, use
           force: bool = False, reason: str | None = None, today: date | None = None) -> dict:
     """Attach an archived paper to a component of a record as reused (the target is checked by
     the caller). An expired or replaced paper is refused unless forced, with a reason."""
-    _paper_exists(catalog, paper_id)
+    catalog.require_paper(paper_id)
     if force and not (reason and reason.strip()):
         raise BadArgument("{force} needs {reason:TEXT} saying why an invalid paper is reused", field="reason")
     state = validity(values(catalog, paper_id), today)

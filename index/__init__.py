@@ -11,8 +11,5 @@ from .engine import DEFAULT_ENGINE, ENGINES, SearchEngine, init_index, open_inde
 from .hits import Hit, make_snippet
 from .query import Filters, parse
 
-# The older name, still used by callers: opens the index with the engine the archive chose.
-SearchIndex = open_index
-
-__all__ = ["DEFAULT_ENGINE", "ENGINES", "Filters", "Hit", "SearchEngine", "SearchIndex", "VietnameseAnalyzer",
+__all__ = ["DEFAULT_ENGINE", "ENGINES", "Filters", "Hit", "SearchEngine", "VietnameseAnalyzer",
            "fold", "init_index", "make_snippet", "nfc", "open_index", "parse", "recorded_engine"]

@@ -24,14 +24,14 @@ from functools import lru_cache
 
 from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
 
-__all__ = ["fold", "fold_word", "nfc", "words", "NFCTokenizer", "FoldFilter", "VietnameseAnalyzer"]
+__all__ = ["fold", "fold_chars", "fold_word", "nfc", "words", "NFCTokenizer", "FoldFilter", "VietnameseAnalyzer"]
 
 WORD_PATTERN = r"\w+"
 
 
-def nfc(text: str) -> str:
-    """Return ``text`` in Unicode normal form C (composed)."""
-    return unicodedata.normalize("NFC", text)
+def nfc(text):
+    """``text`` in Unicode normal form C (composed); a value that is not a string (None) as it is."""
+    return unicodedata.normalize("NFC", text) if isinstance(text, str) else text
 
 
 def fold(text: str) -> str:
@@ -158,20 +158,30 @@ def edits_within_one(word: str, alphabet: str = "abcdefghijklmnopqrstuvwxyz01234
     return out
 
 
-def _fold_table() -> dict[int, str]:
-    # Every letter with marks (Latin-1 to Latin Extended Additional, where Vietnamese lives)
-    # to its one-letter fold; combining marks to nothing.
-    table = {}
-    for code in list(range(0xC0, 0x250)) + list(range(0x1E00, 0x1F00)):
+class _CharFolds(dict):
+    """str.translate table of each character to its fold, filled in as characters are met. A character
+    whose fold is not one character (a lone mark folds to nothing) gets its first, or a space, so the
+    text keeps its length; those are noted in `inexact`."""
+
+    def __init__(self):
+        super().__init__()
+        self.inexact: set[str] = set()
+
+    def __missing__(self, code: int) -> str:
         folded = fold(chr(code))
-        if len(folded) == 1 and folded != chr(code):
-            table[code] = folded
-    table.update({code: None for code in range(0x300, 0x370)})
-    return table
+        if len(folded) != 1:
+            self.inexact.add(chr(code))
+        self[code] = one = folded[:1] or " "
+        return one
 
 
-_FOLD_TABLE = _fold_table()
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_CHAR_FOLDS = _CharFolds()
+
+
+def fold_chars(text: str) -> str:
+    """:func:`fold` one character at a time: the result always has the length of ``text``, so an
+    offset found in it is an offset in ``text`` (a lone mark becomes a space)."""
+    return text.translate(_CHAR_FOLDS)
 
 
 def fold_text(text: str) -> str:
@@ -183,9 +193,8 @@ def fold_text(text: str) -> str:
     ascii_only = unicodedata.normalize("NFD", lowered.replace("đ", "d")).encode("ascii", "ignore")
     if len(ascii_only) == len(lowered):
         return ascii_only.decode("ascii")
-    folded = lowered.translate(_FOLD_TABLE)
-    # The table knows Latin letters and marks; a character it left that still folds (a mark or
-    # accented letter of another script) sends the text down the general path.
-    if any(_fold_word(c) != c for c in set(_NON_ASCII.findall(folded))):
+    folded = fold_chars(lowered)
+    # A character whose fold is not one character (a lone mark) sends the text down the general path.
+    if _CHAR_FOLDS.inexact and not _CHAR_FOLDS.inexact.isdisjoint(lowered):
         return fold(text)
     return folded

@@ -2,6 +2,11 @@
 gives each its kind there."""
 
 
+def one_line(said) -> str:
+    """Tesseract's error text (an exception, a line it printed) as one line to quote in a message."""
+    return " ".join(str(said).split())[:200]
+
+
 class OcrError(Exception):
     """The base: a page could not be read, and the message says why."""
 

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ocr.errors import one_line
+
 PSM_AUTO = 3  # what the command uses; the library's own default is a single block of text
 RIL_WORD = 3
 
@@ -208,7 +210,7 @@ def _boxes(lib, binary: int) -> np.ndarray:
 
 
 def _reason(said: list[str], otherwise: str) -> str:
-    return " ".join(said[-1].split())[:200] if said else otherwise
+    return one_line(said[-1]) if said else otherwise
 
 
 def _take_text(lib, pointer: int | None) -> str:

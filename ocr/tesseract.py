@@ -21,7 +21,7 @@ import numpy as np
 import pytesseract
 from PIL import Image, UnidentifiedImageError
 
-from ocr.errors import TesseractMissing, UnreadablePage
+from ocr.errors import TesseractMissing, UnreadablePage, one_line
 from ocr import libtesseract
 
 # OpenMP threads fight over the cores when several Tesseracts run: one thread each, one process
@@ -223,7 +223,7 @@ class TesseractEngine:
             except pytesseract.TesseractNotFoundError as exc:
                 raise TesseractMissing(f"Tesseract is not installed; {INSTALL_HINT}") from exc
             except (pytesseract.TesseractError, RuntimeError) as exc:
-                raise UnreadablePage(f"Tesseract could not read the page ({_one_line(exc)})") from exc
+                raise UnreadablePage(f"Tesseract could not read the page ({one_line(exc)})") from exc
             return (Path(base + ".txt").read_text(encoding="utf-8"),
                     _word_confidences(Path(base + ".tsv").read_text(encoding="utf-8")), Path(base + ".pdf").read_bytes())
 
@@ -236,7 +236,3 @@ def _word_confidences(tsv: str) -> list[int]:
         if len(cols) == 12 and cols[0] == "5" and cols[11].strip() and float(cols[10]) >= 0:
             confidences.append(int(float(cols[10])))
     return confidences
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:300]

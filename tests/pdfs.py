@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from pypdf import PdfWriter
-from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, StreamObject
+from pypdf.generic import DictionaryObject, NameObject, NumberObject, StreamObject
 
 
 def _name_dict(values: dict) -> DictionaryObject:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from digitize.catalog import SCHEMA_VERSION, Catalog, NewPaper, PageInfo, Record
-from digitize.errors import ArchiveError, ArchiveLocked
+from digitize.errors import ArchiveError, ArchiveLocked, DiskFull
 
 V1_FIXTURE = Path(__file__).parent / "fixtures" / "archive-v1" / "catalog.sqlite"
 
@@ -368,3 +368,23 @@ def test_a_catalog_busy_past_the_wait_is_archive_locked(tmp_path):
     with pytest.raises(ArchiveLocked, match="busy in another process"):
         Catalog(path, wait=0.3)
     holder.join()
+
+
+def test_a_full_catalog_says_disk_full_and_keeps_nothing_of_the_write(filled):
+    # SQLite's own limit on the file's pages gives the error a full disk gives (SQLITE_FULL).
+    pages = filled.db.execute("PRAGMA page_count").fetchone()[0]
+    filled.db.execute(f"PRAGMA max_page_count = {pages}")
+    many = [replace(AN, record_code=f"000.00.53.H48-260105-{n:04d}", procedure_name="x" * 2000) for n in range(2, 60)]
+    with pytest.raises(DiskFull, match=r"^the disk is full \(database or disk is full\); free space"):
+        filled.upsert_records(many)
+    assert not filled.db.in_transaction and count(filled, "records") == 3
+
+
+def test_a_write_the_other_process_blocks_past_the_wait_is_archive_locked(tmp_path):
+    path = tmp_path / "catalog.sqlite"
+    catalog = Catalog(path, wait=0.2)  # opened before the lock is taken: only the write waits
+    holder = _hold_exclusive_lock(path, 1.5)
+    with pytest.raises(ArchiveLocked, match=r"^the catalog is busy in another process \(database is locked\)"):
+        catalog.mark_all_unindexed()  # one statement, outside any transaction of ours
+    holder.join()
+    catalog.close()

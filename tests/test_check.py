@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from digitize.catalog import SCHEMA_VERSION
-from index import SearchIndex
+from index import open_index
 from tests.conftest import Sohoa, make_scan, page_lines
 
 NAMES = ["Nguyễn Văn An", "Đặng Thị Hương", "Trần Thị Ngọc Ánh", "Lê Minh Tuấn"]
@@ -61,7 +61,7 @@ def test_every_kind_of_damage_is_found_and_repair_mends_all_but_lost_files(archi
     with sqlite3.connect(archive / "catalog.sqlite") as db:
         db.execute("UPDATE papers SET pdf_sha256 = NULL WHERE id = 3")  # as if archived before checksums
         db.execute("UPDATE papers SET indexed = 0 WHERE id = 4")  # changed since it was indexed
-    with SearchIndex(archive / "index") as index:
+    with open_index(archive / "index") as index:
         index.add([{"id": 99, "text": "a paper the catalog never had"}])
     old_orphan = archive / "papers" / "00" / ("0" * 64 + ".pdf")
     old_orphan.parent.mkdir()

@@ -71,3 +71,77 @@ def test_the_scan_steps_run_no_program_themselves_and_leave_sql_to_the_storage()
 def test_the_target_lookup_loads_none_of_the_scan_steps():
     # register and the services import it; the imaging and pool steps load only for a scan.
     assert _reaching([ROOT / "digitize/scan/targets.py", ROOT / "digitize/scan/__init__.py"], ("digitize.scan",)) == {}
+
+
+def test_no_test_module_imports_another():
+    # Shared helpers live in conftest.py or a helpers module (tests/pages.py), never in a test module.
+    found = _reaching(_modules("tests"), ("tests.test_",))
+    found.update(_reaching(_modules("tests"), ("test_",)))
+    assert found == {}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _graph(folders: tuple[str, ...]) -> dict[str, set[str]]:
+    """Each module of `folders` and the modules of `folders` it imports, anywhere in it; `from p
+    import m` is an import of the module p.m when there is one, else of p (relative imports resolved)."""
+    paths = {_module_name(p): p for folder in folders for p in _modules(folder)}
+    graph = {}
+    for name, path in paths.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        wanted = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                wanted.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".")[:len(package.split(".")) - node.level + 1]
+                    base = ".".join(parts + ([base] if base else []))
+                wanted.update(f"{base}.{a.name}" if f"{base}.{a.name}" in paths else base for a in node.names)
+        graph[name] = {n for n in wanted if n in paths and n != name}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every group of modules that import one another, round (strongly connected, Tarjan)."""
+    order, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(v):
+        order[v] = low[v] = len(order)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph[v]):
+            if w not in order:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], order[w])
+        if low[v] == order[v]:
+            group = []
+            while not group or group[-1] != v:
+                group.append(stack.pop())
+                on_stack.discard(group[-1])
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in order:
+            visit(v)
+    return found
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycle_among_the_packages():
+    graph = _graph(("digitize", "ocr", "index"))
+    assert {"digitize.register", "digitize.coverage", "index.engine", "ocr.tesseract"} <= set(graph)
+    assert {"index.errors", "ocr.errors"} <= graph["digitize.errors"]  # imported inside a function
+    assert "index.analysis" in graph["index"]  # a relative import
+    assert _cycles(graph) == []

@@ -11,7 +11,7 @@ from pathlib import Path
 from PIL import Image
 
 from digitize import crashpoints, prepare
-from digitize.errors import DiskFull, InputError, SohoaError, disk_full, from_library
+from digitize.errors import DiskFull, InputError, SohoaError, disk_full, from_library, one_line
 from ocr.layers import text_over
 
 # Below this mean word confidence a page is more likely turned than badly printed: ask OSD. Upright
@@ -71,7 +71,7 @@ def read_page(engine, task: PageTask) -> PageRead:
         if (kind := from_library(exc)) is not None:  # from OCR
             raise kind from exc
         # an image intake accepted but preparation cannot decode
-        raise InputError(f"cannot be prepared for OCR ({' '.join(str(exc).split())[:200]})") from None
+        raise InputError(f"cannot be prepared for OCR ({one_line(exc)})") from None
     finally:
         signal.alarm(0)
 

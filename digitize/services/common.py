@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from digitize import audit
 from digitize.archive import Archive
-from digitize.errors import NotFound
-from digitize.register import date_given
+from digitize.dates import date_given
 from digitize.services.actor import Actor
 
 
@@ -36,7 +35,5 @@ def date(value: str | None, field: str) -> str | None:
 
 def paper(archive: Archive, paper_id: int) -> dict:
     """The catalog's row of a paper, or NotFound."""
-    found = archive.catalog.get_paper(paper_id)
-    if found is None:
-        raise NotFound(f"no paper {paper_id} in {archive.root}; find ids with sohoa search")
-    return found
+    archive.catalog.require_paper(paper_id)
+    return archive.catalog.get_paper(paper_id)

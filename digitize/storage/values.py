@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime, timezone
 
-
-def nfc(value):
-    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
+from index.analysis import nfc  # noqa: F401 (the index's, so the catalog and the index store one form)
 
 
 def now_iso() -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from digitize.errors import InputError, MissingDependency
+from digitize.errors import InputError, MissingDependency, one_line
 
 
 def installed(program: str) -> bool:
@@ -28,7 +28,3 @@ def run(args: list[str], install: str) -> subprocess.CompletedProcess:
 def failed(run: subprocess.CompletedProcess) -> InputError:
     """What a program that failed said, as one line."""
     return InputError(one_line(run.stderr) or f"{run.args[0]} failed with exit status {run.returncode}")
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())[:200]

@@ -7,8 +7,8 @@ import errno
 import os
 from pathlib import Path
 
-from digitize.errors import DiskFull
-from digitize.tools import failed, installed, one_line, run
+from digitize.errors import DiskFull, one_line
+from digitize.tools import failed, installed, run
 
 INSTALL = "to assemble PDFs; install it with: apt-get install qpdf"
 

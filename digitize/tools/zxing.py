@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from digitize.errors import InputError, MissingDependency
-from digitize.tools import one_line
+from digitize.errors import InputError, MissingDependency, one_line
+
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 One file in WAL mode (readers never wait for the writer), synchronous=FULL, foreign keys on.
 The schema is the list of migrations below, applied in order on opening; PRAGMA user_version is
-how far a catalog has come.
+how far a catalog has come. What SQLite says of a full disk, a read-only file or another process's
+lock leaves here as digitize.errors' DiskFull, ArchiveReadOnly and ArchiveLocked.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from digitize.errors import ArchiveError, ArchiveLocked, ArchiveReadOnly, DiskFull, SohoaError, disk_full
+from digitize.errors import ArchiveError, ArchiveLocked, ArchiveReadOnly, DiskFull, SohoaError
 from digitize.storage.metadata import METADATA_FIELDS  # V3 builds its view from these: fixed
 from digitize.storage.schema import Database
 
@@ -283,6 +284,7 @@ class SqliteDatabase(Database):
         while True:
             try:
                 self._open(wait)
+                self.db.translating = True
                 return
             except sqlite3.OperationalError as exc:
                 self.close()
@@ -303,7 +305,8 @@ class SqliteDatabase(Database):
     def _open(self, wait: float) -> None:
         if self.read_only:
             return self._open_read_only(wait)
-        self.db = sqlite3.connect(self.path, timeout=wait, isolation_level=None)
+        self.db = sqlite3.connect(self.path, timeout=wait, isolation_level=None, factory=_Connection)
+        self.db.archive = self.path.parent
         self.db.row_factory = sqlite3.Row
         self._refuse_newer()  # before anything writes to a file we may not understand
         self.db.execute("PRAGMA foreign_keys = ON")
@@ -321,7 +324,7 @@ class SqliteDatabase(Database):
         wal = self.path.with_name(self.path.name + "-wal")
         for mode in ("mode=ro", "immutable=1"):
             self.db = sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=wait, isolation_level=None,
-                                      factory=_ReadOnlyConnection)
+                                      factory=_Connection)
             self.db.archive = self.path.parent
             self.db.row_factory = sqlite3.Row
             try:
@@ -344,7 +347,7 @@ class SqliteDatabase(Database):
         # A catalog that cannot get room for its -shm or -wal reads as "disk I/O error": that is
         # no damage, and restoring a backup over a healthy catalog would lose what it holds.
         with contextlib.suppress(OSError):
-            if disk_full(exc) or shutil.disk_usage(self.path.parent).free < NO_ROOM:
+            if _FULL in str(exc) or shutil.disk_usage(self.path.parent).free < NO_ROOM:
                 return DiskFull(f"{self.path.parent}: the archive's disk is full; free space and run the same "
                                 "command again")
         return ArchiveError(f"{self.path}: the catalog is damaged or not a Sohoa catalog ({exc}); restore it from a backup")
@@ -383,11 +386,15 @@ class SqliteDatabase(Database):
         return [r[0] for r in self.db.execute("PRAGMA quick_check")]
 
     def snapshot(self, target: Path) -> tuple[int, list[tuple[int, str, str | None]]]:
-        with sqlite3.connect(target) as copy:
-            self.db.backup(copy)  # one step: a consistent snapshot, writers not blocked (WAL)
-            rows = copy.execute("SELECT id, pdf_path, pdf_sha256 FROM papers ORDER BY id").fetchall()
-            version = copy.execute("PRAGMA user_version").fetchone()[0]
-        copy.close()
+        try:
+            with sqlite3.connect(target) as copy:
+                self.db.backup(copy)  # one step: a consistent snapshot, writers not blocked (WAL)
+                rows = copy.execute("SELECT id, pdf_path, pdf_sha256 FROM papers ORDER BY id").fetchall()
+                version = copy.execute("PRAGMA user_version").fetchone()[0]
+            copy.close()
+        except sqlite3.Error as exc:
+            _raise_kind(exc, self.path.parent)
+            raise
         return version, rows
 
 
@@ -429,35 +436,52 @@ class _Transaction:
             return False
         try:
             self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
-        except sqlite3.Error:
+        except Exception:  # SQLite's error, or the kind the connection made of it (DiskFull)
             if self.db.in_transaction:  # a COMMIT that failed (disk full) may leave it open
-                with contextlib.suppress(sqlite3.Error):
+                with contextlib.suppress(Exception):
                     self.db.execute("ROLLBACK")
             raise
         return False
 
 
-class _ReadOnlyConnection(sqlite3.Connection):
-    """A catalog opened read-only: a command that writes to it is told so in one line."""
+class _Connection(sqlite3.Connection):
+    """The catalog's connection: what SQLite says of a full disk, a read-only catalog or a lock held
+    too long leaves it as the error kind a user acts on (`_raise_kind`), the rest as SQLite's own errors.
+    Not while opening, which has its own policy (busy retried, the rest a damaged catalog or a full
+    disk: SqliteDatabase)."""
 
     archive: Path
+    translating = False
 
     def execute(self, *args):
         try:
             return super().execute(*args)
-        except sqlite3.OperationalError as exc:
-            raise self._refused(exc) from None
+        except sqlite3.Error as exc:
+            if self.translating:
+                _raise_kind(exc, self.archive)
+            raise
 
     def executemany(self, *args):
         try:
             return super().executemany(*args)
-        except sqlite3.OperationalError as exc:
-            raise self._refused(exc) from None
+        except sqlite3.Error as exc:
+            if self.translating:
+                _raise_kind(exc, self.archive)
+            raise
 
-    def _refused(self, exc: sqlite3.OperationalError) -> Exception:
-        if "readonly database" not in str(exc):  # SQLITE_READONLY
-            return exc
-        return ArchiveReadOnly.because(self.archive, "this command writes to its catalog")
+
+_FULL = "database or disk is full"  # SQLITE_FULL
+
+
+def _raise_kind(exc: sqlite3.Error, archive: Path) -> None:
+    """Raise the error kind of what SQLite said, if it is one a user acts on; else return."""
+    said = str(exc)
+    if _FULL in said:  # worded as any command's full disk is (cli.py)
+        raise DiskFull(f"the disk is full ({said}); free space and run the same command again") from exc
+    if "readonly database" in said:  # SQLITE_READONLY
+        raise ArchiveReadOnly.because(archive, "this command writes to its catalog") from exc
+    if isinstance(exc, sqlite3.OperationalError) and _busy(exc):  # SQLITE_BUSY, SQLITE_LOCKED
+        raise ArchiveLocked(f"the catalog is busy in another process ({said}); try again") from exc
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:
