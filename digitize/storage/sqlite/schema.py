@@ -264,8 +264,29 @@ V5_TRUST = """
     CREATE INDEX audit_paper ON audit (paper_id);
     CREATE INDEX audit_at ON audit (at);
 """  # audit log, integrity
+# Numbered as planned for issue 13 (access, jobs and accounts land together); its place in the list counts.
+V7_ACCOUNTS = """
+    -- Who may log in to `sohoa serve`: users with an Argon2 hash, machine clients with a token
+    -- kept only as the SHA-256 of its secret. Agencies: newline-separated, '' for all.
+    CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        agencies TEXT NOT NULL DEFAULT '',
+        password_hash TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created TEXT NOT NULL
+    );
+    CREATE TABLE tokens (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        agencies TEXT NOT NULL DEFAULT '',
+        secret_sha256 TEXT NOT NULL UNIQUE,
+        created TEXT NOT NULL,
+        revoked INTEGER NOT NULL DEFAULT 0
+    );
+"""
 
-MIGRATIONS = [V1_BASE, V2_INTAKE, V3_METADATA, V4_REGISTER, V5_TRUST]
+MIGRATIONS = [V1_BASE, V2_INTAKE, V3_METADATA, V4_REGISTER, V5_TRUST, V7_ACCOUNTS]
 SCHEMA_VERSION = len(MIGRATIONS)
 NO_ROOM = 1 << 20  # bytes free under which an I/O error opening the catalog is the full disk
 
