@@ -674,6 +674,27 @@ def audit_log(archive, actor, paper_id, holder_id, since, show_ids, as_json):
         click.echo("no audit events")
 
 
+# -- the server ----------------------------------------------------------------------------------
+@main.command()
+@click.option("--archive", "archive_root", type=click.Path(path_type=Path), envvar="SOHOA_ARCHIVE",
+              help=f"Archive folder [env SOHOA_ARCHIVE; default {default_root()}]")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (behind a TLS proxy).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(0, 64), default=1, show_default=True,
+              help="Scan worker processes to run (each restarted if it dies).")
+@click.option("--max-upload", default="200MB", show_default=True, metavar="SIZE",
+              help="Largest request body taken (an upload of scans): 200MB, 1.5G, 500k.")
+@click.option("--session-hours", type=click.FloatRange(0, 24 * 30, min_open=True), default=8.0, show_default=True,
+              help="A login lasts this long.")
+def serve(archive_root, host, port, workers, max_upload, session_hours):
+    """Serve the archive over HTTP: the REST API (/api/v1, docs at /api/docs), logins, scan jobs."""
+    from server.context import Settings
+    from server.run import parse_size, serve as run_server
+
+    settings = Settings(max_upload=parse_size(max_upload), session_seconds=session_hours * 3600)
+    run_server(archive_root or default_root(), host=host, port=port, workers=workers, settings=settings)
+
+
 # -- users and tokens of the server ---------------------------------------------------------------
 _ROLE = click.option("--role", type=click.Choice(["clerk", "staff", "manager", "admin"]), required=True,
                      help="clerk: intake; staff: search, reuse, metadata; manager: coverage, audit; admin: users, upkeep.")

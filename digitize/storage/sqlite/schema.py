@@ -13,7 +13,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from digitize.errors import ArchiveError, ArchiveLocked, ArchiveReadOnly, DiskFull, SohoaError, disk_full
+from digitize.errors import ArchiveError, ArchiveLocked, ArchiveReadOnly, CatalogBusy, DiskFull, SohoaError, disk_full
 from digitize.storage.metadata import METADATA_FIELDS  # V3 builds its view from these: fixed
 from digitize.storage.schema import Database
 
@@ -439,7 +439,7 @@ class _Transaction:
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise ArchiveLocked(f"the catalog is busy in another process ({exc}); try again") from exc
+            raise CatalogBusy(f"the catalog is busy in another process ({exc}); try again") from exc
         return self.db
 
     def __exit__(self, exc_type, exc, tb):
