@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from digitize.archive import Archive
+from digitize.errors import MissingDependency
 from server.auth import allowed
 
 ACTION = "x-sohoa-action"
@@ -49,6 +50,18 @@ async def call(request: Request, service: Callable, *args, **kwargs):
             return service(archive, request.state.actor, *args, **kwargs)
 
     return await run_in_threadpool(work)
+
+
+def service_module(name: str):
+    """A module of digitize/services that a build may not have yet (views, jobs): 503 without it."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"digitize.services.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"digitize.services.{name}":
+            raise
+        raise MissingDependency(f"this build of Sohoa has no {name} service yet") from None
 
 
 def opener(root: Path, settings: Settings):

@@ -31,8 +31,8 @@ def body(kind: str, message: str, field: str | None = None) -> dict:
 
 def respond(request: Request, status: int, kind: str, message: str, field: str | None = None,
             headers: dict | None = None):
-    """JSON, or a small HTML page for the routes that serve HTML (a manager's browser opened them)."""
-    if request.url.path.endswith(".html"):
+    """JSON, or a small HTML page on a route that serves HTML when a browser asks for it."""
+    if request.url.path.endswith(".html") and "text/html" in request.headers.get("accept", ""):
         page = (f"<!doctype html><meta charset=utf-8><title>{status} {html.escape(kind)}</title>"
                 f"<h1>{html.escape(kind)}</h1><p>{html.escape(message)}</p>")
         return HTMLResponse(page, status_code=status, headers=headers)

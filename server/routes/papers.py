@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from digitize.metadata import FIELDS
 from digitize.services import papers
-from server.context import API, call, needs
+from server.context import API, call, needs, service_module
 
 router = APIRouter(prefix=API, tags=["papers"])
 Id = int  # a paper's id in a path
@@ -39,9 +39,7 @@ class Attach(BaseModel):
 
 
 def _views():
-    from digitize.services import views  # the view services (PDF, page images, word boxes)
-
-    return views
+    return service_module("views")  # the PDF, page images and word boxes
 
 
 @router.get("/papers", **needs("of_holder"))

@@ -11,8 +11,8 @@ from typing import Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from digitize.errors import BadArgument, MissingDependency
-from server.context import API, call, needs, opened
+from digitize.errors import BadArgument
+from server.context import API, call, needs, opened, service_module
 from server.routes.forms import flag, form, multipart
 from server.uploads import fsync_all
 
@@ -22,11 +22,7 @@ State = Literal["queued", "running", "done", "failed"]
 
 
 def _jobs():
-    try:
-        from digitize.services import jobs
-    except ImportError as exc:  # pragma: no cover - a build without the job services
-        raise MissingDependency(f"scan jobs are not available in this build ({exc})") from None
-    return jobs
+    return service_module("jobs")
 
 
 @router.post("/scans", status_code=202, **needs("scan", openapi_extra=multipart(
