@@ -674,5 +674,144 @@ def audit_log(archive, actor, paper_id, holder_id, since, show_ids, as_json):
         click.echo("no audit events")
 
 
+# -- the server ----------------------------------------------------------------------------------
+@main.command()
+@click.option("--archive", "archive_root", type=click.Path(path_type=Path), envvar="SOHOA_ARCHIVE",
+              help=f"Archive folder [env SOHOA_ARCHIVE; default {default_root()}]")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (behind a TLS proxy).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(0, 64), default=1, show_default=True,
+              help="Scan worker processes to run (each restarted if it dies).")
+@click.option("--max-upload", default="200MB", show_default=True, metavar="SIZE",
+              help="Largest request body taken (an upload of scans): 200MB, 1.5G, 500k.")
+@click.option("--session-hours", type=click.FloatRange(0, 24 * 30, min_open=True), default=8.0, show_default=True,
+              help="A login lasts this long.")
+def serve(archive_root, host, port, workers, max_upload, session_hours):
+    """Serve the archive over HTTP: the REST API (/api/v1, docs at /api/docs), logins, scan jobs."""
+    from server.context import Settings
+    from server.run import parse_size, serve as run_server
+
+    settings = Settings(max_upload=parse_size(max_upload), session_seconds=session_hours * 3600)
+    run_server(archive_root or default_root(), host=host, port=port, workers=workers, settings=settings)
+
+
+# -- users and tokens of the server ---------------------------------------------------------------
+_ROLE = click.option("--role", type=click.Choice(["clerk", "staff", "manager", "admin"]), required=True,
+                     help="clerk: intake; staff: search, reuse, metadata; manager: coverage, audit; admin: users, upkeep.")
+_AGENCY = click.option("--agency", "agencies", multiple=True, metavar="NAME",
+                       help="Only this agency's records and papers (repeatable) [default: all].")
+
+
+def _password(password_file: Path | None) -> str:
+    if password_file is None:
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        return password_file.read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadArgument(f"{password_file}: cannot read the password ({exc}); give a readable text file",
+                          field=None) from None
+
+
+def _account_line(a: dict) -> str:
+    state = "disabled" if a.get("disabled") else "revoked" if a.get("revoked") else "active"
+    return f"{a['name']:20} {a['role']:8} {state:8} {', '.join(a['agencies']) or '(all agencies)'}  {a['created']}"
+
+
+@main.group(cls=SohoaGroup)
+def users():
+    """People who log in to the server (sohoa serve)."""
+
+
+@archive_command(users, "add")
+@click.argument("name")
+@_ROLE
+@_AGENCY
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Read the password from this file [default: prompted twice].")
+def users_add(archive, actor, name, role, agencies, password_file):
+    """Add a user who logs in with a password."""
+    from digitize.services.accounts import add_user
+
+    done = add_user(archive, actor, name, role, _password(password_file), agencies)
+    click.echo(f"added {done['name']} ({done['role']})")
+
+
+@archive_command(users, "list", writes=False)
+@click.option("--json", "as_json", is_flag=True)
+def users_list(archive, actor, as_json):
+    """The users, with role, state and agencies."""
+    from digitize.services.accounts import list_users
+
+    rows = list_users(archive, actor)
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        click.echo(_account_line(row))
+    click.echo(f"{len(rows)} users")
+
+
+@archive_command(users, "disable")
+@click.argument("name")
+def users_disable(archive, actor, name):
+    """Stop a user from logging in (an open session stops at its next request)."""
+    from digitize.services.accounts import disable_user
+
+    click.echo(f"disabled {disable_user(archive, actor, name)['name']}")
+
+
+@archive_command(users, "passwd")
+@click.argument("name")
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Read the new password from this file [default: prompted twice].")
+def users_passwd(archive, actor, name, password_file):
+    """Set a user's password."""
+    from digitize.services.accounts import set_password
+
+    click.echo(f"changed the password of {set_password(archive, actor, name, _password(password_file))['name']}")
+
+
+@main.group(cls=SohoaGroup)
+def tokens():
+    """Tokens of machine clients (Authorization: Bearer), stored only as a hash."""
+
+
+@archive_command(tokens, "create")
+@click.argument("name")
+@_ROLE
+@_AGENCY
+def tokens_create(archive, actor, name, role, agencies):
+    """Create a token; it is printed once, on the last line."""
+    from digitize.services.accounts import create_token
+
+    done = create_token(archive, actor, name, role, agencies)
+    click.echo(f"created token {done['name']} ({done['role']}); it is shown only now:")
+    click.echo(done["token"])
+
+
+@archive_command(tokens, "list", writes=False)
+@click.option("--json", "as_json", is_flag=True)
+def tokens_list(archive, actor, as_json):
+    """The tokens, with role, state and agencies (never their secret)."""
+    from digitize.services.accounts import list_tokens
+
+    rows = list_tokens(archive, actor)
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        click.echo(_account_line(row))
+    click.echo(f"{len(rows)} tokens")
+
+
+@archive_command(tokens, "revoke")
+@click.argument("name")
+def tokens_revoke(archive, actor, name):
+    """Revoke a token: clients using it get 401 from now on."""
+    from digitize.services.accounts import revoke_token
+
+    click.echo(f"revoked {revoke_token(archive, actor, name)['name']}")
+
+
 if __name__ == "__main__":
     main()

@@ -51,7 +51,8 @@ def default_root() -> Path:
 
 
 class Archive:
-    def __init__(self, root: Path | None = None):
+    def __init__(self, root: Path | None = None, wait: float = 30.0):
+        """`wait`: seconds a write waits for the catalog's other writers (a server waits less)."""
         self.root = Path(root) if root else default_root()
         if self.root.exists() and not self.root.is_dir():
             raise ArchiveError("{root}: is a file, not an archive folder; choose another {archive}", field="archive",
@@ -69,7 +70,7 @@ class Archive:
                     (self.root / sub).mkdir(DIR_MODE, exist_ok=True)
             except OSError as exc:
                 raise ArchiveError(f"{self.root}: cannot create the archive folder ({exc.strerror})") from None
-        self.catalog = Catalog(catalog, read_only=self.read_only)
+        self.catalog = Catalog(catalog, wait=wait, read_only=self.read_only)
 
     def require_writable(self, command: str) -> None:
         if self.read_only:

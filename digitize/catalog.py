@@ -12,8 +12,9 @@ from typing import Iterable, Iterator
 
 from digitize.errors import NotFound
 from digitize.storage import (  # noqa: F401 (values callers import from here)
-    METADATA_FIELDS, Audit, Batches, Coverage, Database, Metadata, NewPaper, PageInfo, Papers, Record, Records,
+    METADATA_FIELDS, Accounts, Audit, Batches, Coverage, Database, Metadata, NewPaper, PageInfo, Papers, Record, Records,
     RegisterResult, Reuse, nfc, now_iso)
+from digitize.storage.sqlite.accounts import SqliteAccounts
 from digitize.storage.sqlite.audit import SqliteAudit
 from digitize.storage.sqlite.batches import SqliteBatches
 from digitize.storage.sqlite.coverage import SqliteCoverage
@@ -42,6 +43,7 @@ class Catalog:
         self.batches: Batches = SqliteBatches(database)
         self.audit: Audit = SqliteAudit(database)
         self.coverage: Coverage = SqliteCoverage(database)
+        self.accounts: Accounts = SqliteAccounts(database)
 
     def close(self) -> None:
         self.database.close()

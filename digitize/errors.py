@@ -10,14 +10,18 @@ keeps its traceback.
     NotFound              2   404  no such paper or record
     Conflict              2   409  the paper's state forbids it: expired or replaced, already replaced
     InputError            3   422  an input file cannot be read: empty, truncated, not a scan, bad register row
+    TooLarge              3   413  an upload is over the server's size limit
+    UnsupportedMedia      3   415  a request body of a type the route does not read
     EncryptedPDF          4   422  a PDF needs a password
     MissingDependency     5   503  a program or language data is not installed
     ArchiveLocked         6   423  another process holds the archive longer than we wait
+    CatalogBusy           6   503  the catalog's writers queued longer than we wait (many at once): try again
     ArchiveError          7   503  the archive itself is unusable: newer schema, damaged catalog
     DiskFull              8   507  the archive's disk is full
     ArchiveReadOnly       9   503  the archive cannot be written (reading still works)
     Unauthorized         10   401  no credentials, or wrong ones: a password, a token, an expired session
     Forbidden            11   403  the actor's role or agencies do not allow this action or this record
+    TooManyAttempts      12   429  too many failed logins for one name from one address: wait and try again
 
 An error about one value carries its `field` ("reason", "from", "holder_id"), and its message names
 fields as placeholders — `"{force} needs {reason:TEXT}"`, the text after the colon being what a
@@ -115,6 +119,18 @@ class InputError(SohoaError):
     http_status = 422
 
 
+class TooLarge(InputError):
+    """An upload is larger than the server takes (`sohoa serve --max-upload`)."""
+
+    http_status = 413
+
+
+class UnsupportedMedia(InputError):
+    """A request body of a type the route does not read (JSON where a form upload is expected)."""
+
+    http_status = 415
+
+
 class EncryptedPDF(InputError):
     """A PDF needs a password before it can be read."""
 
@@ -133,6 +149,12 @@ class ArchiveLocked(SohoaError):
 
     exit_code = 6
     http_status = 423
+
+
+class CatalogBusy(ArchiveLocked):
+    """The catalog's writers queued longer than we wait: a server under load answers 503, try again."""
+
+    http_status = 503
 
 
 class ArchiveError(SohoaError):
@@ -173,6 +195,13 @@ class Forbidden(SohoaError):
 
     exit_code = 11
     http_status = 403
+
+
+class TooManyAttempts(SohoaError):
+    """Too many failed logins for one name from one address in a short time."""
+
+    exit_code = 12
+    http_status = 429
 
 
 _NO_ROOM = (errno.ENOSPC, errno.EDQUOT)

@@ -47,6 +47,9 @@ class SearchEngine(Protocol):
 
     def search(self, query: str, limit: int = 10, filters: Filters | None = None) -> list[Hit]: ...
 
+    def search_page(self, query: str, limit: int = 10, offset: int = 0,
+                    filters: Filters | None = None) -> tuple[int, list[Hit]]: ...
+
     def ids(self) -> set[int]: ...
 
     def count(self) -> int: ...
@@ -343,16 +346,21 @@ class IndexBase:
 
         See :mod:`index.query` for the syntax. ``filters`` restrict by dates and validity.
         """
+        return self.search_page(query, limit=limit, filters=filters)[1]
+
+    def search_page(self, query: str, limit: int = 10, offset: int = 0,
+                    filters: Filters | None = None) -> tuple[int, list[Hit]]:
+        """How many papers match in all, and the hits from `offset` on (best first), as `search`."""
         parsed = parse(query or "")
         filters = filters or Filters()
         if limit < 1 or not (parsed.groups or parsed.excluded or filters):
-            return []
+            return 0, []
         with self._lock:
             for attempt in (1, 2):
                 self._refresh()
                 self._require()
                 try:
-                    found = self._engine_search(parsed, filters, limit)
+                    found, total = self._engine_search(parsed, filters, offset + limit)
                     break
                 except OSError:
                     # A rebuild elsewhere removed files under an old reader: reopen once.
@@ -361,7 +369,7 @@ class IndexBase:
                     self._recover_interrupted_swap()
                     self._open()
         found.sort(key=lambda f: (-f[1], f[0]["id"]))  # ties in id order, whichever the engine
-        return [make_hit(stored, score, parsed) for stored, score in found]
+        return total, [make_hit(stored, score, parsed) for stored, score in found[offset:]]
 
     def count(self) -> int:
         with self._lock:
@@ -410,7 +418,8 @@ class IndexBase:
         (which releases what it holds, leaving the committed chunks for a resume)."""
         raise NotImplementedError
 
-    def _engine_search(self, query: Query, filters: Filters, limit: int) -> list[tuple[dict, float]]:
+    def _engine_search(self, query: Query, filters: Filters, limit: int) -> tuple[list[tuple[dict, float]], int]:
+        """The best `limit` (stored document, score) and how many documents match in all."""
         raise NotImplementedError
 
     def _engine_count(self) -> int:

@@ -173,10 +173,10 @@ class TantivyIndex(IndexBase):
             clauses.append((Occur.MustNot, Query.term_query(_SCHEMA, "replaced", True)))
         return clauses[0][1] if len(clauses) == 1 else Query.boolean_query(clauses)
 
-    def _engine_search(self, query: Parsed, filters: Filters, limit: int) -> list[tuple[dict, float]]:
+    def _engine_search(self, query: Parsed, filters: Filters, limit: int) -> tuple[list[tuple[dict, float]], int]:
         searcher = self._index.searcher()
-        result = searcher.search(self._query(query, filters), limit=limit, count=False)
-        return [(json.loads(searcher.doc(addr).get_first("doc")), score) for score, addr in result.hits]
+        result = searcher.search(self._query(query, filters), limit=limit, count=True)
+        return [(json.loads(searcher.doc(addr).get_first("doc")), score) for score, addr in result.hits], result.count
 
     def _engine_count(self) -> int:
         return self._index.searcher().num_docs

@@ -199,13 +199,13 @@ class WhooshIndex(IndexBase):
             self._filter_cache[filters] = set(searcher.docs_for_query(wq.And([wq.Every(), *parts])))
         return self._filter_cache[filters]
 
-    def _engine_search(self, query: Query, filters: Filters, limit: int) -> list[tuple[dict, float]]:
+    def _engine_search(self, query: Query, filters: Filters, limit: int) -> tuple[list[tuple[dict, float]], int]:
         searcher = self._get_searcher()
         allowed = self._filter(filters, searcher)
         if allowed is not None and not allowed:
-            return []
+            return [], 0
         results = searcher.search(self._query(query, searcher.reader()), limit=limit, filter=allowed)
-        return [(hit.fields()["doc"], hit.score) for hit in results]
+        return [(hit.fields()["doc"], hit.score) for hit in results], len(results)
 
     def _engine_count(self) -> int:
         return self._get_searcher().doc_count()

@@ -100,16 +100,24 @@ def search(archive: Archive, actor: Actor, query: str, limit: int = 10, valid: b
            expires_from: str | None = None, expires_to: str | None = None) -> list[dict]:
     """Full-text and metadata search (the query language of index/query.py), best first; dates as
     typed, bounds included; `valid`: only papers not expired today and not replaced."""
+    return search_page(archive, actor, query, limit=limit, valid=valid, show_ids=show_ids, issued_from=issued_from,
+                       issued_to=issued_to, expires_from=expires_from, expires_to=expires_to)["hits"]
+
+
+def search_page(archive: Archive, actor: Actor, query: str, limit: int = 10, offset: int = 0, valid: bool = False,
+                show_ids: bool = False, issued_from: str | None = None, issued_to: str | None = None,
+                expires_from: str | None = None, expires_to: str | None = None) -> dict:
+    """`search`, a page at a time: {total (papers matching in all), hits (from `offset` on)}."""
     from index import Filters
 
     filters = Filters.make(valid=valid, issued_from=date(issued_from, "issued_from"),
                            issued_to=date(issued_to, "issued_to"), expires_from=date(expires_from, "expires_from"),
                            expires_to=date(expires_to, "expires_to"))
     with library_errors():
-        hits = archive.index.search(query, limit=limit, filters=filters)
+        total, hits = archive.index.search_page(query, limit=limit, offset=offset, filters=filters)
     rows = [{
         "id": h.id, "record_code": h.record_code, "component": h.component, "source_name": h.source_name,
         "pdf_path": str(archive.paper_path(h.pdf_path)) if h.pdf_path else None,
         "score": round(h.score, 4), "snippet": h.snippet, "matched": h.matched,
     } for h in hits]
-    return shown(archive, actor, show_ids, "search " + query, rows)
+    return {"total": total, "hits": shown(archive, actor, show_ids, "search " + query, rows)}

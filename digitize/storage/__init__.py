@@ -8,6 +8,7 @@
     Batches   batches.py   batch intake, pages to rescan
     Audit     audit.py     the audit log
     Coverage  coverage.py  the counts coverage, the missing list and the records list read
+    Accounts  accounts.py  users and API tokens of the server
 
 Each is an abstract class whose methods take and return plain Python values (dataclasses, dicts,
 lists, tuples), never a backend's rows or SQL. The domain modules use only these, reached through
@@ -15,6 +16,7 @@ lists, tuples), never a backend's rows or SQL. The domain modules use only these
 backend implements the same classes and runs the same tests (tests/test_storage.py).
 """
 
+from digitize.storage.accounts import Accounts
 from digitize.storage.audit import Audit
 from digitize.storage.batches import Batches
 from digitize.storage.coverage import Coverage
@@ -25,5 +27,5 @@ from digitize.storage.reuse import Reuse
 from digitize.storage.schema import Database
 from digitize.storage.values import nfc, now_iso
 
-__all__ = ["Audit", "Batches", "Coverage", "Database", "METADATA_FIELDS", "Metadata", "NewPaper", "PageInfo",
+__all__ = ["Accounts", "Audit", "Batches", "Coverage", "Database", "METADATA_FIELDS", "Metadata", "NewPaper", "PageInfo",
            "Papers", "Record", "Records", "RegisterResult", "Reuse", "nfc", "now_iso"]

@@ -14,7 +14,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from digitize.errors import ArchiveError, ArchiveLocked, ArchiveReadOnly, DiskFull, SohoaError
+from digitize.errors import ArchiveError, ArchiveLocked, ArchiveReadOnly, CatalogBusy, DiskFull, SohoaError
 from digitize.storage.metadata import METADATA_FIELDS  # V3 builds its view from these: fixed
 from digitize.storage.schema import Database
 
@@ -266,7 +266,28 @@ V5_TRUST = """
     CREATE INDEX audit_at ON audit (at);
 """  # audit log, integrity
 
-MIGRATIONS = [V1_BASE, V2_INTAKE, V3_METADATA, V4_REGISTER, V5_TRUST]
+V6_ACCOUNTS = """
+    -- Who may log in to `sohoa serve`: users with an Argon2 hash, machine clients with a token
+    -- kept only as the SHA-256 of its secret. Agencies: newline-separated, '' for all.
+    CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        agencies TEXT NOT NULL DEFAULT '',
+        password_hash TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created TEXT NOT NULL
+    );
+    CREATE TABLE tokens (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        agencies TEXT NOT NULL DEFAULT '',
+        secret_sha256 TEXT NOT NULL UNIQUE,
+        created TEXT NOT NULL,
+        revoked INTEGER NOT NULL DEFAULT 0
+    );
+"""
+
+MIGRATIONS = [V1_BASE, V2_INTAKE, V3_METADATA, V4_REGISTER, V5_TRUST, V6_ACCOUNTS]
 SCHEMA_VERSION = len(MIGRATIONS)
 NO_ROOM = 1 << 20  # bytes free under which an I/O error opening the catalog is the full disk
 
@@ -425,7 +446,7 @@ class _Transaction:
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise ArchiveLocked(f"the catalog is busy in another process ({exc}); try again") from exc
+            raise CatalogBusy(f"the catalog is busy in another process ({exc}); try again") from exc
         return self.db
 
     def __exit__(self, exc_type, exc, tb):

@@ -1,0 +1,68 @@
+"""What every route does: declare the action it needs (its right, read by the route walk test from
+the OpenAPI extension x-sohoa-action) and call one service on a freshly opened archive in a worker
+thread — a SQLite connection stays in the thread that opened it, and the event loop never waits
+on the catalog or the index."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from digitize.archive import Archive
+from digitize.errors import MissingDependency
+from server.auth import allowed
+
+ACTION = "x-sohoa-action"
+API = "/api/v1"
+
+
+@dataclass
+class Settings:
+    max_upload: int = 200_000_000  # bytes of one request's body (`sohoa serve --max-upload`)
+    session_seconds: float = 8 * 3600
+    login_attempts: int = 5  # failed logins per name and address within login_window
+    login_window: float = 300.0
+    write_wait: float = 10.0  # seconds a write waits for the catalog's lock, then 503
+
+
+def needs(action: str | None, **route) -> dict:
+    """The keyword arguments of a route that only actors allowed `action` may call (None: any user)."""
+    extra = {ACTION: action, **route.pop("openapi_extra", {})}
+    return {"dependencies": [Depends(allowed(action))], "openapi_extra": extra, **route}
+
+
+@contextmanager
+def opened(request: Request):
+    with request.app.state.open() as archive:
+        yield archive
+
+
+async def call(request: Request, service: Callable, *args, **kwargs):
+    """`service(archive, actor, *args, **kwargs)` in a worker thread, on the archive opened there."""
+
+    def work():
+        with opened(request) as archive:
+            return service(archive, request.state.actor, *args, **kwargs)
+
+    return await run_in_threadpool(work)
+
+
+def service_module(name: str):
+    """A module of digitize/services that a build may not have yet (views, jobs): 503 without it."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"digitize.services.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"digitize.services.{name}":
+            raise
+        raise MissingDependency(f"this build of Sohoa has no {name} service yet") from None
+
+
+def opener(root: Path, settings: Settings):
+    return lambda: Archive(root, wait=settings.write_wait)

@@ -1,0 +1,82 @@
+"""Every error as `{"error": {"kind", "message", "field"}}` with a status from its kind
+(digitize/errors.py). A request that does not parse is a BadArgument (422) about its first wrong
+field; anything else is a bug: logged here with its traceback, answered 500 with a generic message."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.exceptions import HTTPException
+
+from digitize.errors import DiskFull, SohoaError, disk_full
+
+log = logging.getLogger("sohoa.server")
+
+# Statuses Starlette itself raises (no such route, wrong method) by the kind a client reads.
+_HTTP_KINDS = {404: "NotFound", 405: "MethodNotAllowed", 413: "TooLarge", 415: "UnsupportedMedia"}
+
+
+def spell(field: str, metavar: str) -> str:
+    """A field as the API names it: the JSON key or query parameter, quoted."""
+    return f"'{field}'"
+
+
+def body(kind: str, message: str, field: str | None = None) -> dict:
+    return {"error": {"kind": kind, "message": message, "field": field}}
+
+
+def respond(request: Request, status: int, kind: str, message: str, field: str | None = None,
+            headers: dict | None = None):
+    """JSON, or a small HTML page on a route that serves HTML when a browser asks for it."""
+    if request.url.path.endswith(".html") and "text/html" in request.headers.get("accept", ""):
+        page = (f"<!doctype html><meta charset=utf-8><title>{status} {html.escape(kind)}</title>"
+                f"<h1>{html.escape(kind)}</h1><p>{html.escape(message)}</p>")
+        return HTMLResponse(page, status_code=status, headers=headers)
+    return JSONResponse(body(kind, message, field), status_code=status, headers=headers)
+
+
+def sohoa_error(request: Request, exc: SohoaError):
+    headers = {}
+    if exc.http_status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="sohoa"'
+    if exc.http_status in (429, 503):
+        headers["Retry-After"] = str(getattr(exc, "retry_after", 5))
+    return respond(request, exc.http_status, type(exc).__name__, exc.render(spell), exc.field, headers)
+
+
+def _validation(request: Request, exc: RequestValidationError):
+    first = exc.errors()[0] if exc.errors() else {}
+    where = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header", "cookie")]
+    field = where[0] if where else None
+    message = first.get("msg", "the request does not parse")
+    text = f"{field}: {message}" if field else message
+    if len(exc.errors()) > 1:
+        text += f" (and {len(exc.errors()) - 1} more)"
+    return respond(request, 422, "BadArgument", text, field)
+
+
+def _http(request: Request, exc: HTTPException):
+    kind = _HTTP_KINDS.get(exc.status_code, "SohoaError")
+    message = {404: f"no such route: {request.method} {request.url.path}; see /api/docs",
+               405: f"{request.method} is not allowed on {request.url.path}; see /api/docs"}.get(
+        exc.status_code, str(exc.detail))
+    return respond(request, exc.status_code, kind, message, None, getattr(exc, "headers", None))
+
+
+def _unexpected(request: Request, exc: Exception):
+    if disk_full(exc):
+        return respond(request, DiskFull.http_status, "DiskFull",
+                       "the archive's disk is full; the administrator must free space, then try again")
+    log.exception("internal error on %s %s", request.method, request.url.path)
+    return respond(request, 500, "InternalError", "internal error; the server's log has the details")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(SohoaError, sohoa_error)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

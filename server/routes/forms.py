@@ -1,0 +1,29 @@
+"""What the upload routes share: the multipart body in OpenAPI, and the form read into tmp/uploads/."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from digitize.errors import BadArgument
+from server.uploads import Form, read_form
+
+
+def multipart(files: dict[str, bool], fields: dict[str, dict] | None = None, required: tuple[str, ...] = ()) -> dict:
+    """OpenAPI's requestBody of a form upload: `files` maps each file field to whether it takes several."""
+    properties = {name: ({"type": "array", "items": {"type": "string", "format": "binary"}} if many
+                         else {"type": "string", "format": "binary"}) for name, many in files.items()}
+    properties.update(fields or {})
+    schema = {"type": "object", "properties": properties, "required": list(required)}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
+
+
+async def form(request: Request) -> Form:
+    state = request.app.state
+    return await read_form(request, state.root / "tmp", state.settings.max_upload)
+
+
+def flag(form: Form, name: str) -> bool:
+    value = (form.value(name) or "false").strip().lower()
+    if value not in ("true", "false", "1", "0", "yes", "no", "on", "off", ""):
+        raise BadArgument(f"{{{name}}} must be true or false, not {value!r}", field=name)
+    return value in ("true", "1", "yes", "on")

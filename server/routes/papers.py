@@ -1,0 +1,109 @@
+"""A paper: show it, its text, PDF, page images and word boxes; edit, reuse, replace, attach; a citizen's papers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from digitize.metadata import FIELDS
+from digitize.services import papers
+from server.context import API, call, needs, service_module
+
+router = APIRouter(prefix=API, tags=["papers"])
+Id = int  # a paper's id in a path
+
+# PATCH /papers/{id}: any of the metadata fields; "" or null clears one.
+Edit = create_model("Edit", __config__=ConfigDict(extra="forbid"),
+                    **{f: (str | None, Field(None, max_length=1000)) for f in FIELDS})
+
+
+class Reuse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    record: str = Field(min_length=1, max_length=200)
+    component: str | None = Field(None, max_length=500)
+    force: bool = False
+    reason: str | None = Field(None, max_length=2000)
+
+
+class Replace(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    new_id: int = Field(description="The newer paper that replaces this one.")
+
+
+class Attach(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    record: str | None = Field(None, max_length=200)
+    component: str | None = Field(None, max_length=500)
+    result: bool = False
+
+
+def _views():
+    return service_module("views")  # the PDF, page images and word boxes
+
+
+@router.get("/papers", **needs("of_holder"))
+async def of_holder(request: Request, holder_id: str = Query(min_length=1, max_length=20), valid: bool = False,
+                    show_ids: bool = False) -> list[dict]:
+    """A citizen's papers, newest first, each with whether it is still valid (as `papers --json`)."""
+    return await call(request, papers.of_holder, holder_id, valid=valid, show_ids=show_ids)
+
+
+@router.get("/papers/{paper_id}", **needs("show"))
+async def show(request: Request, paper_id: Id, show_ids: bool = False) -> dict:
+    """A paper's catalog entry, metadata and validity (as `show --json`)."""
+    return await call(request, papers.show, paper_id, show_ids=show_ids)
+
+
+@router.get("/papers/{paper_id}/text", response_class=PlainTextResponse, **needs("view"))
+async def text(request: Request, paper_id: Id) -> PlainTextResponse:
+    """A paper's OCR text, pages separated by form feeds (the view is logged)."""
+    return PlainTextResponse(await call(request, papers.text, paper_id))
+
+
+@router.get("/papers/{paper_id}/pdf", response_class=FileResponse, **needs("view"),
+            responses={200: {"content": {"application/pdf": {}}}})
+async def pdf(request: Request, paper_id: Id) -> FileResponse:
+    """The archived PDF (the view is logged)."""
+    path = await call(request, _views().pdf, paper_id)
+    return FileResponse(path, media_type="application/pdf", filename=f"paper-{paper_id}.pdf")
+
+
+@router.get("/papers/{paper_id}/pages/{page}.png", response_class=FileResponse, **needs("view"),
+            responses={200: {"content": {"image/png": {}}}})
+async def page_image(request: Request, paper_id: Id, page: int, width: int | None = Query(None, ge=16, le=4000)):
+    """One page as PNG, `width` pixels wide if given (rendered once, then cached; the view is logged)."""
+    path = await call(request, _views().page_image, paper_id, page, width=width)
+    return FileResponse(path, media_type="image/png")
+
+
+@router.get("/papers/{paper_id}/pages/{page}/words", **needs("view"))
+async def page_words(request: Request, paper_id: Id, page: int) -> list[dict]:
+    """The word boxes of a page, for highlighting hits over its image."""
+    return await call(request, _views().page_words, paper_id, page)
+
+
+@router.patch("/papers/{paper_id}", **needs("edit"))
+async def edit(request: Request, paper_id: Id, changes: Edit) -> dict:
+    """Correct fields of a paper ("" or null clears one): {id, changes, metadata, validity}."""
+    given = {f: ("" if v is None else v) for f, v in changes.model_dump(exclude_unset=True).items()}
+    return await call(request, papers.edit, paper_id, given)
+
+
+@router.post("/papers/{paper_id}/reuse", **needs("reuse"))
+async def reuse(request: Request, paper_id: Id, body: Reuse) -> dict:
+    """Attach the paper to a component of another record, marked reused (an invalid one only with force and reason)."""
+    return await call(request, papers.reuse, paper_id, body.record, body.component, force=body.force,
+                      reason=body.reason)
+
+
+@router.post("/papers/{paper_id}/replace", **needs("replace"))
+async def replace(request: Request, paper_id: Id, body: Replace) -> dict:
+    """Mark the paper replaced by `new_id`: no longer valid for reuse."""
+    return await call(request, papers.replace, paper_id, body.new_id)
+
+
+@router.post("/papers/{paper_id}/attach", **needs("attach"))
+async def attach(request: Request, paper_id: Id, body: Attach) -> dict:
+    """Link the paper to a record's component or result; attaching twice changes nothing."""
+    return await call(request, papers.attach, paper_id, body.record, body.component, result=body.result)

@@ -1,0 +1,44 @@
+"""The register: import a CSV or JSON file, list records, show one."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Query, Request
+
+from digitize.errors import BadArgument
+from digitize.services import records
+from server.context import API, call, needs
+from server.routes.forms import form, multipart
+
+router = APIRouter(prefix=API, tags=["records"])
+Rule = Literal["strict", "lenient"]
+
+
+@router.post("/records/import", **needs("import_register", openapi_extra=multipart({"file": False}, required=("file",))))
+async def import_records(request: Request) -> dict:
+    """Import or update records from a register CSV or JSON file (multipart field `file`): {file, new, updated}."""
+    upload = await form(request)
+    try:
+        files = upload.files.get("file", [])
+        if len(files) != 1:
+            raise BadArgument("send the register as one file in the form field {file}", field="file")
+        done = await call(request, records.import_register, files[0].path)
+    finally:
+        upload.remove()
+    return {**done, "file": files[0].name}
+
+
+@router.get("/records", **needs("list_records"))
+async def list_records(request: Request, agency: str | None = None, procedure: str | None = None,
+                       date_from: str | None = Query(None, alias="from"), date_to: str | None = Query(None, alias="to"),
+                       not_digitized: bool = False, rule: Rule = "strict", show_ids: bool = False) -> list[dict]:
+    """Registered records by received date, with what is digitized of each (as `records list --json`)."""
+    return await call(request, records.list_records, agency=agency, procedure=procedure, date_from=date_from,
+                      date_to=date_to, not_digitized=not_digitized, rule=rule, show_ids=show_ids)
+
+
+@router.get("/records/{code}", **needs("show_record"))
+async def show_record(request: Request, code: str, show_ids: bool = False) -> dict:
+    """A record, its components with their papers, its results (as `records show --json`)."""
+    return await call(request, records.show_record, code, show_ids=show_ids)
