@@ -12,7 +12,7 @@ from typing import Iterable, Iterator
 
 from digitize.storage import (  # noqa: F401 (values callers import from here)
     METADATA_FIELDS, Audit, Batches, Coverage, Database, Metadata, NewPaper, PageInfo, Papers, Record, Records,
-    RegisterResult, Reuse, nfc, now_iso)
+    RegisterResult, Reuse, Signatures, nfc, now_iso)
 from digitize.storage.sqlite.audit import SqliteAudit
 from digitize.storage.sqlite.batches import SqliteBatches
 from digitize.storage.sqlite.coverage import SqliteCoverage
@@ -20,6 +20,7 @@ from digitize.storage.sqlite.metadata import SqliteMetadata
 from digitize.storage.sqlite.papers import SqlitePapers
 from digitize.storage.sqlite.records import SqliteRecords
 from digitize.storage.sqlite.reuse import SqliteReuse
+from digitize.storage.sqlite.signatures import SqliteSignatures
 from digitize.storage.sqlite.schema import SCHEMA_VERSION, SqliteDatabase  # noqa: F401
 
 
@@ -41,6 +42,7 @@ class Catalog:
         self.batches: Batches = SqliteBatches(database)
         self.audit: Audit = SqliteAudit(database)
         self.coverage: Coverage = SqliteCoverage(database)
+        self.signatures: Signatures = SqliteSignatures(database)
 
     def close(self) -> None:
         self.database.close()

@@ -2,7 +2,9 @@
 
 Checked: the catalog's schema version and SQLite's own consistency; every catalogued paper's
 archived file exists and has the SHA-256 recorded when it was written; the search index holds
-exactly the catalogued papers, each up to date; papers/ holds no file the catalog does not know.
+exactly the catalogued papers, each up to date; papers/ holds no file the catalog does not know;
+signed copies are unchanged since signing (each signature intact, the copy before each signature
+made here still the front of the file with its recorded checksum).
 
 Repair re-indexes missing or stale papers (rebuilds the index when it has extra entries or
 cannot be opened), records the checksum of files archived before checksums were kept, and moves
@@ -12,14 +14,16 @@ reported, to be restored from a backup.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from digitize import signatures
 from digitize.archive import Archive
 from digitize.catalog import SCHEMA_VERSION
-from digitize.errors import ArchiveError, library_errors
+from digitize.errors import ArchiveError, SohoaError, library_errors
 from digitize.intake import sha256_file
 
 # A scan writes a paper's file a moment before committing its catalog row: a younger file
@@ -37,6 +41,8 @@ ADVICE = {
     "stale-index": "sohoa check --repair re-indexes it",
     "extra-index": "sohoa check --repair rebuilds the index",
     "orphan": "not in the catalog; sohoa check --repair moves it to orphans/",
+    "bad-signature": "the signed copy was altered after signing; restore it from a backup (sohoa restore)",
+    "bad-revision": "the copy before signing no longer matches its recorded checksum; restore it from a backup",
 }
 
 
@@ -57,6 +63,7 @@ class Report:
     schema_version: int
     papers: int = 0
     files_verified: int = 0
+    signatures_verified: int = 0  # signatures found intact (integrity only: trust is `sohoa verify`'s)
     index_entries: int = 0
     problems: list[Problem] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
@@ -71,6 +78,7 @@ class Report:
     def lines(self) -> list[str]:
         out = [f"schema   version {self.schema_version} (this Sohoa: {SCHEMA_VERSION})",
                f"papers   {self.papers} catalogued, {self.files_verified} files verified (SHA-256)",
+               f"signed   {self.signatures_verified} signatures intact",
                f"index    {self.index_entries} entries"]
         out += [f"repaired {r}" for r in self.repaired]
         out += [p.line() for p in self.problems]
@@ -102,6 +110,7 @@ def _inspect(archive: Archive) -> Report:
 
     files = _paper_files(archive)  # listed before reading the rows: a file a scan adds meanwhile has its row
     rows = catalog.papers.files()
+    signed = catalog.signatures.signed_papers()
     report.papers = len(rows)
     for row in rows:
         path = archive.paper_path(row["pdf_path"])
@@ -121,6 +130,7 @@ def _inspect(archive: Archive) -> Report:
                                                     f"recorded; {ADVICE['bad-checksum']}", row["id"], row["pdf_path"]))
         else:
             report.files_verified += 1
+        _check_signatures(report, row, path, signed.get(row["id"], []))
 
     try:
         with library_errors():
@@ -143,6 +153,42 @@ def _inspect(archive: Archive) -> Report:
         if relative not in known:
             problems.append(Problem("orphan", ADVICE["orphan"], path=relative))
     return report
+
+
+def _check_signatures(report: Report, row: dict, path, recorded: list[dict]) -> None:
+    """Signed copies: every signature still covers what it signed, and each copy before a signature
+    made here is still the front of the file with the checksum recorded then. A signed paper is
+    not damaged for being longer than its first copy: its checksum is the signed file's."""
+    if not recorded and not signatures.might_be_signed(path):
+        return
+    try:
+        checks = signatures.verify_file(path, trust=[], fetch=False)
+    except SohoaError as exc:
+        report.problems.append(Problem("bad-signature", f"{exc}; {ADVICE['bad-signature']}", row["id"], row["pdf_path"]))
+        return
+    for c in checks:
+        if c.intact and not c.modified_after:
+            report.signatures_verified += 1
+        else:
+            why = "changed after signing" if not c.intact else "later revisions change what was signed"
+            report.problems.append(Problem("bad-signature", f"{c.field_name} by {c.signer_subject}: {why}; "
+                                                            f"{ADVICE['bad-signature']}", row["id"], row["pdf_path"]))
+    for s in recorded:
+        if _front_sha256(path, s["revision_size"]) != s["revision_sha256"]:
+            report.problems.append(Problem("bad-revision", f"before {s['field_name']}: {ADVICE['bad-revision']}",
+                                           row["id"], row["pdf_path"]))
+
+
+def _front_sha256(path, size: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while size > 0:
+            block = f.read(min(size, 1 << 20))
+            if not block:
+                break
+            digest.update(block)
+            size -= len(block)
+    return digest.hexdigest()
 
 
 def _repair(archive: Archive, report: Report) -> list[str]:

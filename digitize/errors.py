@@ -18,6 +18,8 @@ keeps its traceback.
     ArchiveReadOnly       9   503  the archive cannot be written (reading still works)
     Unauthorized         10   401  no credentials, or wrong ones: a password, a token, an expired session
     Forbidden            11   403  the actor's role or agencies do not allow this action or this record
+    SignatureInvalid     12   422  a signature does not verify: altered after signing, untrusted, expired,
+                                   revoked, a bad time stamp; or a file that should be signed is not
 
 An error about one value carries its `field` ("reason", "from", "holder_id"), and its message names
 fields as placeholders — `"{force} needs {reason:TEXT}"`, the text after the colon being what a
@@ -164,6 +166,13 @@ class Forbidden(SohoaError):
 
     exit_code = 11
     http_status = 403
+
+
+class SignatureInvalid(SohoaError):
+    """A digital signature does not verify (or there is none where one was asked for)."""
+
+    exit_code = 12
+    http_status = 422
 
 
 _NO_ROOM = (errno.ENOSPC, errno.EDQUOT)

@@ -30,7 +30,7 @@ from typing import Callable, Iterable, Iterator
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
-from digitize import audit, batches, crashpoints, metadata, prepare
+from digitize import audit, batches, crashpoints, metadata, prepare, signatures
 from digitize.archive import INDEX_BATCH, Archive
 from digitize.catalog import NewPaper, PageInfo
 from digitize.errors import BadArgument, DiskFull, InputError, NotFound, SohoaError, disk_full, from_library, library_errors
@@ -584,8 +584,10 @@ class Scanner:
         """The file holding the paper's PDF, and whether it was made here (a work file to delete).
         Files, not bytes: a 200-page paper is 200 MB, and is only ever copied in blocks."""
         sources = [done.pdf_path for _, done in paper.pages]
-        if whole and all(s is None for s in sources):
-            return job.path, False  # every page already searchable: archive the original as is
+        if whole and (all(s is None for s in sources) or signatures.might_be_signed(job.path)):
+            # every page already searchable, or signed (pages of our own would void its signatures;
+            # the OCR text still goes to the catalog): archive the original as is
+            return job.path, False
         if len(sources) == 1 and sources[0] is not None:
             return sources[0], False  # the page's own PDF, deleted with the page
         out = job.workdir / f"paper-{paper.first:04d}.pdf"
