@@ -28,7 +28,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
 
-from digitize.errors import BadArgument, InputError, MissingDependency, Unauthorized
+from digitize.errors import BadArgument, InputError, MissingDependency, SignatureInvalid, Unauthorized
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # Debian's fonts-dejavu-core
@@ -455,12 +455,17 @@ def trust_roots(paths) -> list:
 
 
 def verify_file(path: Path, trust: list, fetch: bool = True) -> list[Check]:
+    from pyhanko.pdf_utils.misc import PdfError
+
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
-    with _pyhanko_errors(path):
+    try:
         return verify_bytes(data, trust, fetch)
+    except PdfError as exc:  # a signed file is whole or was tampered with: not the user's input error
+        raise SignatureInvalid(f"{path}: cannot be read as a PDF any more, so its signatures cannot hold "
+                               f"({' '.join(str(exc).split())[:120]}); it was altered or damaged") from None
 
 
 def verify_bytes(data: bytes, trust: list, fetch: bool = True) -> list[Check]:
