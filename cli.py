@@ -409,6 +409,24 @@ def verify(archive, actor, target, trust, as_json):
     require_valid(report)
 
 
+@archive_command(main)
+@click.argument("record_code", metavar="RECORD_CODE")
+@click.option("--to", "folder", required=True, type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="The folder to write into (made if missing).")
+@click.option("--json", "as_json", is_flag=True)
+def export(archive, actor, record_code, folder, as_json):
+    """Export a record for the archive (Decree 30): its papers as PDF in the order received, one XML."""
+    from digitize.services.exporting import export as export_record
+
+    done = export_record(archive, actor, record_code, folder)
+    if as_json:
+        _print_json(done)
+        return
+    for f in done["files"]:
+        click.echo(f)
+    click.echo(f"{done['xml']}: {done['documents']} documents, {done['pages']} pages")
+
+
 # -- search and look ------------------------------------------------------------------------------
 @archive_command(main, writes=False)
 @click.argument("query", nargs=-1, required=True)
