@@ -30,7 +30,7 @@ from typing import Callable, Iterable, Iterator
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
-from digitize import audit, batches, crashpoints, metadata, prepare, signatures
+from digitize import audit, batches, crashpoints, metadata, pdfa, prepare, signatures
 from digitize.archive import INDEX_BATCH, Archive
 from digitize.catalog import NewPaper, PageInfo
 from digitize.errors import BadArgument, DiskFull, InputError, NotFound, SohoaError, disk_full, from_library, library_errors
@@ -512,6 +512,9 @@ class Scanner:
         span = (first, last) if not whole or job.record_code else None
         try:
             pdf, made = self._assemble_pdf(job, paper, whole)
+            if pdf != job.path:  # pages of our own: PDF/A-2b; an original kept as it came stays as it is
+                pdf, made = pdfa.archival(pdf, made, "\f".join(d.text for _, d in paper.pages), job.path.name,
+                                          job.record_code or (self.target and self.target.record_code), self.user)
         except Exception as exc:  # a page PDF pypdf cannot merge is a defect of that input
             if disk_full(exc):
                 raise
