@@ -101,6 +101,9 @@ def check(archive: Archive, repair: bool = False, user: str = "sohoa") -> Report
         return report
     repaired = _repair(archive, report, user)
     report = _inspect(archive)
+    if any(p.kind == "not-pdfa" for p in report.problems):  # a copy whose checksum was only now recorded
+        repaired += _repair(archive, report, user)
+        report = _inspect(archive)
     report.repaired = repaired
     return report
 
