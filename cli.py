@@ -173,6 +173,43 @@ def records_show(archive, actor, code, show_ids, as_json):
         click.echo(f"not counted      #{p['id']} {p['source_name']} under {p['component']!r}, not a listed component")
 
 
+def _key_options(func):
+    """How the officer's key is reached, for sign and scan --sign."""
+    for option in reversed((
+        click.option("--key", "key_file", type=click.Path(path_type=Path), metavar="FILE.p12",
+                     help="The officer's key and certificate (PKCS#12 .p12/.pfx)."),
+        click.option("--password-file", type=click.Path(path_type=Path), metavar="FILE",
+                     help="Read the key's password (or the token's PIN) from FILE's first line "
+                          "[else env SOHOA_KEY_PASSWORD, else asked]."),
+        click.option("--pkcs11", metavar="MODULE", help="A USB token's PKCS#11 module (the .so of its driver)."),
+        click.option("--token", metavar="LABEL", help="With --pkcs11: the token's label."),
+        click.option("--key-label", metavar="L", help="With --pkcs11: the key's label [default: the token's only key]."),
+        click.option("--tsa", metavar="URL", help="Time-stamp each signature at this RFC 3161 service (PAdES B-T)."),
+    )):
+        func = option(func)
+    return func
+
+
+def _key(key_file, password_file, pkcs11, token, key_label):
+    """The officer's key, its password read from a file, SOHOA_KEY_PASSWORD, or asked."""
+    from digitize.services.signing import Key, read_password
+
+    key = Key(p12=key_file, pkcs11=pkcs11, token=token, key_label=key_label)
+    key.password = read_password(password_file)
+    if key.password is None:
+        if not sys.stdin.isatty():
+            raise BadArgument("no password for the key: give {password_file:FILE} or set SOHOA_KEY_PASSWORD",
+                              field="password_file")
+        key.password = click.prompt("PIN of the token" if pkcs11 else f"Password for {key_file}", hide_input=True,
+                                    err=True)
+    return key
+
+
+def _signature_line(s: dict) -> str:
+    stamp = f", time-stamped {s['timestamp_at']}" if s.get("timestamp_at") else ""
+    return f"signed {s['level']} by {s['signer_subject']} (serial {s['signer_serial']}) at {s['signed_at']}{stamp}"
+
+
 # -- scan -----------------------------------------------------------------------------------------
 @archive_command(main)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -184,14 +221,20 @@ def records_show(archive, actor, code, show_ids, as_json):
                    "pages (code); in both, a record code assigns the papers after it to that record.")
 @click.option("--force-ocr", is_flag=True, help="OCR PDF pages again even when they carry a text layer.")
 @click.option("--jobs", type=click.IntRange(1, 64), help="OCR worker processes [default: one per core]")
+@click.option("--sign", "sign_papers", is_flag=True, help="Sign each new paper once archived (with --key or --pkcs11).")
+@_key_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per paper (JSON Lines).")
-def scan(archive, actor, paths, record, component, result, split, force_ocr, jobs, as_json):
+def scan(archive, actor, paths, record, component, result, split, force_ocr, jobs, sign_papers, key_file,
+         password_file, pkcs11, token, key_label, tsa, as_json):
     """Archive scans (PDF, TIFF, JPEG, PNG; files or folders): one searchable PDF per paper."""
     from digitize.progress import Progress
     from digitize.services.scanning import scan as scan_files
 
+    if not sign_papers and (key_file or pkcs11 or tsa):
+        raise BadArgument("--key, --pkcs11 and --tsa go with --sign")
+    key = _key(key_file, password_file, pkcs11, token, key_label) if sign_papers else None
     batch = scan_files(archive, actor, paths, record=record, component=component, result=result, split=split,
-                       force_ocr=force_ocr, processes=jobs)
+                       force_ocr=force_ocr, processes=jobs, sign=key, tsa_url=tsa)
     papers, stopped = [], None
     with Progress(batch.pages) as progress:
         try:
@@ -217,6 +260,10 @@ def scan(archive, actor, paths, record, component, result, split, force_ocr, job
     for outcome in outcomes:
         if outcome.status == "failed":
             click.echo(f"sohoa: {_one_line(outcome.source_path)}: {outcome.error}", err=True)
+    for scanned in papers:
+        if scanned.view.get("signature_error"):
+            click.echo(f"sohoa: paper {scanned.outcome.id} archived but not signed: {scanned.view['signature_error']}",
+                       err=True)
     if stopped:
         raise stopped
     sys.exit(batch.exit_code)
@@ -226,6 +273,8 @@ def _echo_outcome(scanned) -> None:
     click.echo(_outcome_line(scanned.outcome, scanned.view["source_name"]))
     for reason in scanned.outcome.rescan:
         click.echo(f"         rescan {reason}")
+    if scanned.view.get("signature"):
+        click.echo(f"         {_signature_line(scanned.view['signature'])}")
 
 
 def _outcome_line(o, shown_name: str) -> str:
@@ -320,6 +369,64 @@ def watch(archive, actor, inbox, record_from_code, split, jobs, poll, once, as_j
         click.echo("sohoa: watch stopped", err=True)
 
 
+# -- signatures -----------------------------------------------------------------------------------
+@archive_command(main)
+@click.argument("ids", metavar="ID...", nargs=-1, required=True, type=int)
+@_key_options
+@click.option("--json", "as_json", is_flag=True)
+def sign(archive, actor, ids, key_file, password_file, pkcs11, token, key_label, tsa, as_json):
+    """Sign papers' archived copies as the receiving officer (PAdES B-B; B-T with --tsa)."""
+    from digitize.services.signing import sign as sign_papers
+
+    done = sign_papers(archive, actor, list(ids), _key(key_file, password_file, pkcs11, token, key_label), tsa_url=tsa)
+    if as_json:
+        _print_json(done)
+        return
+    for d in done:
+        click.echo(f"#{d['id']:<5} {_signature_line(d['signature'])}")
+
+
+@archive_command(main, writes=False)
+@click.argument("target", metavar="ID|FILE.pdf")
+@click.option("--trust", multiple=True, type=click.Path(path_type=Path), metavar="CA.pem",
+              help="A trusted root CA (repeatable) [default: the archive's trust/ folder].")
+@click.option("--json", "as_json", is_flag=True)
+def verify(archive, actor, target, trust, as_json):
+    """Check a paper's (or a PDF's) signatures: unchanged since signing, chain to a trusted root,
+    certificate valid at signing time and not revoked, time stamp. Exit 0 only if all are valid."""
+    from digitize.services.signing import require_valid, verify as check_signatures
+
+    report = check_signatures(archive, actor, target, trust=trust)
+    if as_json:
+        _print_json(report)
+    else:
+        for s in report["signatures"]:
+            stamp = f" time-stamped {s['timestamp_at']}" if s["timestamp_at"] else ""
+            verdict = "valid  " if s["valid"] else "INVALID"
+            click.echo(f"{verdict} {s['field_name']}  {s['level']}  {s['signed_at'] or '-'}{stamp}  "
+                       f"{s['signer_subject']} (serial {s['signer_serial']}; issuer {s['signer_issuer']})"
+                       + ("" if s["valid"] else f": {s['reason']}"))
+    require_valid(report)
+
+
+@archive_command(main)
+@click.argument("record_code", metavar="RECORD_CODE")
+@click.option("--to", "folder", required=True, type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="The folder to write into (made if missing).")
+@click.option("--json", "as_json", is_flag=True)
+def export(archive, actor, record_code, folder, as_json):
+    """Export a record for the archive (Decree 30): its papers as PDF in the order received, one XML."""
+    from digitize.services.exporting import export as export_record
+
+    done = export_record(archive, actor, record_code, folder)
+    if as_json:
+        _print_json(done)
+        return
+    for f in done["files"]:
+        click.echo(f)
+    click.echo(f"{done['xml']}: {done['documents']} documents, {done['pages']} pages")
+
+
 # -- search and look ------------------------------------------------------------------------------
 @archive_command(main, writes=False)
 @click.argument("query", nargs=-1, required=True)
@@ -391,6 +498,11 @@ def show(archive, actor, paper_id, show_ids, as_json):
             value = v["value"] if v["value"] is not None else f"({v['text']}: {v['note']})"
             click.echo(f"{key:16} {value} ({how})")
     click.echo(f"{'validity':16} {paper['validity']['text']}")
+    if paper["kept_as_is"]:
+        click.echo(f"{'copy':16} the original file as it came (born digital or signed), no pages of Sohoa's")
+    for s in paper["signatures"]:
+        status = "valid" if s["valid"] else f"NOT VALID: {s['reason']}"
+        click.echo(f"{'signature':16} {s['field_name']} {_signature_line(s)}; {status}")
     for a in paper["attachments"]:
         role = "result" if a["is_result"] else a["component"]
         click.echo(f"{'record':16} {a['record_code']} / {role} (by {a['attached_by']}, {a['attached_at']})")

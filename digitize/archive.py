@@ -3,6 +3,9 @@
     ARCHIVE/
       catalog.sqlite            source of truth (SQLite, WAL)
       papers/ab/abcd….pdf       one searchable PDF per paper, named by the SHA-256 of its original
+      papers/ab/abcd….s1.pdf    a later version of that copy (signed, converted to PDF/A), which the
+                                catalog then names instead
+      trust/*.pem               the CAs whose signatures verify and check trust
       index/                    search index, derived from the catalog (`sohoa reindex` rebuilds it)
       index.engine              its engine: whoosh (also when missing) or tantivy
       quarantine/               copies of files that could not be archived, each with a .txt reason
@@ -33,7 +36,7 @@ from digitize import crashpoints
 from digitize.catalog import Catalog
 from digitize.errors import ArchiveError, ArchiveReadOnly, disk_full, library_errors
 
-WORK_DIRS = ("scan-", "backup-")  # work_dir prefixes: the only folders of tmp/ ever removed
+WORK_DIRS = ("scan-", "backup-", "sign-", "export-", "pdfa-")  # work_dir prefixes: the only folders of tmp/ ever removed
 PARTIAL_PAPER = ".paper-"  # temporary files of write_paper and quarantine
 STALE_AGE = 3600  # seconds: a work file this old without a live owner is a crash's leftover
 INDEX_BATCH = 25  # papers per index commit during a scan; a crash in between is healed by sync_index
@@ -145,11 +148,13 @@ class Archive:
             except OSError:
                 continue  # not ours to judge (permissions): left for the administrator
 
-    def write_paper(self, sha256: str, source: Path) -> tuple[str, str]:
+    def write_paper(self, sha256: str, source: Path, version: str | None = None) -> tuple[str, str]:
         """Copy a PDF into the archive atomically (temp name, fsync, rename); returns its relative path
         and the SHA-256 of the bytes written. Copied in blocks: a 200-page paper is 200 MB, which
-        need not pass through memory; the checksum is of the copy, whatever the source does meanwhile."""
-        relative = f"papers/{sha256[:2]}/{sha256}.pdf"
+        need not pass through memory; the checksum is of the copy, whatever the source does meanwhile.
+        A later `version` of a paper's copy (signed, PDF/A) is a file of its own beside the first,
+        named after it, so the catalog can move to it in one commit."""
+        relative = f"papers/{sha256[:2]}/{sha256}{'.' + version if version else ''}.pdf"
         target = self.root / relative
         self._make_room(Path(source).stat().st_size)
         target.parent.mkdir(DIR_MODE, parents=True, exist_ok=True)

@@ -22,6 +22,8 @@ keeps its traceback.
     Unauthorized         10   401  no credentials, or wrong ones: a password, a token, an expired session
     Forbidden            11   403  the actor's role or agencies do not allow this action or this record
     TooManyAttempts      12   429  too many failed logins for one name from one address: wait and try again
+    SignatureInvalid     13   422  a signature does not verify: altered after signing, untrusted, expired,
+                                   revoked, a bad time stamp; or a file that should be signed is not
 
 An error about one value carries its `field` ("reason", "from", "holder_id"), and its message names
 fields as placeholders — `"{force} needs {reason:TEXT}"`, the text after the colon being what a
@@ -202,6 +204,11 @@ class TooManyAttempts(SohoaError):
 
     exit_code = 12
     http_status = 429
+class SignatureInvalid(SohoaError):
+    """A digital signature does not verify (or there is none where one was asked for)."""
+
+    exit_code = 13
+    http_status = 422
 
 
 _NO_ROOM = (errno.ENOSPC, errno.EDQUOT)

@@ -202,7 +202,7 @@ def test_every_error_kind_has_its_exit_code_and_http_status():
         "InputError": (3, 422), "EncryptedPDF": (4, 422), "MissingDependency": (5, 503),
         "ArchiveLocked": (6, 423), "ArchiveError": (7, 503), "DiskFull": (8, 507), "ArchiveReadOnly": (9, 503),
         "Unauthorized": (10, 401), "Forbidden": (11, 403), "TooLarge": (3, 413), "UnsupportedMedia": (3, 415),
-        "CatalogBusy": (6, 503), "TooManyAttempts": (12, 429)}
+        "CatalogBusy": (6, 503), "TooManyAttempts": (12, 429), "SignatureInvalid": (13, 422)}
 
 
 def test_watch_files_each_scan_and_says_where_it_went(tmp_path):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
 
+from digitize import signatures
 from digitize.scan.cutting import Paper
 from digitize.tools import qpdf
 
@@ -15,8 +16,10 @@ def assemble_pdf(source: Path, paper: Paper, workdir: Path) -> tuple[Path, bool]
     """The file holding the paper's PDF, and whether it was made here (a work file to delete).
     Files, not bytes: a 200-page paper is 200 MB, and is only ever copied in blocks."""
     sources = [read.pdf_path for _, read in paper.pages]
-    if paper.whole and all(s is None for s in sources):
-        return source, False  # every page already searchable: archive the original as is
+    if paper.whole and (all(s is None for s in sources) or signatures.might_be_signed(source)):
+        # every page already searchable, or signed (pages of our own would void its signatures; the
+        # OCR text still goes to the catalog): archive the original as is
+        return source, False
     if len(sources) == 1 and sources[0] is not None:
         return sources[0], False  # the page's own PDF, deleted with the page
     out = workdir / f"paper-{paper.first:04d}.pdf"

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from digitize import batches, crashpoints
+from digitize import batches, crashpoints, pdfa
 from digitize.archive import INDEX_BATCH, Archive
 from digitize.errors import BadArgument, DiskFull, InputError, SohoaError, disk_full, library_errors
 from digitize.intake import Page, find_inputs, read_pages, sha256_file, sniff
@@ -224,6 +224,9 @@ class Scanner:
                  if not paper.whole or paper.record_code else None)
         try:
             pdf, made = assemble_pdf(file.path, paper, file.workdir)
+            if pdf != file.path:  # pages of our own: PDF/A-2b; an original kept as it came stays as it is
+                pdf, made = pdfa.archival(pdf, made, "\f".join(read.text for _, read in paper.pages), file.path.name,
+                                          paper.record_code or (self.target and self.target.record_code), self.user)
         except Exception as exc:  # a page PDF pypdf cannot merge is a defect of that input
             if disk_full(exc):
                 raise

@@ -29,6 +29,7 @@ ALLOWED: dict[str, frozenset[str]] = {action: frozenset(roles) for action, roles
     "attach": (CLERK,),
     "rescan_list": (CLERK,),
     "accept_rescan": (CLERK,),
+    "sign": (CLERK,),  # the receiving officer answers for the copy's fidelity (Decree 107/2021)
     # finding and reusing papers
     "search": (STAFF,),
     "of_holder": (STAFF,),
@@ -37,6 +38,8 @@ ALLOWED: dict[str, frozenset[str]] = {action: frozenset(roles) for action, roles
     "edit": (STAFF,),
     "reuse": (STAFF,),
     "replace": (STAFF,),
+    "verify": (CLERK, STAFF, MANAGER),
+    "export": (STAFF, MANAGER),  # a record's papers and Decree 30 metadata, for the archive
     # records and reports
     "list_records": (CLERK, STAFF, MANAGER),
     "show_record": (CLERK, STAFF, MANAGER),

@@ -23,8 +23,15 @@ def _metadata(archive: Archive, paper_id: int) -> dict:
 
 def show(archive: Archive, actor: Actor, paper_id: int, show_ids: bool = False) -> dict:
     """A paper's catalog entry (source, pages, confidence, records), metadata and validity; its text
-    only counted (`text_chars`)."""
+    only counted (`text_chars`); its signatures and their status; whether its copy is the original
+    file as it came (`kept_as_is`)."""
+    from digitize.services.signing import shown_signatures
+
     found = paper(archive, paper_id)
+    found["signatures"] = shown_signatures(archive, found)
+    made_here = archive.catalog.signatures.of_paper(paper_id)
+    # born digital (or signed elsewhere) and archived as it came, before any signature made here
+    found["kept_as_is"] = found["sha256"] == (made_here[0]["revision_sha256"] if made_here else found["pdf_sha256"])
     found["pdf_path"] = str(archive.paper_path(found["pdf_path"]))
     found["text_chars"] = len(found.pop("text"))
     found.pop("indexed")

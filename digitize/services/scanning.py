@@ -3,6 +3,7 @@ read, then run with callbacks for each page and each paper done — a terminal b
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -13,8 +14,10 @@ from digitize.intake import count_pages, find_inputs
 from digitize.scan.scanner import Outcome, Scanner
 from digitize.scan.scanner import exit_code as exit_code_of
 from digitize.scan.targets import Target, resolve_target
+from digitize.errors import SohoaError
 from digitize.services.actor import Actor
 from digitize.services.common import masked
+from digitize.services.signing import Key, sign_paper
 from digitize.watch import watch as watch_folder
 from ocr import TesseractEngine
 
@@ -40,37 +43,58 @@ class ScanBatch:
     target: Target | None
     pages: int
     outcomes: list[Outcome] = field(default_factory=list)
+    actor: Actor | None = None
+    sign: Key | None = None  # sign each new paper right after it is archived
+    tsa_url: str | None = None
+    sign_errors: list[SohoaError] = field(default_factory=list)
 
     def run(self, on_page: Callable[[], None] | None = None,
             on_paper: Callable[[], None] | None = None) -> Iterator[Scanned]:
         """Each paper as soon as it is archived, in input order. A full disk stops the batch with
-        DiskFull after what was archived is indexed (and listed in `outcomes`)."""
-        for outcome in self.scanner.scan(self.files, self.target, on_page=on_page):
-            self.outcomes.append(outcome)
-            if on_paper:
-                on_paper()
-            row = outcome.to_json()
-            if row.get("id") is not None:
-                row["metadata"] = metadata.current(self.archive.catalog, row["id"])
-            yield Scanned(outcome, masked(row))
+        DiskFull after what was archived is indexed (and listed in `outcomes`). With `sign`, the key
+        is opened first (a wrong password stops the scan before any page is read) and each new paper
+        is signed once archived; a paper that cannot be signed stays archived, its view says why."""
+        with self.sign.open() if self.sign else nullcontext() as signer:
+            for outcome in self.scanner.scan(self.files, self.target, on_page=on_page):
+                self.outcomes.append(outcome)
+                row = outcome.to_json()
+                if signer is not None and outcome.status == "new":
+                    self._sign(signer, outcome, row)
+                if on_paper:
+                    on_paper()
+                if row.get("id") is not None:
+                    row["metadata"] = metadata.current(self.archive.catalog, row["id"])
+                yield Scanned(outcome, masked(row))
+
+    def _sign(self, signer, outcome: Outcome, row: dict) -> None:
+        try:
+            done = sign_paper(self.archive, self.actor, outcome.id, signer, self.tsa_url)
+        except SohoaError as exc:
+            self.sign_errors.append(exc)
+            row["signature_error"] = str(exc)
+            return
+        outcome.pdf_path = row["pdf_path"] = done["pdf_path"]
+        row["signature"] = done["signature"]
 
     @property
     def exit_code(self) -> int:
-        """0 when nothing failed; the failure's own code when all failures agree, else InputError's."""
-        return exit_code_of(self.outcomes)
+        """0 when nothing failed; the failure's own code when all failures agree, else InputError's;
+        with every paper archived, a signing's failure's code."""
+        return exit_code_of(self.outcomes) or (self.sign_errors[0].exit_code if self.sign_errors else 0)
 
 
 def scan(archive: Archive, actor: Actor, paths: Iterable[Path], record: str | None = None,
          component: str | None = None, result: bool = False, split: str = "none", force_ocr: bool = False,
-         processes: int | None = None) -> ScanBatch:
+         processes: int | None = None, sign: Key | None = None, tsa_url: str | None = None) -> ScanBatch:
     """Scans (files or folders) to archive as papers of `record`'s `component` or `result`, if given:
-    the target is checked against the register first, and the pages counted."""
+    the target is checked against the register first, and the pages counted. `sign`: the officer's
+    key, to sign each new paper once archived (B-T with `tsa_url`)."""
     target = resolve_target(archive, record, component, result)
     files = list(find_inputs(list(paths)))
     scanner = Scanner(archive, TesseractEngine(), user=actor.name, processes=processes, split=split,
                       force_ocr=force_ocr)
     pages = sum(count_pages(f) for f in files if not f.is_symlink())
-    return ScanBatch(archive, scanner, files, target, pages)
+    return ScanBatch(archive, scanner, files, target, pages, actor=actor, sign=sign, tsa_url=tsa_url)
 
 
 @dataclass

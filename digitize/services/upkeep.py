@@ -31,7 +31,7 @@ def check(archive: Archive, actor: Actor, repair: bool = False):
     re-indexes what is missing or stale and moves orphans aside. Returns a digitize.check.Report."""
     from digitize.check import check as run_check
 
-    return run_check(archive, repair=repair)
+    return run_check(archive, repair=repair, user=actor.name)
 
 
 def backup(archive: Archive, actor: Actor, file: Path) -> dict:

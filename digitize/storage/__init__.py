@@ -7,6 +7,7 @@
     Reuse     reuse.py     reuses and replacements
     Batches   batches.py   batch intake, pages to rescan
     Audit     audit.py     the audit log
+    Signatures signatures.py  officers' signatures on archived copies
     Coverage  coverage.py  the counts coverage, the missing list and the records list read
     Accounts  accounts.py  users and API tokens of the server
 
@@ -25,7 +26,8 @@ from digitize.storage.papers import NewPaper, PageInfo, Papers
 from digitize.storage.records import Record, Records, RegisterResult
 from digitize.storage.reuse import Reuse
 from digitize.storage.schema import Database
+from digitize.storage.signatures import Signatures
 from digitize.storage.values import nfc, now_iso
 
 __all__ = ["Accounts", "Audit", "Batches", "Coverage", "Database", "METADATA_FIELDS", "Metadata", "NewPaper", "PageInfo",
-           "Papers", "Record", "Records", "RegisterResult", "Reuse", "nfc", "now_iso"]
+           "Papers", "Record", "Records", "RegisterResult", "Reuse", "Signatures", "nfc", "now_iso"]

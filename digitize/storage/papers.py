@@ -106,3 +106,8 @@ class Papers(ABC):
     @abstractmethod
     def record_pdf_sha256(self, paper_id: int, pdf_sha256: str) -> None:
         """Record the archived file's checksum of a paper that has none yet."""
+
+    @abstractmethod
+    def replace_copy(self, paper_id: int, pdf_path: str, pdf_sha256: str) -> None:
+        """The paper's archived copy is now this file (signed, or converted to PDF/A): its path and
+        checksum. The paper's identity (the SHA-256 of its original) and its text stay."""

@@ -147,6 +147,9 @@ class SqlitePapers(SqliteStore, Papers):
     def record_pdf_sha256(self, paper_id: int, pdf_sha256: str) -> None:
         self.db.execute("UPDATE papers SET pdf_sha256 = ? WHERE id = ? AND pdf_sha256 IS NULL", (pdf_sha256, paper_id))
 
+    def replace_copy(self, paper_id: int, pdf_path: str, pdf_sha256: str) -> None:
+        self.db.execute("UPDATE papers SET pdf_path = ?, pdf_sha256 = ? WHERE id = ?", (pdf_path, pdf_sha256, paper_id))
+
 
 def mark_stale(db: sqlite3.Connection, paper_ids: Iterable[int] | None = None) -> None:
     """The one place papers are marked changed since the index read them; every SQLite store calls it

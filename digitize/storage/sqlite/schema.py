@@ -287,7 +287,30 @@ V6_ACCOUNTS = """
     );
 """
 
-MIGRATIONS = [V1_BASE, V2_INTAKE, V3_METADATA, V4_REGISTER, V5_TRUST, V6_ACCOUNTS]
+V7_SIGNATURES = """
+    -- Officers' digital signatures (PAdES) on archived copies. Each is an incremental update: the
+    -- copy before it is the first revision_size bytes of the signed file, revision_sha256 its
+    -- checksum; pdf_sha256 is the whole file's just after signing (papers.pdf_sha256 follows it).
+    CREATE TABLE signatures (
+        id INTEGER PRIMARY KEY,
+        paper_id INTEGER NOT NULL REFERENCES papers ON DELETE CASCADE,
+        field_name TEXT NOT NULL,
+        signer_subject TEXT NOT NULL,
+        signer_serial TEXT NOT NULL,
+        signer_issuer TEXT NOT NULL,
+        signer_organization TEXT,
+        signed_at TEXT NOT NULL,
+        level TEXT NOT NULL CHECK (level IN ('B-B', 'B-T')),
+        timestamp_at TEXT,
+        revision_size INTEGER NOT NULL,
+        revision_sha256 TEXT NOT NULL,
+        pdf_sha256 TEXT NOT NULL,
+        signed_by TEXT NOT NULL,
+        UNIQUE (paper_id, field_name)
+    );
+"""
+
+MIGRATIONS = [V1_BASE, V2_INTAKE, V3_METADATA, V4_REGISTER, V5_TRUST, V6_ACCOUNTS, V7_SIGNATURES]
 SCHEMA_VERSION = len(MIGRATIONS)
 NO_ROOM = 1 << 20  # bytes free under which an I/O error opening the catalog is the full disk
 

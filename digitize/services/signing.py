@@ -1,0 +1,194 @@
+"""Signing papers' archived copies as the receiving officer (PAdES B-B, B-T), and verifying signatures.
+
+A signed copy replaces the paper's archived copy (digitize.versions): its identity stays the SHA-256
+of its original, the catalog records the new file's checksum, and the copy as it was before signing
+is the front of the signed file (the signature is an incremental update), its size and checksum
+recorded with the signature. The act is in the audit log.
+
+Trust roots for verification: the files given (`--trust`), else the PEM/DER files in ARCHIVE/trust/.
+
+For a server (issue 16): `sign_paper` with a server-held key opened by `Key.open`; for an officer's
+USB token at the clerk's PC, `prepare_signing` (the digest and attributes to sign, as JSON the server
+keeps) then `finish_signing` (the token's signature value embedded, recorded like any signature).
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from digitize import audit
+from digitize import signatures as sig
+from digitize.archive import Archive
+from digitize.errors import BadArgument, InputError, NotFound, SignatureInvalid
+from digitize.services.access import require
+from digitize.services.actor import Actor
+from digitize.services.common import paper
+from digitize.versions import current_copy, replace_copy
+
+
+@dataclass
+class Key:
+    """Where the officer's key is: a PKCS#12 file, or a PKCS#11 token (`pkcs11` module, `token`
+    label, `key_label`); `password` unlocks either (the file's password, the token's PIN)."""
+
+    p12: Path | None = None
+    pkcs11: str | None = None
+    token: str | None = None
+    key_label: str | None = None
+    password: str | None = None
+
+    def __post_init__(self):
+        if (self.p12 is None) == (self.pkcs11 is None):
+            raise BadArgument("give the key as {key:FILE.p12} or as {pkcs11:MODULE} {token:LABEL}", field="key")
+        if self.pkcs11 is not None and not self.token:
+            raise BadArgument("{pkcs11} needs {token:LABEL}", field="token")
+
+    @contextmanager
+    def open(self) -> Iterator:
+        """The signer, ready while in use (a token's session is closed after)."""
+        if self.p12 is not None:
+            yield sig.load_p12(self.p12, self.password)
+            return
+        with sig.pkcs11_signer(self.pkcs11, self.token, self.password, self.key_label) as signer:
+            yield signer
+
+
+def read_password(password_file: Path | None) -> str | None:
+    """The key's password from `password_file` (its first line), else SOHOA_KEY_PASSWORD; None: ask."""
+    if password_file is not None:
+        try:
+            return Path(password_file).read_text(encoding="utf-8").splitlines()[0] if Path(password_file).stat().st_size \
+                else ""
+        except OSError as exc:
+            raise InputError("{password_file} {value}: cannot be read ({why})", field="password_file",
+                             value=str(password_file), why=exc.strerror) from None
+    return os.environ.get("SOHOA_KEY_PASSWORD")
+
+
+def sign(archive: Archive, actor: Actor, paper_ids: list[int], key: Key, tsa_url: str | None = None) -> list[dict]:
+    """Sign each paper's archived copy with the officer's key: one row per paper (see `sign_paper`)."""
+    require(actor, "sign")
+    for paper_id in paper_ids:
+        paper(archive, paper_id)  # every id known before the key is asked for its first signature
+    with key.open() as signer:
+        return [sign_paper(archive, actor, paper_id, signer, tsa_url) for paper_id in paper_ids]
+
+
+def sign_paper(archive: Archive, actor: Actor, paper_id: int, signer, tsa_url: str | None = None) -> dict:
+    """Sign one paper's copy with an open signer: {id, pdf_path, pdf_sha256, signature: {...}}."""
+    found = paper(archive, paper_id)
+    source = current_copy(archive, found)
+    with archive.work_dir("sign-") as work:
+        out = work / "signed.pdf"
+        signed = sig.sign_file(source, out, signer, tsa_url=tsa_url)
+        return _record(archive, actor, found, out, signed)
+
+
+def _record(archive: Archive, actor: Actor, found: dict, out: Path, signed: sig.Signed) -> dict:
+    catalog = archive.catalog
+    count = len(catalog.signatures.of_paper(found["id"])) + 1
+
+    def record(digest: str) -> None:
+        signed.pdf_sha256 = digest
+        catalog.signatures.add(found["id"], signed.to_json(), actor.name)
+        audit.log(catalog, actor.name, "sign", paper_id=found["id"],
+                  detail=f"{signed.level} {signed.signer_subject} (serial {signed.signer_serial})")
+
+    relative, digest = replace_copy(archive, found, out, f"s{count}", record)
+    return {"id": found["id"], "pdf_path": str(archive.paper_path(relative)), "pdf_sha256": digest,
+            "signature": signed.to_json()}
+
+
+# -- the interrupted flow, for a server ------------------------------------------------------------
+def prepare_signing(archive: Archive, actor: Actor, paper_id: int, certificate_der: bytes,
+                    tsa_url: str | None = None) -> sig.Prepared:
+    """Step 1: the paper's copy with the signature's place reserved; `.to_sign` goes to the token,
+    `.to_json()` is what the server keeps until the signature value comes back."""
+    require(actor, "sign")
+    found = paper(archive, paper_id)
+    return sig.prepare(current_copy(archive, found), certificate_der, tsa_url=tsa_url)
+
+
+def finish_signing(archive: Archive, actor: Actor, paper_id: int, prepared: sig.Prepared,
+                   signature_value: bytes) -> dict:
+    """Step 2: embed the token's signature value and record it, as `sign_paper` does. Refused when
+    the copy changed since step 1 (another signature came first): prepare again."""
+    require(actor, "sign")
+    found = paper(archive, paper_id)
+    source = current_copy(archive, found)
+    from digitize.intake import sha256_file
+
+    if sha256_file(source) != prepared.revision_sha256:
+        raise BadArgument("paper {paper_id}'s copy changed since the signing was prepared; prepare it again",
+                          field="paper_id", paper_id=paper_id)
+    with archive.work_dir("sign-") as work:
+        out = work / "signed.pdf"
+        signed = sig.finish(prepared, signature_value, out)
+        return _record(archive, actor, found, out, signed)
+
+
+# -- verification -------------------------------------------------------------------------------
+def trust_files(archive: Archive, given: list[Path] | tuple = ()) -> list[Path]:
+    if given:
+        return list(given)
+    folder = archive.root / "trust"
+    return sorted(p for p in folder.glob("*") if p.suffix.lower() in (".pem", ".crt", ".cer", ".der")) \
+        if folder.is_dir() else []
+
+
+def verify(archive: Archive, actor: Actor, target: str, trust: list[Path] | tuple = (), fetch: bool = True) -> dict:
+    """The signatures of paper `target` (an id) or of a PDF file: {paper_id, file, valid, trust,
+    signatures: [Check]}. `valid` only when there is at least one and all are valid."""
+    require(actor, "verify")
+    paper_id, path = _target(archive, target)
+    roots = trust_files(archive, trust)
+    checks = sig.verify_file(path, sig.trust_roots(roots), fetch=fetch)
+    return {"paper_id": paper_id, "file": str(path), "trust": [str(p) for p in roots],
+            "valid": bool(checks) and all(c.valid for c in checks),
+            "signatures": [c.to_json() for c in checks]}
+
+
+def _target(archive: Archive, target: str) -> tuple[int | None, Path]:
+    path = Path(target)
+    if path.suffix.lower() == ".pdf" or path.exists():
+        if not path.is_file():
+            raise InputError(f"{target}: no such file; give a paper ID or a PDF file")
+        return None, path
+    try:
+        paper_id = int(target)
+    except ValueError:
+        raise BadArgument("{value!r} is neither a paper ID nor a PDF file", field="target", value=target) from None
+    found = paper(archive, paper_id)
+    return paper_id, archive.paper_path(found["pdf_path"])
+
+
+def require_valid(report: dict) -> None:
+    """SignatureInvalid unless every signature of the report verifies."""
+    if report["valid"]:
+        return
+    what = f"paper {report['paper_id']}" if report["paper_id"] is not None else report["file"]
+    if not report["signatures"]:
+        raise SignatureInvalid(f"{what}: has no digital signature")
+    bad = [s for s in report["signatures"] if not s["valid"]]
+    raise SignatureInvalid(f"{what}: {len(bad)} of {len(report['signatures'])} signature(s) not valid: "
+                           + "; ".join(f"{s['field_name']}: {s['reason']}" for s in bad))
+
+
+def shown_signatures(archive: Archive, paper_row: dict) -> list[dict]:
+    """What `show` lists of a paper's signatures: each one in its file, checked against the
+    archive's trust roots without fetching revocation lists (show stays offline and quick; verify
+    fetches them), with what the catalog recorded of those made here."""
+    path = archive.paper_path(paper_row["pdf_path"])
+    if not sig.might_be_signed(path):
+        return []
+    try:
+        checks = sig.verify_file(path, sig.trust_roots(trust_files(archive)), fetch=False)
+    except (InputError, NotFound):
+        return []
+    made = {s["field_name"]: s for s in archive.catalog.signatures.of_paper(paper_row["id"])}
+    return [{**c.to_json(), "made_here": c.field_name in made,
+             "signed_by": made.get(c.field_name, {}).get("signed_by")} for c in checks]
