@@ -4,7 +4,8 @@
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd poppler-utils qpdf fonts-dejavu-core jbig2dec softhsm2
+APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd poppler-utils qpdf fonts-dejavu-core jbig2dec softhsm2 \
+	postgresql postgresql-contrib redis-server chromium
 DEMO_ARCHIVE ?= demo-archive
 
 .PHONY: demo test system venv clean
