@@ -8,7 +8,6 @@ archives nothing twice, so the job still lists them (as `skipped`)."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -23,6 +22,7 @@ from typing import Iterator
 
 from digitize.archive import Archive
 from digitize.errors import NotFound, SohoaError
+from digitize.intake import sha256_file
 from digitize.scan.targets import resolve_target
 from digitize.services import scanning
 from digitize.services.access import require
@@ -55,14 +55,6 @@ def safe_name(name: str) -> str:
     return base
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _visible(actor: Actor, job: dict) -> bool:
     """A clerk bound to agencies sees the jobs of those agencies' clerks, and their own."""
     if actor.role is None or not actor.agencies:
@@ -86,7 +78,7 @@ def submit_scan(archive: Archive, actor: Actor, path: Path, source_name: str, re
     kept = folder / safe_name(source_name)
     os.replace(path, kept)
     options = {"record": record, "component": component, "result": result, "split": split}
-    job_id = archive.catalog.jobs.add("scan", source_name, str(kept), _sha256(kept), options, asdict(actor))
+    job_id = archive.catalog.jobs.add("scan", source_name, str(kept), sha256_file(kept), options, asdict(actor))
     return _shown(archive.catalog.jobs.get(job_id))
 
 
