@@ -58,7 +58,7 @@ class Workers:
                                 proc.returncode)
                     if self.stopping.wait(RESTART_PAUSE):
                         return
-                self.procs[slot] = subprocess.Popen(self.command(), cwd=cwd, env=env)
+                self.procs[slot] = subprocess.Popen(self.command(), cwd=cwd, env=env, preexec_fn=_die_with_parent)
                 log.info("scan worker %d started (pid %d)", slot, self.procs[slot].pid)
             self.stopping.wait(0.5)
 
@@ -80,6 +80,17 @@ class Workers:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+
+
+def _die_with_parent() -> None:
+    """A worker ends with the server that started it (Linux), even a server killed with SIGKILL:
+    its job's lease then runs out, or the restarted server queues it again."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL: as if the machine stopped
+    except (OSError, AttributeError):
+        pass
 
 
 def recover(root: Path) -> int:

@@ -49,9 +49,8 @@ async def scan(request: Request) -> JSONResponse:
             return [jobs.submit_scan(archive, actor, f.path, f.name, **options) for f in files]
 
         submitted = await call(request, submit)
-    except BaseException:
-        upload.remove()
-        raise
+    finally:
+        upload.remove()  # what the jobs took is theirs already; the rest goes
     return JSONResponse({"jobs": [{"id": j["id"], "source_name": j["source_name"]} for j in submitted]},
                         status_code=202)
 
