@@ -5,7 +5,6 @@ callbacks, masking and its log, the index kept in step, errors that carry their 
 from __future__ import annotations
 
 import pickle
-import shutil
 
 import pytest
 
@@ -30,12 +29,9 @@ def web(field: str, metavar: str) -> str:
 
 
 @pytest.fixture
-def archive(scanned, tmp_path):
+def archive(opened):
     """A fresh copy of the citizens' archive (tests/citizen_papers.py), opened, and its paper ids."""
-    root, ids = scanned
-    shutil.copytree(root, tmp_path / "archive")
-    with Archive(tmp_path / "archive") as opened:
-        yield opened, ids
+    return opened
 
 
 def test_a_scan_reports_each_page_and_each_paper_to_its_callbacks(tmp_path, capsys):
