@@ -80,6 +80,7 @@ def sign(archive: Archive, actor: Actor, paper_ids: list[int], key: Key, tsa_url
 
 def sign_paper(archive: Archive, actor: Actor, paper_id: int, signer, tsa_url: str | None = None) -> dict:
     """Sign one paper's copy with an open signer: {id, pdf_path, pdf_sha256, signature: {...}}."""
+    require(actor, "sign")
     found = paper(archive, paper_id)
     source = current_copy(archive, found)
     with archive.work_dir("sign-") as work:
