@@ -20,3 +20,16 @@ def test_a_wrong_password_is_401_json_and_a_good_one_sets_a_strict_cookie(served
     assert good.status_code == 200, good.text
     cookie = good.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
+
+
+def test_a_cookie_session_write_needs_the_csrf_token_and_a_bearer_one_does_not(served):
+    # A user that does not exist: past the CSRF check the answer is 404, before it 403.
+    client = served.server.login("admin")
+    token = client.headers.pop("X-CSRF-Token")
+    without = client.post("/users/nobody-here/disable")
+    assert without.status_code == 403, without.text
+    assert without.json()["error"]["kind"]
+    with_it = client.post("/users/nobody-here/disable", headers={"X-CSRF-Token": token})
+    assert with_it.status_code == 404, with_it.text
+    bearer = served.as_role("admin").post("/users/nobody-here/disable")
+    assert bearer.status_code == 404, bearer.text
