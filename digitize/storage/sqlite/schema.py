@@ -310,6 +310,13 @@ V7_SIGNATURES = """
     );
 """
 
+V8_AUDIT = """
+    -- The audit log keeps how the user came (cli, web, api), from which address, and in which role.
+    ALTER TABLE audit ADD COLUMN channel TEXT;
+    ALTER TABLE audit ADD COLUMN address TEXT;
+    ALTER TABLE audit ADD COLUMN role TEXT;
+"""
+
 V9_JOBS = """
     -- Background jobs of the server (scans uploaded): the queue is the catalog, so a restarted
     -- server resumes it. A running job's lease_until (unix seconds) is renewed by its worker as it
@@ -337,7 +344,7 @@ V9_JOBS = """
     CREATE INDEX jobs_waiting ON jobs (state, id);
 """
 
-MIGRATIONS = [V1_BASE, V2_INTAKE, V3_METADATA, V4_REGISTER, V5_TRUST, V6_ACCOUNTS, V7_SIGNATURES, V9_JOBS]
+MIGRATIONS = [V1_BASE, V2_INTAKE, V3_METADATA, V4_REGISTER, V5_TRUST, V6_ACCOUNTS, V7_SIGNATURES, V8_AUDIT, V9_JOBS]
 SCHEMA_VERSION = len(MIGRATIONS)
 NO_ROOM = 1 << 20  # bytes free under which an I/O error opening the catalog is the full disk
 
