@@ -110,6 +110,7 @@ def test_reading_a_papers_text_is_logged(archive):
     assert "LÝ LỊCH TƯ PHÁP" in papers.text(archive, CLERK, paper_id)
     (event,) = [e for e in upkeep.audit_log(archive, MANAGER, paper_id=paper_id) if e["action"] == "view-text"]
     assert event["user"] == "clerk-svc"
+    assert (event["channel"], event["address"], event["role"]) == ("api", "10.0.0.7", "clerk")
 
 
 def test_an_edit_is_found_by_search_at_once(archive):

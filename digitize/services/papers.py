@@ -46,7 +46,7 @@ def text(archive: Archive, actor: Actor, paper_id: int) -> str:
     """A paper's OCR text, pages separated by form feeds; reading it is logged."""
     require(actor, "view")
     found = paper(archive, paper_id)
-    audit.log(archive.catalog, actor.name, "view-text", paper_id=paper_id)
+    audit.log(archive.catalog, actor, "view-text", paper_id=paper_id)
     return found["text"]
 
 
