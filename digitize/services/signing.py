@@ -96,7 +96,7 @@ def _record(archive: Archive, actor: Actor, found: dict, out: Path, signed: sig.
     def record(digest: str) -> None:
         signed.pdf_sha256 = digest
         catalog.signatures.add(found["id"], signed.to_json(), actor.name)
-        audit.log(catalog, actor.name, "sign", paper_id=found["id"],
+        audit.log(catalog, actor, "sign", paper_id=found["id"],
                   detail=f"{signed.level} {signed.signer_subject} (serial {signed.signer_serial})")
 
     relative, digest = replace_copy(archive, found, out, f"s{count}", record)

@@ -27,7 +27,7 @@ def pdf(archive: Archive, actor: Actor, paper_id: int) -> Path:
     """The archived PDF of a paper; the view is logged."""
     require(actor, "view")
     path = archive.paper_path(paper(archive, paper_id)["pdf_path"])
-    audit.log(archive.catalog, actor.name, "view-pdf", paper_id=paper_id)
+    audit.log(archive.catalog, actor, "view-pdf", paper_id=paper_id)
     return path
 
 
@@ -50,7 +50,7 @@ def page_image(archive: Archive, actor: Actor, paper_id: int, page: int, width: 
             os.replace(made, cached)
         finally:
             prefix.with_suffix(".png").unlink(missing_ok=True)
-    audit.log(archive.catalog, actor.name, "view-page", paper_id=paper_id, detail=f"page {page}")
+    audit.log(archive.catalog, actor, "view-page", paper_id=paper_id, detail=f"page {page}")
     return cached
 
 
