@@ -179,3 +179,46 @@ def test_an_upload_over_the_limit_is_413_and_leaves_nothing_in_tmp(small, tmp_pa
 def test_an_upload_under_the_limit_is_taken(small, register):
     answer = upload(small.as_role("clerk"), register)
     assert answer.status_code == 200, answer.text
+
+
+def test_an_unknown_record_export_leaves_no_work_folder(served):
+    error(served.as_role("manager").get("/records/000.00.00.X00-000000-0001/export"), 404)
+    assert _export_folders(served.root) == []
+
+
+def test_a_malformed_login_is_a_json_error(served):
+    client = served.server.client()
+    for body in ({"content": b"{not json", "headers": {"content-type": "application/json"}}, {"json": {"name": "x"}},
+                 {"json": ["staff", PASSWORD]}):
+        answer = client.post("/login", **body)
+        assert 400 <= answer.status_code < 500, answer.text
+        error(answer, answer.status_code)
+
+
+def test_a_disabled_user_s_open_session_stops(served):
+    secret = served.root.parent / "password.txt"
+    served.cli("users", "add", "leaver", "--role", "manager", "--password-file", secret)
+    client = served.server.login("leaver")
+    assert client.get("/records").status_code == 200
+    served.cli("users", "disable", "leaver")
+    error(client.get("/records"), 401)
+    error(served.server.client().post("/login", json={"name": "leaver", "password": PASSWORD}), 401)
+
+
+def test_a_chunked_upload_over_the_limit_is_413_too(small):
+    """No Content-Length to refuse up front: the limit holds as the body arrives."""
+    before = sorted(p.name for p in (small.root / "tmp").rglob("*"))
+    boundary = "sohoa-test-boundary"
+
+    def body():
+        yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.csv\"\r\n"
+               "Content-Type: text/csv\r\n\r\n").encode()
+        for _ in range(50):
+            yield b"y" * 1000
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    answer = small.as_role("clerk").post("/records/import", content=body(),
+                                         headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    found = error(answer, 413)
+    assert found["kind"] == "TooLarge"
+    assert sorted(p.name for p in (small.root / "tmp").rglob("*")) == before
