@@ -11,7 +11,7 @@ import zipfile
 import httpx
 import pytest
 
-from tests.citizen_papers import MARRIAGE
+from tests.citizen_papers import COMPONENTS, MARRIAGE
 from tests.conftest import write_register
 from tests.serving import PASSWORD, serve_copy
 
@@ -134,6 +134,10 @@ def _export_folders(root) -> list:
 
 
 def test_export_sends_the_record_as_a_zip_and_leaves_no_work_files(served):
+    clerk = served.as_role("clerk")
+    for name, component in (("xnhn-moi.png", COMPONENTS[1]), ("cccd.png", COMPONENTS[2])):
+        attached = clerk.post(f"/papers/{served.ids[name]}/attach", json={"record": MARRIAGE, "component": component})
+        assert attached.status_code == 200, attached.text
     answer = served.as_role("staff").get(f"/records/{MARRIAGE}/export")
     assert answer.status_code == 200, answer.text[:500]
     assert answer.headers["content-type"] == "application/zip"
@@ -144,7 +148,9 @@ def test_export_sends_the_record_as_a_zip_and_leaves_no_work_files(served):
         xml = [n for n in names if n.endswith(".xml")]
         assert len(xml) == 1
         assert MARRIAGE.encode() in z.read(xml[0])
-        assert all(n.endswith((".pdf", ".xml")) for n in names)
+        pdfs = [n for n in names if n.endswith(".pdf")]
+        assert len(pdfs) == 2 and len(names) == 3
+        assert all(z.read(n).startswith(b"%PDF-") for n in pdfs)
     # the work folder goes once the response is sent (a background task: wait for it, do not time it)
     for _ in range(100):
         if not _export_folders(served.root):
