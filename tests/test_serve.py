@@ -228,3 +228,16 @@ def test_a_chunked_upload_over_the_limit_is_413_too(small):
     found = error(answer, 413)
     assert found["kind"] == "TooLarge"
     assert sorted(p.name for p in (small.root / "tmp").rglob("*")) == before
+
+
+@pytest.mark.parametrize("path", ["/records/%00", "/records/" + "9" * 5000, "/records/..%2F..%2Fetc%2Fpasswd/export",
+                                  "/papers/99999999999999999999999", "/search?q=%00", "/search?q=" + "(" * 200,
+                                  "/records?from=not-a-date", "/papers/1/pages/0.png", "/papers/1/pages/-1/words",
+                                  "clerk:/jobs/99999999999999999999999", "manager:/audit?paper=99999999999999999999999"])
+def test_hostile_requests_are_answered_without_a_traceback(served, path):
+    role, _, path = path.rpartition(":") if path.startswith(("clerk:", "manager:")) else ("staff", "", path)
+    answer = served.as_role(role).get(path)
+    assert answer.status_code < 500 or answer.json()["error"]["kind"] == "MissingDependency", answer.text[:500]
+    assert "Traceback" not in answer.text
+    if answer.status_code >= 400:
+        error(answer, answer.status_code)
