@@ -94,18 +94,12 @@ def _die_with_parent() -> None:
 
 
 def recover(root: Path) -> int:
-    """Jobs a killed server left running, back in the queue (or failed): how many."""
-    try:
-        from digitize.services import jobs
-    except ImportError:
-        return 0
+    """Jobs a killed server left running, back in the queue: how many."""
     from digitize.archive import Archive
+    from digitize.services import jobs
 
-    recovering = getattr(jobs, "recover", None)
-    if recovering is None:
-        return 0
     with Archive(root) as archive:
-        return recovering(archive) or 0
+        return jobs.recover(archive)
 
 
 def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
@@ -119,9 +113,7 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, workers: int = 
     recovered = recover(root)
     if recovered:
         log.info("recovered %d jobs left running", recovered)
-    pool = Workers(root, workers if _has_worker() else 0)
-    if workers and not pool.count:
-        log.warning("this build has no scan worker (sohoa worker): uploads wait in the queue")
+    pool = Workers(root, workers)
     pool.start()
     try:
         # Behind the reverse proxy (the README's nginx), X-Forwarded-For/-Proto give the client's
@@ -132,10 +124,3 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, workers: int = 
     finally:
         pool.stop()
 
-
-def _has_worker() -> bool:
-    try:
-        from digitize.services import jobs
-    except ImportError:
-        return False
-    return hasattr(jobs, "run_worker")
