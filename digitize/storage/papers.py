@@ -37,6 +37,7 @@ class NewPaper:
     ocr_languages: str
     scanned_by: str
     pdf_sha256: str | None = None  # the archived file's own checksum, for `sohoa check`
+    agency: str | None = None  # the scanning clerk's agency; None when scanned unscoped
 
     @property
     def mean_confidence(self) -> float | None:

@@ -19,11 +19,11 @@ class SqlitePapers(SqliteStore, Papers):
         with self.transaction():
             cur = self.db.execute(
                 """INSERT INTO papers (sha256, source_name, source_path, pdf_path, page_count,
-                   mean_confidence, text, ocr_languages, scanned_by, scanned_at, pdf_sha256)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
+                   mean_confidence, text, ocr_languages, scanned_by, scanned_at, pdf_sha256, agency)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
                 (paper.sha256, nfc(paper.source_name), nfc(paper.source_path), paper.pdf_path,
                  len(paper.pages), paper.mean_confidence, nfc(paper.text), paper.ocr_languages,
-                 nfc(paper.scanned_by), now_iso(), paper.pdf_sha256),
+                 nfc(paper.scanned_by), now_iso(), paper.pdf_sha256, paper.agency),
             )
             paper_id = cur.lastrowid
             self.db.executemany(
