@@ -12,9 +12,10 @@ from digitize.archive import Archive
 from digitize.errors import library_errors
 from digitize.register import attach_paper
 from digitize.scan.targets import resolve_target
-from digitize.services.access import require
+from digitize.services.access import agencies, require
 from digitize.services.actor import Actor
-from digitize.services.common import date, masked, paper, shown
+from digitize.services.common import (date, in_scope, masked, paper, require_in_scope, require_record_in_scope,
+                                       shown)
 
 
 def _metadata(archive: Archive, paper_id: int) -> dict:
@@ -29,7 +30,7 @@ def show(archive: Archive, actor: Actor, paper_id: int, show_ids: bool = False) 
     require(actor, "show")
     from digitize.services.signing import shown_signatures
 
-    found = paper(archive, paper_id)
+    found = paper(archive, paper_id, actor)
     found["signatures"] = shown_signatures(archive, found)
     made_here = archive.catalog.signatures.of_paper(paper_id)
     # born digital (or signed elsewhere) and archived as it came, before any signature made here
@@ -45,7 +46,7 @@ def show(archive: Archive, actor: Actor, paper_id: int, show_ids: bool = False) 
 def text(archive: Archive, actor: Actor, paper_id: int) -> str:
     """A paper's OCR text, pages separated by form feeds; reading it is logged."""
     require(actor, "view")
-    found = paper(archive, paper_id)
+    found = paper(archive, paper_id, actor)
     audit.log(archive.catalog, actor, "view-text", paper_id=paper_id)
     return found["text"]
 
@@ -54,6 +55,7 @@ def edit(archive: Archive, actor: Actor, paper_id: int, changes: dict[str, str |
     """Correct fields of a paper (an empty value clears one): {id, changes: [{field, old, new}],
     metadata, validity}. Corrections win over extraction and are logged."""
     require(actor, "edit")
+    require_in_scope(archive, actor, paper_id)
     done = reusing.edit(archive.catalog, paper_id, changes, user=actor.name)
     archive.sync_index()
     return {"id": paper_id, "changes": masked(done), **masked(_metadata(archive, paper_id))}
@@ -74,7 +76,8 @@ def reuse(archive: Archive, actor: Actor, paper_id: int, record: str, component:
     """Attach an archived paper to a component of another record, marked reused; an expired or
     replaced paper only when forced, with a reason."""
     require(actor, "reuse")
-    paper(archive, paper_id)
+    paper(archive, paper_id, actor)
+    require_record_in_scope(archive, actor, record)
     target = resolve_target(archive, record, component, False)
     done = reusing.reuse(archive.catalog, paper_id, target.record_code, target.component, user=actor.name,
                          force=force, reason=reason)
@@ -85,6 +88,8 @@ def reuse(archive: Archive, actor: Actor, paper_id: int, record: str, component:
 def replace(archive: Archive, actor: Actor, old_id: int, new_id: int) -> dict:
     """Mark a paper replaced by a newer one: it is then no longer valid for reuse."""
     require(actor, "replace")
+    require_in_scope(archive, actor, old_id)
+    require_in_scope(archive, actor, new_id)
     done = reusing.replace(archive.catalog, old_id, new_id, user=actor.name)
     archive.sync_index()
     return done
@@ -94,6 +99,9 @@ def attach(archive: Archive, actor: Actor, paper_id: int, record: str | None, co
            result: bool = False) -> dict:
     """Link an archived paper to a record's component or result; attaching twice changes nothing."""
     require(actor, "attach")
+    require_in_scope(archive, actor, paper_id)
+    if record:
+        require_record_in_scope(archive, actor, record)
     done = attach_paper(archive, paper_id, record, component, result, actor.name)
     if done["attached"]:  # the index also searches the paper by every record it serves
         archive.sync_index()
@@ -104,7 +112,8 @@ def of_holder(archive: Archive, actor: Actor, holder_id: str, valid: bool = Fals
               show_ids: bool = False) -> list[dict]:
     """A citizen's papers, newest first, each with whether it is still valid (`valid`: only those)."""
     require(actor, "of_holder")
-    rows = reusing.papers_of(archive.catalog, holder_id, valid_only=valid)
+    rows = [r for r in reusing.papers_of(archive.catalog, holder_id, valid_only=valid)
+            if in_scope(archive, actor, r["id"])]
     for r in rows:
         r["pdf_path"] = str(archive.paper_path(r["pdf_path"]))
     return shown(archive, actor, show_ids, "papers --holder-id", rows)
@@ -132,6 +141,12 @@ def search_page(archive: Archive, actor: Actor, query: str, limit: int = 10, off
                            expires_to=date(expires_to, "expires_to"))
     with library_errors():
         total, hits = archive.index.search_page(query, limit=limit, offset=offset, filters=filters)
+        if agencies(actor) is not None:
+            # Scoped: every match is asked for and filtered, so hits and total count only papers in
+            # the actor's agencies (correct first; a scope filter in the index would be faster).
+            _, every = archive.index.search_page(query, limit=max(total, 1), offset=0, filters=filters)
+            kept = [h for h in every if in_scope(archive, actor, h.id)]
+            total, hits = len(kept), kept[offset:offset + limit]
     rows = [{
         "id": h.id, "record_code": h.record_code, "component": h.component, "source_name": h.source_name,
         "pdf_path": str(archive.paper_path(h.pdf_path)) if h.pdf_path else None,

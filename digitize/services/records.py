@@ -8,9 +8,9 @@ from pathlib import Path
 from digitize import batches, register
 from digitize import coverage as indicators
 from digitize.archive import Archive
-from digitize.services.access import require
+from digitize.services.access import agencies, require
 from digitize.services.actor import Actor
-from digitize.services.common import date, shown
+from digitize.services.common import date, require_record_in_scope, shown
 
 
 def import_register(archive: Archive, actor: Actor, file: Path) -> dict:
@@ -29,12 +29,16 @@ def list_records(archive: Archive, actor: Actor, agency: str | None = None, proc
     rows = register.list_records(archive.catalog, agency=agency, procedure=procedure,
                                  date_from=date(date_from, "from"), date_to=date(date_to, "to"),
                                  not_digitized=not_digitized, rule=rule)
+    scope = agencies(actor)
+    if scope is not None:  # Decree 30: only the records of the actor's agencies
+        rows = [r for r in rows if r["agency"] in scope]
     return shown(archive, actor, show_ids, "records list", rows, key=None)
 
 
 def show_record(archive: Archive, actor: Actor, code: str, show_ids: bool = False) -> dict:
     """A record: its components with their papers (reused or not), its results and result papers."""
     require(actor, "show_record")
+    require_record_in_scope(archive, actor, code)
     found = register.show_record(archive, code)
     return shown(archive, actor, show_ids, f"records show {found['record_code']}", found, key=None,
                  record_code=found["record_code"])

@@ -81,7 +81,7 @@ def sign(archive: Archive, actor: Actor, paper_ids: list[int], key: Key, tsa_url
 def sign_paper(archive: Archive, actor: Actor, paper_id: int, signer, tsa_url: str | None = None) -> dict:
     """Sign one paper's copy with an open signer: {id, pdf_path, pdf_sha256, signature: {...}}."""
     require(actor, "sign")
-    found = paper(archive, paper_id)
+    found = paper(archive, paper_id, actor)
     source = current_copy(archive, found)
     with archive.work_dir("sign-") as work:
         out = work / "signed.pdf"
@@ -119,7 +119,7 @@ def finish_signing(archive: Archive, actor: Actor, paper_id: int, prepared: sig.
     """Step 2: embed the token's signature value and record it, as `sign_paper` does. Refused when
     the copy changed since step 1 (another signature came first): prepare again."""
     require(actor, "sign")
-    found = paper(archive, paper_id)
+    found = paper(archive, paper_id, actor)
     source = current_copy(archive, found)
     from digitize.intake import sha256_file
 

@@ -76,6 +76,10 @@ class Papers(ABC):
         """[{record_code, component, is_result, reused}]: the records the paper serves, in the order attached."""
 
     @abstractmethod
+    def scope(self, paper_id: int) -> tuple[list[str], str | None]:
+        """(the agencies of the records the paper serves, the agency it was scanned under): who may see it."""
+
+    @abstractmethod
     def first_record(self, paper_id: int) -> str | None:
         """The record the paper was attached to first."""
 

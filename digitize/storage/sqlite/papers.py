@@ -122,6 +122,13 @@ class SqlitePapers(SqliteStore, Papers):
             "SELECT record_code, component, is_result, reused FROM attachments WHERE paper_id = ? "
             "ORDER BY attached_at, rowid", (paper_id,))]
 
+    def scope(self, paper_id: int) -> tuple[list[str], str | None]:
+        served = [r[0] for r in self.db.execute(
+            "SELECT DISTINCT r.agency FROM attachments a JOIN records r ON r.record_code = a.record_code "
+            "WHERE a.paper_id = ?", (paper_id,))]
+        row = self.db.execute("SELECT agency FROM papers WHERE id = ?", (paper_id,)).fetchone()
+        return served, row[0] if row else None
+
     def first_record(self, paper_id: int) -> str | None:
         row = self.db.execute(
             "SELECT record_code FROM attachments WHERE paper_id = ? ORDER BY attached_at, rowid LIMIT 1",
