@@ -12,7 +12,6 @@ import itertools
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -20,14 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.serving import free_port
+
 BIN = Path(os.environ.get("SOHOA_PG_BIN", "/usr/lib/postgresql/15/bin"))
 USER = "sohoa"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -35,7 +30,7 @@ class Server:
 
     def __init__(self, root: Path):
         self.root, self.data, self.sockets = root, root / "data", root / "sockets"
-        self.port = _free_port()
+        self.port = free_port()
         self._as_owner = []
         if os.geteuid() == 0:  # initdb and postgres refuse to run as root
             self._as_owner = ["runuser", "-u", "postgres", "--"]
