@@ -807,6 +807,22 @@ def serve(archive_root, host, port, workers, max_upload, session_hours):
     run_server(archive_root or default_root(), host=host, port=port, workers=workers, settings=settings)
 
 
+@main.command()
+@click.option("--archive", "archive_root", type=click.Path(path_type=Path), envvar="SOHOA_ARCHIVE",
+              help=f"Archive folder [env SOHOA_ARCHIVE; default {default_root()}]")
+@click.option("--processes", type=click.IntRange(1, 64), help="OCR processes per job [default: one per core]")
+@click.option("--once", is_flag=True, help="Run the jobs queued now, then stop.")
+def worker(archive_root, processes, once):
+    """Run the server's scan jobs (uploads) from the archive's queue until stopped (SIGTERM ends the
+    current job first). `sohoa serve --workers N` starts these itself."""
+    import logging
+
+    from digitize.services import jobs
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    jobs.run_worker(archive_root or default_root(), processes=processes, once=once)
+
+
 # -- users and tokens of the server ---------------------------------------------------------------
 _ROLE = click.option("--role", type=click.Choice(["clerk", "staff", "manager", "admin"]), required=True,
                      help="clerk: intake; staff: search, reuse, metadata; manager: coverage, audit; admin: users, upkeep.")

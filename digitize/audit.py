@@ -60,7 +60,10 @@ def _insert(catalog: Catalog, user: str, action: str, paper_id: int | None, reco
     if record_code is None and paper_id is not None:
         record_code = catalog.papers.first_record(paper_id)
     ids = holder_ids(catalog, paper_id=paper_id) if paper_id is not None else holder_ids(catalog, record_code=record_code)
-    catalog.audit.append(user, action, paper_id, record_code, ids, detail)
+    # `user`: a name, or who acts (a services Actor: name, role, channel, address), kept as it came
+    catalog.audit.append(getattr(user, "name", user), action, paper_id, record_code, ids, detail,
+                         channel=getattr(user, "channel", None), address=getattr(user, "address", None),
+                         role=getattr(user, "role", None))
 
 
 def events(catalog: Catalog, paper_id: int | None = None, holder_id: str | None = None,

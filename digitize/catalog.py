@@ -13,7 +13,7 @@ from typing import Iterable, Iterator
 from digitize.errors import NotFound
 from digitize.storage import (  # noqa: F401 (values callers import from here)
     METADATA_FIELDS, Accounts, Audit, Batches, Coverage, Database, Metadata, NewPaper, PageInfo, Papers, Record, Records,
-    RegisterResult, Reuse, Signatures, nfc, now_iso)
+    RegisterResult, Reuse, Signatures, Jobs, nfc, now_iso)
 from digitize.storage.sqlite.accounts import SqliteAccounts
 from digitize.storage.sqlite.audit import SqliteAudit
 from digitize.storage.sqlite.batches import SqliteBatches
@@ -23,6 +23,7 @@ from digitize.storage.sqlite.papers import SqlitePapers
 from digitize.storage.sqlite.records import SqliteRecords
 from digitize.storage.sqlite.reuse import SqliteReuse
 from digitize.storage.sqlite.signatures import SqliteSignatures
+from digitize.storage.sqlite.jobs import SqliteJobs
 from digitize.storage.sqlite.schema import SCHEMA_VERSION, SqliteDatabase  # noqa: F401
 
 
@@ -46,6 +47,7 @@ class Catalog:
         self.coverage: Coverage = SqliteCoverage(database)
         self.accounts: Accounts = SqliteAccounts(database)
         self.signatures: Signatures = SqliteSignatures(database)
+        self.jobs: Jobs = SqliteJobs(database)
 
     def close(self) -> None:
         self.database.close()

@@ -8,16 +8,17 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Annotated, Callable
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path as PathParam, Request
 from starlette.concurrency import run_in_threadpool
 
 from digitize.archive import Archive
-from digitize.errors import MissingDependency
 from server.auth import allowed
 
 ACTION = "x-sohoa-action"
+# An id in a path: a catalog row id, which SQLite keeps in 64 bits (a bigger one is a 422, not a 500).
+RowId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 API = "/api/v1"
 
 
@@ -50,18 +51,6 @@ async def call(request: Request, service: Callable, *args, **kwargs):
             return service(archive, request.state.actor, *args, **kwargs)
 
     return await run_in_threadpool(work)
-
-
-def service_module(name: str):
-    """A module of digitize/services that a build may not have yet (views, jobs): 503 without it."""
-    import importlib
-
-    try:
-        return importlib.import_module(f"digitize.services.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"digitize.services.{name}":
-            raise
-        raise MissingDependency(f"this build of Sohoa has no {name} service yet") from None
 
 
 def opener(root: Path, settings: Settings):

@@ -71,6 +71,9 @@ def _unexpected(request: Request, exc: Exception):
     if disk_full(exc):
         return respond(request, DiskFull.http_status, "DiskFull",
                        "the archive's disk is full; the administrator must free space, then try again")
+    if isinstance(exc, OverflowError) and "SQLite INTEGER" in str(exc):
+        # an id or number of the request past SQLite's 64 bits (/papers/99999999999999999999): no such row
+        return respond(request, 422, "BadArgument", f"a number in the request is too large (at most {2**63 - 1})")
     log.exception("internal error on %s %s", request.method, request.url.path)
     return respond(request, 500, "InternalError", "internal error; the server's log has the details")
 

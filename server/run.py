@@ -58,7 +58,7 @@ class Workers:
                                 proc.returncode)
                     if self.stopping.wait(RESTART_PAUSE):
                         return
-                self.procs[slot] = subprocess.Popen(self.command(), cwd=cwd, env=env)
+                self.procs[slot] = subprocess.Popen(self.command(), cwd=cwd, env=env, preexec_fn=_die_with_parent)
                 log.info("scan worker %d started (pid %d)", slot, self.procs[slot].pid)
             self.stopping.wait(0.5)
 
@@ -82,19 +82,24 @@ class Workers:
                     proc.wait()
 
 
-def recover(root: Path) -> int:
-    """Jobs a killed server left running, back in the queue (or failed): how many."""
+def _die_with_parent() -> None:
+    """A worker ends with the server that started it (Linux), even a server killed with SIGKILL:
+    its job's lease then runs out, or the restarted server queues it again."""
     try:
-        from digitize.services import jobs
-    except ImportError:
-        return 0
-    from digitize.archive import Archive
+        import ctypes
 
-    recovering = getattr(jobs, "recover", None)
-    if recovering is None:
-        return 0
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL: as if the machine stopped
+    except (OSError, AttributeError):
+        pass
+
+
+def recover(root: Path) -> int:
+    """Jobs a killed server left running, back in the queue: how many."""
+    from digitize.archive import Archive
+    from digitize.services import jobs
+
     with Archive(root) as archive:
-        return recovering(archive) or 0
+        return jobs.recover(archive)
 
 
 def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
@@ -108,9 +113,7 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, workers: int = 
     recovered = recover(root)
     if recovered:
         log.info("recovered %d jobs left running", recovered)
-    pool = Workers(root, workers if _has_worker() else 0)
-    if workers and not pool.count:
-        log.warning("this build has no scan worker (sohoa worker): uploads wait in the queue")
+    pool = Workers(root, workers)
     pool.start()
     try:
         # Behind the reverse proxy (the README's nginx), X-Forwarded-For/-Proto give the client's
@@ -121,10 +124,3 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, workers: int = 
     finally:
         pool.stop()
 
-
-def _has_worker() -> bool:
-    try:
-        from digitize.services import jobs
-    except ImportError:
-        return False
-    return hasattr(jobs, "run_worker")

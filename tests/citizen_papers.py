@@ -14,6 +14,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from digitize.archive import Archive
+
 from tests.conftest import REGISTER_HEADER, Sohoa, make_scan, page_lines
 
 ANH_ID, AN_ID = "001185009876", "079203001234"
@@ -74,3 +76,12 @@ def archive(scanned, tmp_path):
     root, ids = scanned
     shutil.copytree(root, tmp_path / "archive")
     return Sohoa(tmp_path / "archive", "clerk-reuse"), ids
+
+
+@pytest.fixture
+def opened(scanned, tmp_path):
+    """A fresh copy of the scanned archive, opened for calling the services, and the paper ids."""
+    root, ids = scanned
+    shutil.copytree(root, tmp_path / "archive")
+    with Archive(tmp_path / "archive") as archive:
+        yield archive, ids

@@ -5,7 +5,6 @@ callbacks, masking and its log, the index kept in step, errors that carry their 
 from __future__ import annotations
 
 import pickle
-import shutil
 
 import pytest
 
@@ -21,6 +20,8 @@ from tests.pages import page
 
 AN_CODE = RECORDS[0][0]
 CLERK = Actor("clerk-svc", role="clerk", channel="api", address="10.0.0.7")
+STAFF = Actor("staff-svc", role="staff", channel="api")
+MANAGER = Actor("manager-svc", role="manager", channel="api")
 STATUS = "Giấy xác nhận tình trạng hôn nhân"
 
 
@@ -30,12 +31,9 @@ def web(field: str, metavar: str) -> str:
 
 
 @pytest.fixture
-def archive(scanned, tmp_path):
+def archive(opened):
     """A fresh copy of the citizens' archive (tests/citizen_papers.py), opened, and its paper ids."""
-    root, ids = scanned
-    shutil.copytree(root, tmp_path / "archive")
-    with Archive(tmp_path / "archive") as opened:
-        yield opened, ids
+    return opened
 
 
 def test_a_scan_reports_each_page_and_each_paper_to_its_callbacks(tmp_path, capsys):
@@ -61,9 +59,9 @@ def test_a_scan_reports_each_page_and_each_paper_to_its_callbacks(tmp_path, caps
         assert stack_view["pages"] == 2 and stack_view["metadata"]["holder_name"]["value"] == "Nguyễn Văn An"
         assert card_view["source_name"] == "cccd-0792******34.png"  # what may be shown...
         assert done[1].outcome.source_name == card.name  # ...and what the scanner saw
-        hits = papers.search(archive, CLERK, "giay chung sinh nguyen van an")
+        hits = papers.search(archive, STAFF, "giay chung sinh nguyen van an")
         assert {h["id"] for h in hits} == {d.outcome.id for d in done}  # indexed when the run ends
-        assert {e["user"] for e in upkeep.audit_log(archive, CLERK)} == {"clerk-svc"}
+        assert {e["user"] for e in upkeep.audit_log(archive, MANAGER)} == {"clerk-svc"}
     assert capsys.readouterr().out == ""  # nothing printed: the caller renders
 
 
@@ -84,7 +82,7 @@ def test_show_masks_citizen_ids_unless_asked_and_logs_who_asked(archive):
 
     masked = papers.show(archive, staff, paper_id)
     assert masked["metadata"]["holder_id"]["value"] == "0011******76"
-    assert not [e for e in upkeep.audit_log(archive, staff, paper_id=paper_id) if e["action"] == "show-ids"]
+    assert not [e for e in upkeep.audit_log(archive, MANAGER, paper_id=paper_id) if e["action"] == "show-ids"]
 
     full = papers.show(archive, staff, paper_id, show_ids=True)
     assert full["metadata"]["holder_id"]["value"] == ANH_ID
@@ -95,27 +93,39 @@ def test_show_masks_citizen_ids_unless_asked_and_logs_who_asked(archive):
     assert (shown["user"], shown["detail"], shown["holder_ids"]) == ("staff-2", f"show {paper_id}", [ANH_ID])
 
 
+def test_a_service_refuses_a_role_the_rights_table_does_not_allow(archive):
+    archive, ids = archive
+    with pytest.raises(errors.Forbidden):
+        papers.search(archive, CLERK, "an")  # finding papers is staff's
+    with pytest.raises(errors.Forbidden):
+        upkeep.audit_log(archive, STAFF)
+    with pytest.raises(errors.Forbidden):
+        records.coverage(archive, Actor("admin-svc", role="admin"))
+    assert papers.search(archive, Actor("operator"), "an", limit=1)  # no role: the operator's shell
+
+
 def test_reading_a_papers_text_is_logged(archive):
     archive, ids = archive
     paper_id = ids["lltp.png"]
     assert "LÝ LỊCH TƯ PHÁP" in papers.text(archive, CLERK, paper_id)
-    (event,) = [e for e in upkeep.audit_log(archive, CLERK, paper_id=paper_id) if e["action"] == "view-text"]
+    (event,) = [e for e in upkeep.audit_log(archive, MANAGER, paper_id=paper_id) if e["action"] == "view-text"]
     assert event["user"] == "clerk-svc"
+    assert (event["channel"], event["address"], event["role"]) == ("api", "10.0.0.7", "clerk")
 
 
 def test_an_edit_is_found_by_search_at_once(archive):
     archive, ids = archive
     paper_id = ids["lltp.png"]
-    assert papers.search(archive, CLERK, 'holder:"le thi moi"') == []
+    assert papers.search(archive, STAFF, 'holder:"le thi moi"') == []
 
-    done = papers.edit(archive, CLERK, paper_id, {"holder_name": "Lê Thị Mới", "holder_id": "079303004567"})
+    done = papers.edit(archive, STAFF, paper_id, {"holder_name": "Lê Thị Mới", "holder_id": "079303004567"})
 
     assert [(c["field"], c["new"]) for c in done["changes"]] == [("holder_name", "Lê Thị Mới"),
                                                                  ("holder_id", "0793******67")]
-    assert done["metadata"]["holder_name"]["corrected_by"] == "clerk-svc"
-    (hit,) = papers.search(archive, CLERK, 'holder:"le thi moi"')
+    assert done["metadata"]["holder_name"]["corrected_by"] == "staff-svc"
+    (hit,) = papers.search(archive, STAFF, 'holder:"le thi moi"')
     assert hit["id"] == paper_id
-    assert [r["id"] for r in papers.of_holder(archive, CLERK, "079303004567")] == [paper_id]
+    assert [r["id"] for r in papers.of_holder(archive, STAFF, "079303004567")] == [paper_id]
 
 
 def test_an_attach_is_found_by_search_at_once(archive):
@@ -123,7 +133,7 @@ def test_an_attach_is_found_by_search_at_once(archive):
     paper_id = ids["lltp.png"]
     done = papers.attach(archive, CLERK, paper_id, MARRIAGE, "Tờ khai đăng ký kết hôn")
     assert done["attached"]
-    assert [h["id"] for h in papers.search(archive, CLERK, f'record:"{MARRIAGE}"')] == [paper_id]
+    assert [h["id"] for h in papers.search(archive, STAFF, f'record:"{MARRIAGE}"')] == [paper_id]
 
 
 def test_reusing_an_expired_paper_is_refused_with_the_field_to_change(archive):
@@ -131,19 +141,19 @@ def test_reusing_an_expired_paper_is_refused_with_the_field_to_change(archive):
     paper_id = ids["xnhn-cu.png"]
 
     with pytest.raises(Conflict) as refused:
-        papers.reuse(archive, CLERK, paper_id, MARRIAGE, STATUS)
+        papers.reuse(archive, STAFF, paper_id, MARRIAGE, STATUS)
     assert refused.value.field == "force" and refused.value.http_status == 409 and refused.value.exit_code == 2
-    expired = papers.show(archive, CLERK, paper_id)["validity"]["text"]
+    expired = papers.show(archive, STAFF, paper_id)["validity"]["text"]
     assert refused.value.render(web) == (f"paper {paper_id} is {expired}; attach a valid paper, or reuse it "
                                          "anyway with «force» «reason»")
     assert str(refused.value).endswith("reuse it anyway with --force --reason TEXT")  # the command line's words
 
     with pytest.raises(BadArgument) as no_reason:
-        papers.reuse(archive, CLERK, paper_id, MARRIAGE, STATUS, force=True)
+        papers.reuse(archive, STAFF, paper_id, MARRIAGE, STATUS, force=True)
     assert no_reason.value.field == "reason" and no_reason.value.http_status == 422
     assert no_reason.value.render(web) == "«force» needs «reason» saying why an invalid paper is reused"
 
-    done = papers.reuse(archive, CLERK, paper_id, MARRIAGE, STATUS, force=True, reason="bản gốc đã xem")
+    done = papers.reuse(archive, STAFF, paper_id, MARRIAGE, STATUS, force=True, reason="bản gốc đã xem")
     assert done["forced"] and done["changed"]
 
 
@@ -161,13 +171,13 @@ def test_unknown_papers_and_records_are_not_found(archive):
 @pytest.mark.parametrize("call, field, words", [
     (lambda a: records.list_records(a, CLERK, date_from="2026-13-01"), "from",
      "«from» '2026-13-01': no such date; use YYYY-MM-DD or DD/MM/YYYY"),
-    (lambda a: upkeep.audit_log(a, CLERK, since="{tomorrow}"), "since",
+    (lambda a: upkeep.audit_log(a, MANAGER, since="{tomorrow}"), "since",
      "«since» '{tomorrow}': expected YYYY-MM-DD or DD/MM/YYYY; use YYYY-MM-DD or DD/MM/YYYY"),
-    (lambda a: papers.search(a, CLERK, "an", expires_to="31/02/2026"), "expires_to",
+    (lambda a: papers.search(a, STAFF, "an", expires_to="31/02/2026"), "expires_to",
      "«expires_to» '31/02/2026': no such date; use YYYY-MM-DD or DD/MM/YYYY"),
-    (lambda a: papers.of_holder(a, CLERK, "12"), "holder_id",
+    (lambda a: papers.of_holder(a, STAFF, "12"), "holder_id",
      "«holder_id» '12': a citizen ID has 12 digits (CCCD) or 9 (CMND)"),
-    (lambda a: records.coverage(a, CLERK, max_points="ten"), "max_points",
+    (lambda a: records.coverage(a, MANAGER, max_points="ten"), "max_points",
      '«max_points» "ten": expected a number, or records=N,results=N,reuse=N'),
     (lambda a: records.accept_rescan(a, CLERK, 1, reason=" "), "reason",
      "«accept» needs «reason» saying why the page is kept as it is"),

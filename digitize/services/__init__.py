@@ -10,6 +10,7 @@ the domain modules (digitize/) and nothing calls them back.
     actor      who acts
     common     masking and the show-ids log, date values, a paper that must exist
     scanning   scan files (checked and counted first, then run with progress callbacks), watch a folder
+    views      a paper's PDF, a page as PNG (cached), a page's word boxes, each view logged
     papers     show, text, edit, extract, reuse, replace, attach, a holder's papers, search
     records    register import, records list and show, coverage and its missing list, rescan list and accept
     upkeep     init, reindex, check, backup, restore, the audit log

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 class Actor:
     """Who acts. The audit log keeps `name`; a server also knows their `role` (clerk, staff, manager,
     admin), the `agencies` whose records they may see (none: all), the `channel` they came by (cli,
-    web, api) and their client's `address`. Only `name` is used yet."""
+    web, api) and their client's `address`; the audit log keeps all but the agencies."""
 
     name: str
     role: str | None = None

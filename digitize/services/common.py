@@ -22,9 +22,9 @@ def shown(archive: Archive, actor: Actor, show_ids: bool, what: str, rows, key: 
         return masked(rows)
     papers = sorted({r[key] for r in rows if r.get(key) is not None}) if key else []
     if papers:
-        audit.log_many(archive.catalog, actor.name, "show-ids", papers, detail=what)
+        audit.log_many(archive.catalog, actor, "show-ids", papers, detail=what)
     else:
-        audit.log(archive.catalog, actor.name, "show-ids", record_code=record_code, detail=what)
+        audit.log(archive.catalog, actor, "show-ids", record_code=record_code, detail=what)
     return rows
 
 

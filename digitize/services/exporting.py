@@ -23,7 +23,7 @@ def export(archive: Archive, actor: Actor, record_code: str, folder: Path) -> di
     require(actor, "export")
     code = _code(archive, record_code)
     done = exporting.export_record(archive, code, folder)
-    audit.log(archive.catalog, actor.name, "export", record_code=code, detail=str(folder))
+    audit.log(archive.catalog, actor, "export", record_code=code, detail=str(folder))
     return done
 
 
@@ -32,5 +32,5 @@ def export_zip(archive: Archive, actor: Actor, record_code: str, target: Path) -
     require(actor, "export")
     code = _code(archive, record_code)
     done = exporting.export_zip(archive, code, target)
-    audit.log(archive.catalog, actor.name, "export", record_code=code, detail="zip")
+    audit.log(archive.catalog, actor, "export", record_code=code, detail="zip")
     return done

@@ -12,6 +12,7 @@ from digitize.archive import Archive
 from digitize.errors import library_errors
 from digitize.register import attach_paper
 from digitize.scan.targets import resolve_target
+from digitize.services.access import require
 from digitize.services.actor import Actor
 from digitize.services.common import date, masked, paper, shown
 
@@ -25,6 +26,7 @@ def show(archive: Archive, actor: Actor, paper_id: int, show_ids: bool = False) 
     """A paper's catalog entry (source, pages, confidence, records), metadata and validity; its text
     only counted (`text_chars`); its signatures and their status; whether its copy is the original
     file as it came (`kept_as_is`)."""
+    require(actor, "show")
     from digitize.services.signing import shown_signatures
 
     found = paper(archive, paper_id)
@@ -42,14 +44,16 @@ def show(archive: Archive, actor: Actor, paper_id: int, show_ids: bool = False) 
 
 def text(archive: Archive, actor: Actor, paper_id: int) -> str:
     """A paper's OCR text, pages separated by form feeds; reading it is logged."""
+    require(actor, "view")
     found = paper(archive, paper_id)
-    audit.log(archive.catalog, actor.name, "view-text", paper_id=paper_id)
+    audit.log(archive.catalog, actor, "view-text", paper_id=paper_id)
     return found["text"]
 
 
 def edit(archive: Archive, actor: Actor, paper_id: int, changes: dict[str, str | None]) -> dict:
     """Correct fields of a paper (an empty value clears one): {id, changes: [{field, old, new}],
     metadata, validity}. Corrections win over extraction and are logged."""
+    require(actor, "edit")
     done = reusing.edit(archive.catalog, paper_id, changes, user=actor.name)
     archive.sync_index()
     return {"id": paper_id, "changes": masked(done), **masked(_metadata(archive, paper_id))}
@@ -69,6 +73,7 @@ def reuse(archive: Archive, actor: Actor, paper_id: int, record: str, component:
           force: bool = False, reason: str | None = None) -> dict:
     """Attach an archived paper to a component of another record, marked reused; an expired or
     replaced paper only when forced, with a reason."""
+    require(actor, "reuse")
     paper(archive, paper_id)
     target = resolve_target(archive, record, component, False)
     done = reusing.reuse(archive.catalog, paper_id, target.record_code, target.component, user=actor.name,
@@ -79,6 +84,7 @@ def reuse(archive: Archive, actor: Actor, paper_id: int, record: str, component:
 
 def replace(archive: Archive, actor: Actor, old_id: int, new_id: int) -> dict:
     """Mark a paper replaced by a newer one: it is then no longer valid for reuse."""
+    require(actor, "replace")
     done = reusing.replace(archive.catalog, old_id, new_id, user=actor.name)
     archive.sync_index()
     return done
@@ -87,6 +93,7 @@ def replace(archive: Archive, actor: Actor, old_id: int, new_id: int) -> dict:
 def attach(archive: Archive, actor: Actor, paper_id: int, record: str | None, component: str | None = None,
            result: bool = False) -> dict:
     """Link an archived paper to a record's component or result; attaching twice changes nothing."""
+    require(actor, "attach")
     done = attach_paper(archive, paper_id, record, component, result, actor.name)
     if done["attached"]:  # the index also searches the paper by every record it serves
         archive.sync_index()
@@ -96,6 +103,7 @@ def attach(archive: Archive, actor: Actor, paper_id: int, record: str | None, co
 def of_holder(archive: Archive, actor: Actor, holder_id: str, valid: bool = False,
               show_ids: bool = False) -> list[dict]:
     """A citizen's papers, newest first, each with whether it is still valid (`valid`: only those)."""
+    require(actor, "of_holder")
     rows = reusing.papers_of(archive.catalog, holder_id, valid_only=valid)
     for r in rows:
         r["pdf_path"] = str(archive.paper_path(r["pdf_path"]))
@@ -107,6 +115,7 @@ def search(archive: Archive, actor: Actor, query: str, limit: int = 10, valid: b
            expires_from: str | None = None, expires_to: str | None = None) -> list[dict]:
     """Full-text and metadata search (the query language of index/query.py), best first; dates as
     typed, bounds included; `valid`: only papers not expired today and not replaced."""
+    require(actor, "search")
     return search_page(archive, actor, query, limit=limit, valid=valid, show_ids=show_ids, issued_from=issued_from,
                        issued_to=issued_to, expires_from=expires_from, expires_to=expires_to)["hits"]
 
@@ -115,6 +124,7 @@ def search_page(archive: Archive, actor: Actor, query: str, limit: int = 10, off
                 show_ids: bool = False, issued_from: str | None = None, issued_to: str | None = None,
                 expires_from: str | None = None, expires_to: str | None = None) -> dict:
     """`search`, a page at a time: {total (papers matching in all), hits (from `offset` on)}."""
+    require(actor, "search")
     from index import Filters
 
     filters = Filters.make(valid=valid, issued_from=date(issued_from, "issued_from"),

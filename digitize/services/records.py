@@ -8,12 +8,14 @@ from pathlib import Path
 from digitize import batches, register
 from digitize import coverage as indicators
 from digitize.archive import Archive
+from digitize.services.access import require
 from digitize.services.actor import Actor
 from digitize.services.common import date, shown
 
 
 def import_register(archive: Archive, actor: Actor, file: Path) -> dict:
     """Import or update records from a register CSV or JSON file (by record code): {file, new, updated}."""
+    require(actor, "import_register")
     new, updated = register.import_register(archive.catalog, file)
     archive.sync_index()  # papers of corrected records (the catalog marked them) carry the new fields
     return {"file": str(file), "new": new, "updated": updated}
@@ -23,6 +25,7 @@ def list_records(archive: Archive, actor: Actor, agency: str | None = None, proc
                  date_from: str | None = None, date_to: str | None = None, not_digitized: bool = False,
                  rule: str = "strict", show_ids: bool = False) -> list[dict]:
     """Registered records by received date, with what is digitized of each."""
+    require(actor, "list_records")
     rows = register.list_records(archive.catalog, agency=agency, procedure=procedure,
                                  date_from=date(date_from, "from"), date_to=date(date_to, "to"),
                                  not_digitized=not_digitized, rule=rule)
@@ -31,6 +34,7 @@ def list_records(archive: Archive, actor: Actor, agency: str | None = None, proc
 
 def show_record(archive: Archive, actor: Actor, code: str, show_ids: bool = False) -> dict:
     """A record: its components with their papers (reused or not), its results and result papers."""
+    require(actor, "show_record")
     found = register.show_record(archive, code)
     return shown(archive, actor, show_ids, f"records show {found['record_code']}", found, key=None,
                  record_code=found["record_code"])
@@ -40,6 +44,7 @@ def coverage(archive: Archive, actor: Actor, by: str | None = None, date_from: s
              date_to: str | None = None, rule: str = "strict", max_points: str | None = None) -> dict:
     """The Decision 766 indicators over records received in the period, grouped `by`; `max_points`:
     `10` (each indicator) or `records=8,results=6,reuse=6`."""
+    require(actor, "coverage")
     period = {"date_from": date(date_from, "from"), "date_to": date(date_to, "to")}
     return indicators.coverage(archive.catalog, by=by, rule=rule, max_points=indicators.parse_max_points(max_points),
                                **period)
@@ -48,6 +53,7 @@ def coverage(archive: Archive, actor: Actor, by: str | None = None, date_from: s
 def coverage_html(archive: Archive, actor: Actor, file: Path, date_from: str | None = None,
                   date_to: str | None = None, rule: str = "strict", max_points: str | None = None) -> None:
     """The indicators as one self-contained HTML page (tables and charts) written to `file`."""
+    require(actor, "coverage")
     from digitize.report_html import write_html
 
     period = {"date_from": date(date_from, "from"), "date_to": date(date_to, "to")}
@@ -61,6 +67,7 @@ def missing(archive: Archive, actor: Actor, date_from: str | None = None, date_t
             rule: str = "strict", limit: int | None = None) -> dict:
     """The records not digitized and what each lacks, oldest due first; at most `limit` of them
     (None: MISSING_LIMIT, 0: all)."""
+    require(actor, "missing")
     period = {"date_from": date(date_from, "from"), "date_to": date(date_to, "to")}
     limit = MISSING_LIMIT if limit is None else limit or None
     return indicators.missing(archive.catalog, rule=rule, limit=limit, **period)
@@ -68,6 +75,7 @@ def missing(archive: Archive, actor: Actor, date_from: str | None = None, date_t
 
 def rescan_list(archive: Archive, actor: Actor) -> list[dict]:
     """Pages to scan again (under 200 dpi, low confidence, blank, nearly empty) with their papers."""
+    require(actor, "rescan_list")
     rows = batches.rescan_list(archive.catalog)
     for row in rows:
         row["pdf_path"] = str(archive.paper_path(row["pdf_path"]))
@@ -77,4 +85,5 @@ def rescan_list(archive: Archive, actor: Actor) -> list[dict]:
 def accept_rescan(archive: Archive, actor: Actor, paper_id: int, pages: list[int] | None = None,
                   reason: str | None = None) -> dict:
     """Keep a paper's flagged pages (or these `pages` of it) as they are, for `reason` (logged)."""
+    require(actor, "accept_rescan")
     return batches.accept_rescan(archive.catalog, paper_id, list(pages or ()), reason, user=actor.name)

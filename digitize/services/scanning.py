@@ -15,6 +15,7 @@ from digitize.scan.scanner import Outcome, Scanner
 from digitize.scan.scanner import exit_code as exit_code_of
 from digitize.scan.targets import Target, resolve_target
 from digitize.errors import SohoaError
+from digitize.services.access import require
 from digitize.services.actor import Actor
 from digitize.services.common import masked
 from digitize.services.signing import Key, sign_paper
@@ -89,6 +90,7 @@ def scan(archive: Archive, actor: Actor, paths: Iterable[Path], record: str | No
     """Scans (files or folders) to archive as papers of `record`'s `component` or `result`, if given:
     the target is checked against the register first, and the pages counted. `sign`: the officer's
     key, to sign each new paper once archived (B-T with `tsa_url`)."""
+    require(actor, "scan")
     target = resolve_target(archive, record, component, result)
     files = list(find_inputs(list(paths)))
     scanner = Scanner(archive, TesseractEngine(), user=actor.name, processes=processes, split=split,
@@ -110,6 +112,7 @@ class Watched:
 def watch(archive: Archive, actor: Actor, inbox: Path, record_from_code: bool = False, split: str = "none",
           processes: int | None = None, poll: float = 2.0, once: bool = False) -> Iterator[Watched]:
     """Archive each scan landing in `inbox` and move it to done/ or failed/ (see digitize.watch)."""
+    require(actor, "scan")
     scanner = Scanner(archive, TesseractEngine(), user=actor.name, processes=processes, split=split,
                       read_codes=record_from_code or split == "code")
     return _watched(scanner, Path(inbox), poll, once)

@@ -80,6 +80,7 @@ def sign(archive: Archive, actor: Actor, paper_ids: list[int], key: Key, tsa_url
 
 def sign_paper(archive: Archive, actor: Actor, paper_id: int, signer, tsa_url: str | None = None) -> dict:
     """Sign one paper's copy with an open signer: {id, pdf_path, pdf_sha256, signature: {...}}."""
+    require(actor, "sign")
     found = paper(archive, paper_id)
     source = current_copy(archive, found)
     with archive.work_dir("sign-") as work:
@@ -95,7 +96,7 @@ def _record(archive: Archive, actor: Actor, found: dict, out: Path, signed: sig.
     def record(digest: str) -> None:
         signed.pdf_sha256 = digest
         catalog.signatures.add(found["id"], signed.to_json(), actor.name)
-        audit.log(catalog, actor.name, "sign", paper_id=found["id"],
+        audit.log(catalog, actor, "sign", paper_id=found["id"],
                   detail=f"{signed.level} {signed.signer_subject} (serial {signed.signer_serial})")
 
     relative, digest = replace_copy(archive, found, out, f"s{count}", record)

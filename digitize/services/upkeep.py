@@ -7,6 +7,7 @@ from pathlib import Path
 from digitize import audit
 from digitize.archive import Archive
 from digitize.errors import library_errors
+from digitize.services.access import require
 from digitize.services.actor import Actor
 from digitize.services.common import date, shown
 
@@ -29,6 +30,7 @@ def reindex(archive: Archive, actor: Actor, engine: str | None = None) -> int:
 def check(archive: Archive, actor: Actor, repair: bool = False):
     """Verify files and their SHA-256, the index against the catalog, orphans, the schema; `repair`
     re-indexes what is missing or stale and moves orphans aside. Returns a digitize.check.Report."""
+    require(actor, "check")
     from digitize.check import check as run_check
 
     return run_check(archive, repair=repair, user=actor.name)
@@ -36,6 +38,7 @@ def check(archive: Archive, actor: Actor, repair: bool = False):
 
 def backup(archive: Archive, actor: Actor, file: Path) -> dict:
     """A consistent backup (catalog, archived files, manifest) written to `file` (.tar or .tar.gz)."""
+    require(actor, "backup")
     from digitize.backup import backup as run_backup
 
     return run_backup(archive, file, user=actor.name)
@@ -52,5 +55,6 @@ def audit_log(archive: Archive, actor: Actor, paper_id: int | None = None, holde
               since: str | None = None, show_ids: bool = False) -> list[dict]:
     """Who scanned, viewed, edited, reused, attached, replaced, accepted, backed up or restored which
     papers, oldest first: of one paper, about one citizen, from a date on."""
+    require(actor, "audit_log")
     rows = audit.events(archive.catalog, paper_id=paper_id, holder_id=holder_id, since=date(since, "since"))
     return shown(archive, actor, show_ids, "audit", rows, key="paper_id")

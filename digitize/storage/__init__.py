@@ -10,6 +10,7 @@
     Signatures signatures.py  officers' signatures on archived copies
     Coverage  coverage.py  the counts coverage, the missing list and the records list read
     Accounts  accounts.py  users and API tokens of the server
+    Jobs      jobs.py      the server's background jobs (uploaded scans)
 
 Each is an abstract class whose methods take and return plain Python values (dataclasses, dicts,
 lists, tuples), never a backend's rows or SQL. The domain modules use only these, reached through
@@ -21,6 +22,7 @@ from digitize.storage.accounts import Accounts
 from digitize.storage.audit import Audit
 from digitize.storage.batches import Batches
 from digitize.storage.coverage import Coverage
+from digitize.storage.jobs import Jobs
 from digitize.storage.metadata import METADATA_FIELDS, Metadata
 from digitize.storage.papers import NewPaper, PageInfo, Papers
 from digitize.storage.records import Record, Records, RegisterResult
@@ -29,5 +31,5 @@ from digitize.storage.schema import Database
 from digitize.storage.signatures import Signatures
 from digitize.storage.values import nfc, now_iso
 
-__all__ = ["Accounts", "Audit", "Batches", "Coverage", "Database", "METADATA_FIELDS", "Metadata", "NewPaper", "PageInfo",
+__all__ = ["Accounts", "Audit", "Batches", "Coverage", "Database", "Jobs", "METADATA_FIELDS", "Metadata", "NewPaper", "PageInfo",
            "Papers", "Record", "Records", "RegisterResult", "Reuse", "Signatures", "nfc", "now_iso"]

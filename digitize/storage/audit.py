@@ -13,8 +13,9 @@ class Audit(ABC):
 
     @abstractmethod
     def append(self, user: str, action: str, paper_id: int | None, record_code: str | None,
-               holder_ids: list[str], detail: str) -> None:
-        """One event, stamped now."""
+               holder_ids: list[str], detail: str, channel: str | None = None, address: str | None = None,
+               role: str | None = None) -> None:
+        """One event, stamped now, with how the user came (cli, web, api), from where, in which role."""
 
     @abstractmethod
     def events(self, paper_id: int | None = None, holder_id: str | None = None,

@@ -1,4 +1,4 @@
-"""poppler: what pdfinfo and pdfimages say of a PDF's pages, and pdftoppm rendering one of them."""
+"""poppler: what pdfinfo and pdfimages say of a PDF's pages, pdftoppm rendering one of them, pdftotext's word boxes."""
 
 from __future__ import annotations
 
@@ -62,9 +62,26 @@ def page_images(path: Path, number: int) -> list[PageImage]:
 
 def render_page(path: Path, number: int, dpi: float, prefix: Path) -> Path:
     """Page `number` rendered at `dpi` to the PNG file `prefix`.png."""
-    done = run(["pdftoppm", "-r", f"{dpi:.2f}", "-f", str(number), "-l", str(number), "-png", "-singlefile",
+    return _render(path, number, ["-r", f"{dpi:.2f}"], prefix)
+
+
+def render_page_width(path: Path, number: int, width: int, prefix: Path) -> Path:
+    """Page `number` rendered `width` pixels wide (height to scale) to the PNG file `prefix`.png."""
+    return _render(path, number, ["-scale-to-x", str(width), "-scale-to-y", "-1"], prefix)
+
+
+def _render(path: Path, number: int, size: list[str], prefix: Path) -> Path:
+    done = run(["pdftoppm", *size, "-f", str(number), "-l", str(number), "-png", "-singlefile",
                 str(path), str(prefix)], INSTALL)
     image_path = prefix.with_suffix(".png")
     if done.returncode != 0 or not image_path.exists():
         raise failed(done)
     return image_path
+
+
+def words_layout(path: Path, number: int) -> str:
+    """Page `number`'s words with their boxes, as the XHTML `pdftotext -bbox-layout` writes."""
+    done = run(["pdftotext", "-f", str(number), "-l", str(number), "-bbox-layout", str(path), "-"], INSTALL)
+    if done.returncode != 0:
+        raise failed(done)
+    return done.stdout

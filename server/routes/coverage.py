@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from digitize import coverage as indicators
 from digitize.services import records
-from server.context import API, call, needs
+from server.context import API, RowId, call, needs
 
 router = APIRouter(prefix=API, tags=["coverage"])
 Rule = Literal["strict", "lenient"]
@@ -73,6 +73,6 @@ async def rescan(request: Request) -> list[dict]:
 
 
 @router.post("/rescan/{paper_id}/accept", **needs("accept_rescan"))
-async def accept(request: Request, paper_id: int, body: Accept = Body(...)) -> dict:
+async def accept(request: Request, paper_id: RowId, body: Accept = Body(...)) -> dict:
     """Keep a paper's flagged pages (or `pages` of it) as they are, for `reason` (logged)."""
     return await call(request, records.accept_rescan, paper_id, body.pages, body.reason)

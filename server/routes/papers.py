@@ -7,11 +7,11 @@ from fastapi.responses import FileResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from digitize.metadata import FIELDS
-from digitize.services import papers
-from server.context import API, call, needs, service_module
+from digitize.services import papers, views
+from server.context import API, RowId, call, needs
 
 router = APIRouter(prefix=API, tags=["papers"])
-Id = int  # a paper's id in a path
+Id = RowId  # a paper's id in a path
 
 # PATCH /papers/{id}: any of the metadata fields; "" or null clears one.
 Edit = create_model("Edit", __config__=ConfigDict(extra="forbid"),
@@ -28,7 +28,7 @@ class Reuse(BaseModel):
 
 class Replace(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    new_id: int = Field(description="The newer paper that replaces this one.")
+    new_id: int = Field(ge=1, le=2**63 - 1, description="The newer paper that replaces this one.")
 
 
 class Attach(BaseModel):
@@ -36,10 +36,6 @@ class Attach(BaseModel):
     record: str | None = Field(None, max_length=200)
     component: str | None = Field(None, max_length=500)
     result: bool = False
-
-
-def _views():
-    return service_module("views")  # the PDF, page images and word boxes
 
 
 @router.get("/papers", **needs("of_holder"))
@@ -65,7 +61,7 @@ async def text(request: Request, paper_id: Id) -> PlainTextResponse:
             responses={200: {"content": {"application/pdf": {}}}})
 async def pdf(request: Request, paper_id: Id) -> FileResponse:
     """The archived PDF (the view is logged)."""
-    path = await call(request, _views().pdf, paper_id)
+    path = await call(request, views.pdf, paper_id)
     return FileResponse(path, media_type="application/pdf", filename=f"paper-{paper_id}.pdf")
 
 
@@ -73,14 +69,14 @@ async def pdf(request: Request, paper_id: Id) -> FileResponse:
             responses={200: {"content": {"image/png": {}}}})
 async def page_image(request: Request, paper_id: Id, page: int, width: int | None = Query(None, ge=16, le=4000)):
     """One page as PNG, `width` pixels wide if given (rendered once, then cached; the view is logged)."""
-    path = await call(request, _views().page_image, paper_id, page, width=width)
+    path = await call(request, views.page_image, paper_id, page, width=width)
     return FileResponse(path, media_type="image/png")
 
 
 @router.get("/papers/{paper_id}/pages/{page}/words", **needs("view"))
 async def page_words(request: Request, paper_id: Id, page: int) -> list[dict]:
     """The word boxes of a page, for highlighting hits over its image."""
-    return await call(request, _views().page_words, paper_id, page)
+    return await call(request, views.page_words, paper_id, page)
 
 
 @router.patch("/papers/{paper_id}", **needs("edit"))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
 
 from digitize.errors import BadArgument
-from digitize.services import records
+from digitize.services import exporting, records
 from server.context import API, call, needs
 from server.routes.forms import form, multipart
 
@@ -42,3 +45,24 @@ async def list_records(request: Request, agency: str | None = None, procedure: s
 async def show_record(request: Request, code: str, show_ids: bool = False) -> dict:
     """A record, its components with their papers, its results (as `records show --json`)."""
     return await call(request, records.show_record, code, show_ids=show_ids)
+
+
+def _zip(archive, actor, code: str, stack: ExitStack) -> dict:
+    """The record's zip in a work folder of its own under tmp/, which `stack` keeps (locked, so no
+    other command sweeps it) until the response is sent."""
+    folder = stack.enter_context(archive.work_dir("export-"))
+    return exporting.export_zip(archive, actor, code, folder / "record.zip")
+
+
+@router.get("/records/{code}/export", response_class=FileResponse, **needs("export"),
+            responses={200: {"content": {"application/zip": {}}}})
+async def export_record(request: Request, code: str) -> FileResponse:
+    """The record's papers as PDF in the order received and its Decree 30 XML, as one zip (logged)."""
+    stack = ExitStack()
+    try:
+        done = await call(request, _zip, code, stack)
+    except BaseException:
+        stack.close()
+        raise
+    return FileResponse(done["zip"], media_type="application/zip", filename=f"{done['record_code']}.zip",
+                        background=BackgroundTask(stack.close))

@@ -12,17 +12,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from digitize.errors import BadArgument
-from server.context import API, call, needs, opened, service_module
+from digitize.services import jobs
+from server.context import API, RowId, call, needs, opened
 from server.routes.forms import flag, form, multipart
 from server.uploads import fsync_all
 
 router = APIRouter(prefix=API, tags=["scans"])
 SPLITS = ("none", "blank", "code")
 State = Literal["queued", "running", "done", "failed"]
-
-
-def _jobs():
-    return service_module("jobs")
 
 
 @router.post("/scans", status_code=202, **needs("scan", openapi_extra=multipart(
@@ -45,13 +42,11 @@ async def scan(request: Request) -> JSONResponse:
         fsync_all(upload)
 
         def submit(archive, actor):
-            jobs = _jobs()
             return [jobs.submit_scan(archive, actor, f.path, f.name, **options) for f in files]
 
         submitted = await call(request, submit)
-    except BaseException:
-        upload.remove()
-        raise
+    finally:
+        upload.remove()  # what the jobs took is theirs already; the rest goes
     return JSONResponse({"jobs": [{"id": j["id"], "source_name": j["source_name"]} for j in submitted]},
                         status_code=202)
 
@@ -59,20 +54,20 @@ async def scan(request: Request) -> JSONResponse:
 @router.get("/jobs", **needs("jobs"))
 async def list_jobs(request: Request, state: State | None = None, limit: int = Query(50, ge=1, le=1000)) -> list[dict]:
     """Scan jobs, newest first."""
-    return await call(request, lambda archive, actor: _jobs().list_jobs(archive, actor, state=state, limit=limit))
+    return await call(request, lambda archive, actor: jobs.list_jobs(archive, actor, state=state, limit=limit))
 
 
 @router.get("/jobs/{job_id}", **needs("jobs"))
-async def job(request: Request, job_id: int) -> dict:
+async def job(request: Request, job_id: RowId) -> dict:
     """{id, state, pages_done, pages_total, papers: [the objects of `scan --json`], source_name, error}."""
-    return await call(request, lambda archive, actor: _jobs().get(archive, actor, job_id))
+    return await call(request, lambda archive, actor: jobs.get(archive, actor, job_id))
 
 
 @router.get("/jobs/{job_id}/events", response_class=StreamingResponse, **needs("jobs"),
             responses={200: {"content": {"text/event-stream": {}}}})
-async def job_events(request: Request, job_id: int) -> StreamingResponse:
+async def job_events(request: Request, job_id: RowId) -> StreamingResponse:
     """The job's state as Server-Sent Events, one each time it changes, until it is done or failed."""
-    await call(request, lambda archive, actor: _jobs().get(archive, actor, job_id))  # 404 before the stream starts
+    await call(request, lambda archive, actor: jobs.get(archive, actor, job_id))  # 404 before the stream starts
     actor = request.state.actor
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue = asyncio.Queue()
@@ -83,7 +78,7 @@ async def job_events(request: Request, job_id: int) -> StreamingResponse:
         # One thread for the whole stream: its archive's connection stays in the thread that opened it.
         try:
             with opened(request) as archive:
-                for event in _jobs().events(archive, actor, job_id):
+                for event in jobs.events(archive, actor, job_id):
                     loop.call_soon_threadsafe(queue.put_nowait, event)
                     if stop.is_set():
                         break

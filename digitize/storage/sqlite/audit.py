@@ -20,10 +20,13 @@ class SqliteAudit(SqliteStore, Audit):
         return [r[0] for r in rows]
 
     def append(self, user: str, action: str, paper_id: int | None, record_code: str | None,
-               holder_ids: list[str], detail: str) -> None:
+               holder_ids: list[str], detail: str, channel: str | None = None, address: str | None = None,
+               role: str | None = None) -> None:
         self.db.execute(
-            "INSERT INTO audit (at, user, action, paper_id, record_code, holder_ids, detail) VALUES (?,?,?,?,?,?,?)",
-            (now_iso(), nfc(user), action, paper_id, record_code, ",".join(holder_ids), nfc(detail)),
+            "INSERT INTO audit (at, user, action, paper_id, record_code, holder_ids, detail, channel, address, role)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (now_iso(), nfc(user), action, paper_id, record_code, ",".join(holder_ids), nfc(detail), channel, address,
+             role),
         )
 
     def events(self, paper_id: int | None = None, holder_id: str | None = None,
@@ -39,6 +42,6 @@ class SqliteAudit(SqliteStore, Audit):
             where.append("substr(at, 1, 10) >= ?")
             args.append(since)
         rows = self.db.execute(
-            f"SELECT id, at, user, action, paper_id, record_code, holder_ids, detail FROM audit "
+            f"SELECT id, at, user, action, paper_id, record_code, holder_ids, detail, channel, address, role FROM audit "
             f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY id", args)
         return [dict(r, holder_ids=[h for h in r["holder_ids"].split(",") if h]) for r in rows]

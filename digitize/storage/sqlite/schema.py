@@ -313,7 +313,41 @@ V7_SIGNATURES = """
     );
 """
 
-MIGRATIONS = [V1_BASE, V2_INTAKE, V3_METADATA, V4_REGISTER, V5_TRUST, V6_ACCOUNTS, V7_SIGNATURES]
+V8_AUDIT = """
+    -- The audit log keeps how the user came (cli, web, api), from which address, and in which role.
+    ALTER TABLE audit ADD COLUMN channel TEXT;
+    ALTER TABLE audit ADD COLUMN address TEXT;
+    ALTER TABLE audit ADD COLUMN role TEXT;
+"""
+
+V9_JOBS = """
+    -- Background jobs of the server (scans uploaded): the queue is the catalog, so a restarted
+    -- server resumes it. A running job's lease_until (unix seconds) is renewed by its worker as it
+    -- works; one past its lease is claimed again (attempts counts the claims).
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),
+        source_name TEXT NOT NULL,
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        options TEXT NOT NULL DEFAULT '{}',
+        actor TEXT NOT NULL DEFAULT '{}',
+        pages_done INTEGER NOT NULL DEFAULT 0,
+        pages_total INTEGER NOT NULL DEFAULT 0,
+        papers TEXT NOT NULL DEFAULT '[]',
+        error TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        worker TEXT,
+        lease_until REAL,
+        created TEXT NOT NULL,
+        started TEXT,
+        finished TEXT
+    );
+    CREATE INDEX jobs_waiting ON jobs (state, id);
+"""
+
+MIGRATIONS = [V1_BASE, V2_INTAKE, V3_METADATA, V4_REGISTER, V5_TRUST, V6_ACCOUNTS, V7_SIGNATURES, V8_AUDIT, V9_JOBS]
 SCHEMA_VERSION = len(MIGRATIONS)
 NO_ROOM = 1 << 20  # bytes free under which an I/O error opening the catalog is the full disk
 

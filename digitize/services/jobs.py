@@ -1,0 +1,180 @@
+"""Background scans: an uploaded file becomes a job in the catalog's queue; `run_worker` processes
+claim jobs one at a time and scan them through the scanning service as the clerk who uploaded them
+(their role, agencies and channel rebuilt from the job), so a job does what `sohoa scan` does.
+
+Exactly once: a job whose worker was killed is claimed again when its lease runs out (at most
+MAX_ATTEMPTS times); the scan it runs again finds the papers already archived by their SHA-256 and
+archives nothing twice, so the job still lists them (as `skipped`)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Iterator
+
+from digitize.archive import Archive
+from digitize.errors import NotFound, SohoaError
+from digitize.intake import sha256_file
+from digitize.scan.targets import resolve_target
+from digitize.services import scanning
+from digitize.services.access import require
+from digitize.services.actor import Actor
+
+log = logging.getLogger("sohoa.worker")
+LEASE_SECONDS = float(os.environ.get("SOHOA_JOB_LEASE", 60))  # renewed at every page; a page takes seconds
+MAX_ATTEMPTS = 3
+JOBS_DIR = "jobs"  # under the archive's tmp/: a job's file until it ends (never swept as a leftover)
+_SHOWN = ("id", "kind", "state", "source_name", "pages_done", "pages_total", "papers", "error", "attempts",
+          "created", "started", "finished")
+
+
+def _kinds() -> dict[int, str]:
+    """Error kind by exit code, parents first (an outcome keeps only its message and exit code)."""
+    kinds, queue = {}, [SohoaError]
+    while queue:
+        cls = queue.pop(0)
+        kinds.setdefault(cls.exit_code, cls.__name__)
+        queue.extend(cls.__subclasses__())
+    return kinds
+
+
+def safe_name(name: str) -> str:
+    """A client's file name as one harmless path component (the name itself is kept as data)."""
+    base = re.sub(r"[\x00-\x1f/\\]", "_", name.replace("\\", "/").rsplit("/", 1)[-1]).lstrip(".") or "upload"
+    while len(base.encode()) > 200:
+        stem, dot, ext = base.rpartition(".")
+        base = (stem[:-1] + dot + ext) if dot and len(ext) <= 5 else base[:-1]
+    return base
+
+
+def _visible(actor: Actor, job: dict) -> bool:
+    """A clerk bound to agencies sees the jobs of those agencies' clerks, and their own."""
+    if actor.role is None or not actor.agencies:
+        return True
+    owner = job["actor"] or {}
+    return owner.get("name") == actor.name or bool(set(owner.get("agencies") or ()) & set(actor.agencies))
+
+
+def _shown(job: dict) -> dict:
+    return {k: job[k] for k in _SHOWN}
+
+
+def submit_scan(archive: Archive, actor: Actor, path: Path, source_name: str, record: str | None = None,
+                component: str | None = None, result: bool = False, split: str = "none") -> dict:
+    """Queue the scan of an uploaded file (which the job now owns): the target is checked now, the
+    file's checks are the scan's. The job as `get` shows it."""
+    require(actor, "scan")
+    resolve_target(archive, record, component, result)  # a wrong record is the uploader's error, now
+    folder = archive.root / "tmp" / JOBS_DIR / secrets.token_hex(8)
+    folder.mkdir(parents=True, mode=0o770)
+    kept = folder / safe_name(source_name)
+    os.replace(path, kept)
+    options = {"record": record, "component": component, "result": result, "split": split}
+    job_id = archive.catalog.jobs.add("scan", source_name, str(kept), sha256_file(kept), options, asdict(actor))
+    return _shown(archive.catalog.jobs.get(job_id))
+
+
+def get(archive: Archive, actor: Actor, job_id: int) -> dict:
+    """{id, state, pages_done, pages_total, papers: [the objects of `scan --json`], source_name, error, …}."""
+    require(actor, "jobs")
+    job = archive.catalog.jobs.get(job_id)
+    if job is None or not _visible(actor, job):
+        raise NotFound("no job {job}", field="job", job=job_id)
+    return _shown(job)
+
+
+def list_jobs(archive: Archive, actor: Actor, state: str | None = None, limit: int = 50) -> list[dict]:
+    """The jobs `actor` may see, newest first."""
+    require(actor, "jobs")
+    seen: list[dict] = []
+    for job in archive.catalog.jobs.list(state, limit=100_000 if actor.agencies else limit):
+        if _visible(actor, job):
+            seen.append(_shown(job))
+            if len(seen) == limit:
+                break
+    return seen
+
+
+def events(archive: Archive, actor: Actor, job_id: int, poll: float = 0.25) -> Iterator[dict]:
+    """The job each time it changes, until it is done or failed."""
+    last = None
+    while True:
+        job = get(archive, actor, job_id)
+        if job != last:
+            yield job
+            last = job
+        if job["state"] in ("done", "failed"):
+            return
+        time.sleep(poll)
+
+
+def recover(archive: Archive) -> int:
+    """At the server's start, before its workers: the jobs its killed workers left running, queued again."""
+    return archive.catalog.jobs.requeue_running()
+
+
+def run_job(archive: Archive, job: dict, worker: str, processes: int | None = None) -> str:
+    """Scan one claimed job's file; its final state."""
+    jobs = archive.catalog.jobs
+    actor = Actor(**{**job["actor"], "agencies": tuple(job["actor"].get("agencies") or ())})
+    options = job["options"]
+    done = [0]
+    try:
+        batch = scanning.scan(archive, actor, [Path(job["path"])], record=options.get("record"),
+                              component=options.get("component"), result=bool(options.get("result")),
+                              split=options.get("split") or "none", processes=processes)
+        total = batch.pages
+        jobs.progress(job["id"], worker, 0, total, LEASE_SECONDS)
+
+        def on_page():
+            done[0] += 1
+            jobs.progress(job["id"], worker, done[0], max(total, done[0]), LEASE_SECONDS)
+
+        for scanned in batch.run(on_page=on_page):
+            jobs.add_paper(job["id"], worker, scanned.view)
+        failed = [o for o in batch.outcomes if o.status == "failed"]
+        error = ({"kind": _kinds().get(failed[0].exit_code, "InputError"),
+                  "message": f"{job['source_name']}: {failed[0].error}"} if failed else None)
+    except SohoaError as exc:
+        error = {"kind": type(exc).__name__, "message": f"{job['source_name']}: {exc}"}
+    except Exception as exc:  # a bug: the job says so, the worker goes on with the next
+        log.exception("job %s failed", job["id"])
+        error = {"kind": "InternalError", "message": f"an internal error stopped this scan ({type(exc).__name__}); "
+                                                     "the server's log has the details"}
+    state = "failed" if error else "done"
+    jobs.finish(job["id"], worker, state, error)
+    shutil.rmtree(Path(job["path"]).parent, ignore_errors=True)  # a failed file is in quarantine
+    return state
+
+
+def run_worker(root: Path, processes: int | None = None, once: bool = False, poll: float = 0.5) -> int:
+    """Claim and run jobs until SIGTERM/SIGINT (the current job is finished first), or, with `once`,
+    until the queue is empty: how many jobs were run."""
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    stopping = []
+    previous = {s: signal.signal(s, lambda *_: stopping.append(True)) for s in (signal.SIGTERM, signal.SIGINT)}
+    ran = 0
+    try:
+        with Archive(root) as archive:
+            while not stopping:
+                job = archive.catalog.jobs.claim(worker, LEASE_SECONDS, MAX_ATTEMPTS)
+                if job is None:
+                    if once:
+                        break
+                    time.sleep(poll)
+                    continue
+                log.info("job %s: %s", job["id"], job["source_name"])
+                run_job(archive, job, worker, processes)
+                ran += 1
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    return ran

@@ -1,0 +1,94 @@
+"""A paper seen rather than read: its archived PDF, a page as PNG, a page's word boxes; each view logged.
+
+Page images are rendered once and kept at ARCHIVE/cache/pages/<sha256>-<page>-<width>.png, keyed by
+the archived copy's digest so a new revision (signed, rescanned) never shows a stale image.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from digitize import audit
+from digitize.archive import Archive
+from digitize.errors import InputError, NotFound
+from digitize.services.access import require
+from digitize.services.actor import Actor
+from digitize.services.common import paper
+from digitize.tools import poppler
+
+DPI = 150  # the render when no width is asked
+MIN_WIDTH, MAX_WIDTH = 16, 4000
+
+
+def pdf(archive: Archive, actor: Actor, paper_id: int) -> Path:
+    """The archived PDF of a paper; the view is logged."""
+    require(actor, "view")
+    path = archive.paper_path(paper(archive, paper_id)["pdf_path"])
+    audit.log(archive.catalog, actor, "view-pdf", paper_id=paper_id)
+    return path
+
+
+def page_image(archive: Archive, actor: Actor, paper_id: int, page: int, width: int | None = None) -> Path:
+    """Page `page` of a paper as PNG, `width` pixels wide (clamped to 16..4000; None: 150 dpi),
+    rendered once and then served from the cache; the view is logged."""
+    require(actor, "view")
+    found = _page(archive, paper_id, page)
+    if width is not None:
+        width = min(max(int(width), MIN_WIDTH), MAX_WIDTH)
+    source = archive.paper_path(found["pdf_path"])
+    folder = archive.root / "cache" / "pages"
+    cached = folder / f"{found['pdf_sha256'] or found['sha256']}-{page}-{width or f'{DPI}dpi'}.png"
+    if not cached.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        prefix = folder / f".tmp-{uuid.uuid4().hex}"  # same folder: os.replace is atomic
+        try:
+            made = (poppler.render_page(source, page, DPI, prefix) if width is None
+                    else poppler.render_page_width(source, page, width, prefix))
+            os.replace(made, cached)
+        finally:
+            prefix.with_suffix(".png").unlink(missing_ok=True)
+    audit.log(archive.catalog, actor, "view-page", paper_id=paper_id, detail=f"page {page}")
+    return cached
+
+
+def page_words(archive: Archive, actor: Actor, paper_id: int, page: int) -> list[dict]:
+    """The words of a page with their boxes as fractions 0..1 of the page's width and height
+    (origin top left): [{text, x0, y0, x1, y1}]."""
+    require(actor, "view")
+    found = _page(archive, paper_id, page)
+    layout = poppler.words_layout(archive.paper_path(found["pdf_path"]), page)
+    try:
+        root = ET.fromstring(layout)
+    except ET.ParseError as exc:
+        raise InputError(f"pdftotext gave word boxes that cannot be read ({exc})") from None
+    words = []
+    for sheet in root.iter():
+        if _tag(sheet) != "page":
+            continue
+        width, height = float(sheet.get("width")), float(sheet.get("height"))
+        for word in sheet.iter():
+            if _tag(word) == "word" and (word.text or "").strip():
+                words.append({"text": word.text.strip(),
+                              "x0": _fraction(word.get("xMin"), width), "y0": _fraction(word.get("yMin"), height),
+                              "x1": _fraction(word.get("xMax"), width), "y1": _fraction(word.get("yMax"), height)})
+    return words
+
+
+def _page(archive: Archive, paper_id: int, page: int) -> dict:
+    """The paper's row, or NotFound if it has no page `page`."""
+    found = paper(archive, paper_id)
+    if not 1 <= page <= found["page_count"]:
+        raise NotFound("paper {paper_id} has no page {number} (it has {count})", field="page",
+                       paper_id=paper_id, number=page, count=found["page_count"])
+    return found
+
+
+def _tag(element: ET.Element) -> str:
+    return element.tag.rsplit("}", 1)[-1]  # without the XHTML namespace
+
+
+def _fraction(value: str | None, whole: float) -> float:
+    return round(min(max(float(value or 0) / whole, 0.0), 1.0), 5) if whole else 0.0
