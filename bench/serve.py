@@ -84,10 +84,10 @@ class PeakRSS(threading.Thread):
             self.done.wait(0.1)
 
 
-def percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: int) -> str:
     if len(values) < 2:
-        return values[0] if values else float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+        return f"{values[0]:.1f} ms" if values else "–"  # --staff 0: no searches
+    return f"{statistics.quantiles(values, n=100, method='inclusive')[q - 1]:.1f} ms"
 
 
 def clerk_run(server: Server, token: str, clerk: int, files: list[Path], errors: list, timeout: float):
@@ -198,7 +198,7 @@ def main() -> int:
     print("| HTTP pages/min | scan pages/min | ratio | searches | search p50 | search p95 | errors | server peak RSS |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     print(f"| {http_rate:.1f} | {scan_rate:.1f} | {http_rate / scan_rate:.2f}× | {len(ms)} | "
-          f"{percentile(ms, 50):.1f} ms | {percentile(ms, 95):.1f} ms | {len(errors)} | {memory.peak / 2**20:.0f} MB |")
+          f"{percentile(ms, 50)} | {percentile(ms, 95)} | {len(errors)} | {memory.peak / 2**20:.0f} MB |")
     for error in errors[:10]:
         print("  error:", error)
     return 1 if errors else 0
