@@ -69,6 +69,13 @@ def read_password(password_file: Path | None) -> str | None:
     return os.environ.get("SOHOA_KEY_PASSWORD")
 
 
+def open_server_key(p12: Path, password_file: Path | None = None):
+    """A server's signer from its key file, opened once (a wrong password fails here, before serving)."""
+    key = Key(p12=Path(p12), password=read_password(password_file))
+    with key.open() as signer:  # a key file's signer needs no session kept open
+        return signer
+
+
 def sign(archive: Archive, actor: Actor, paper_ids: list[int], key: Key, tsa_url: str | None = None) -> list[dict]:
     """Sign each paper's archived copy with the officer's key: one row per paper (see `sign_paper`)."""
     require(actor, "sign")
