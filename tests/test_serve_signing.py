@@ -48,3 +48,35 @@ def test_no_signing_key_is_409(served):
         answer = clerk.post(f"/papers/{paper_id}/sign")
     assert answer.status_code == 409
     assert "has no signing key" in answer.json()["error"]["message"]
+
+
+def _officer_signs(pki, to_sign_b64: str) -> str:
+    """The clerk's PC: the officer's private key signs the attributes (SHA-256 with RSA, PKCS#1 v1.5)."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    key, _, _ = pkcs12.load_key_and_certificates(pki.officer.p12.read_bytes(), PASSWORD.encode())
+    return base64.b64encode(key.sign(base64.b64decode(to_sign_b64), padding.PKCS1v15(), hashes.SHA256())).decode()
+
+
+def test_the_interrupted_flow_prepare_then_finish(signing_server, pki):
+    import base64
+
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    paper_id = list(signing_server.ids.values())[-1]
+    pem = pki.officer.cert.public_bytes(Encoding.PEM).decode()
+    with signing_server.as_role("clerk") as clerk:
+        first = clerk.post(f"/papers/{paper_id}/sign/prepare", json={"certificate": pem})
+        assert first.status_code == 200, first.text
+        wrong = clerk.post(f"/papers/{paper_id}/sign/finish", json={
+            "signing_id": first.json()["signing_id"], "signature": base64.b64encode(b"\x01" * 256).decode()})
+        assert wrong.status_code == 422, wrong.text
+        done = clerk.post(f"/papers/{paper_id}/sign/finish", json={
+            "signing_id": first.json()["signing_id"], "signature": _officer_signs(pki, first.json()["to_sign"])})
+    assert done.status_code == 200, done.text
+    assert done.json()["id"] == paper_id
+    signing_server.cli("verify", paper_id, "--trust", pki.root_pem)

@@ -37,6 +37,18 @@ class Sign(BaseModel):
     tsa: str | None = Field(None, max_length=2000, description="An RFC 3161 time-stamping service (PAdES B-T).")
 
 
+class Prepare(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    certificate: str = Field(min_length=1, max_length=20000, description="The officer's certificate (PEM).")
+    tsa: str | None = Field(None, max_length=2000)
+
+
+class Finish(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    signing_id: str = Field(min_length=1, max_length=64)
+    signature: str = Field(min_length=1, max_length=20000, description="The token's signature value (base64).")
+
+
 class Attach(BaseModel):
     model_config = ConfigDict(extra="forbid")
     record: str | None = Field(None, max_length=200)
@@ -118,3 +130,15 @@ async def sign(request: Request, paper_id: Id, body: Sign | None = None) -> dict
     if signer is None:
         raise Conflict("this server has no signing key (sohoa serve --signing-key)", field="signing_key")
     return await call(request, signing.sign_paper, paper_id, signer, tsa_url=body.tsa if body else None)
+
+
+@router.post("/papers/{paper_id}/sign/prepare", **needs("sign"))
+async def sign_prepare(request: Request, paper_id: Id, body: Prepare) -> dict:
+    """Step 1 for an officer's token: {signing_id, to_sign (base64), expires_in}; the server keeps the rest."""
+    return await call(request, signing.prepare_kept, paper_id, body.certificate, tsa_url=body.tsa)
+
+
+@router.post("/papers/{paper_id}/sign/finish", **needs("sign"))
+async def sign_finish(request: Request, paper_id: Id, body: Finish) -> dict:
+    """Step 2: the token's signature value embedded and recorded → the signature record."""
+    return await call(request, signing.finish_kept, paper_id, body.signing_id, body.signature)
