@@ -38,7 +38,7 @@ def test_wrong_signing_password_refuses_to_serve(scanned, tmp_path, pki):
     secret.write_text("not the password\n", encoding="utf-8")
     done = subprocess.run([str(SOHOA), "serve", "--archive", str(tmp_path / "a"), "--signing-key", str(pki.officer.p12),
                            "--signing-password-file", str(secret)], capture_output=True, text=True, timeout=60)
-    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert done.returncode == 10 and "wrong password" in done.stderr  # Unauthorized's exit code
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
