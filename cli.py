@@ -798,12 +798,18 @@ def audit_log(archive, actor, paper_id, holder_id, since, show_ids, as_json):
               help="Largest request body taken (an upload of scans): 200MB, 1.5G, 500k.")
 @click.option("--session-hours", type=click.FloatRange(0, 24 * 30, min_open=True), default=8.0, show_default=True,
               help="A login lasts this long.")
-def serve(archive_root, host, port, workers, max_upload, session_hours):
+@click.option("--signing-key", type=click.Path(path_type=Path), metavar="FILE.p12",
+              help="The unit's key (PKCS#12) for POST /papers/{id}/sign, opened once at start.")
+@click.option("--signing-password-file", type=click.Path(path_type=Path), metavar="FILE",
+              help="The signing key's password from FILE's first line [else env SOHOA_KEY_PASSWORD].")
+def serve(archive_root, host, port, workers, max_upload, session_hours, signing_key, signing_password_file):
     """Serve the archive over HTTP: the REST API (/api/v1, docs at /api/docs), logins, scan jobs."""
+    from digitize.services.signing import open_server_key
     from server.context import Settings
     from server.run import parse_size, serve as run_server
 
-    settings = Settings(max_upload=parse_size(max_upload), session_seconds=session_hours * 3600)
+    settings = Settings(max_upload=parse_size(max_upload), session_seconds=session_hours * 3600,
+                        signer=open_server_key(signing_key, signing_password_file) if signing_key else None)
     run_server(archive_root or default_root(), host=host, port=port, workers=workers, settings=settings)
 
 

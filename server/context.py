@@ -29,6 +29,7 @@ class Settings:
     login_attempts: int = 5  # failed logins per name and address within login_window
     login_window: float = 300.0
     write_wait: float = 10.0  # seconds a write waits for the catalog's lock, then 503
+    signer: object | None = None  # the unit's key (`sohoa serve --signing-key`), opened once at start
 
 
 def needs(action: str | None, **route) -> dict:

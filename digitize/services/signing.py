@@ -69,6 +69,13 @@ def read_password(password_file: Path | None) -> str | None:
     return os.environ.get("SOHOA_KEY_PASSWORD")
 
 
+def open_server_key(p12: Path, password_file: Path | None = None):
+    """A server's signer from its key file, opened once (a wrong password fails here, before serving)."""
+    key = Key(p12=Path(p12), password=read_password(password_file))
+    with key.open() as signer:  # a key file's signer needs no session kept open
+        return signer
+
+
 def sign(archive: Archive, actor: Actor, paper_ids: list[int], key: Key, tsa_url: str | None = None) -> list[dict]:
     """Sign each paper's archived copy with the officer's key: one row per paper (see `sign_paper`)."""
     require(actor, "sign")
@@ -193,3 +200,67 @@ def shown_signatures(archive: Archive, paper_row: dict) -> list[dict]:
     made = {s["field_name"]: s for s in archive.catalog.signatures.of_paper(paper_row["id"])}
     return [{**c.to_json(), "made_here": c.field_name in made,
              "signed_by": made.get(c.field_name, {}).get("signed_by")} for c in checks]
+
+
+# -- the interrupted flow kept by a server between its two requests ---------------------------------
+PREPARED_SECONDS = 15 * 60  # a prepared signing not finished by then is refused
+
+
+def _prepared_file(archive: Archive, signing_id: str) -> Path:
+    if not signing_id or not all(c in "0123456789abcdef" for c in signing_id) or len(signing_id) != 32:
+        raise BadArgument("{signing_id} is not one this server gave", field="signing_id")
+    return archive.root / "tmp" / "signing" / f"{signing_id}.json"
+
+
+def prepare_kept(archive: Archive, actor: Actor, paper_id: int, certificate_pem: str,
+                 tsa_url: str | None = None) -> dict:
+    """`prepare_signing` for a server: kept under tmp/signing/ for PREPARED_SECONDS; {signing_id, to_sign (base64), expires_in}."""
+    import base64
+    import json
+    import uuid
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    try:
+        der = x509.load_pem_x509_certificate(certificate_pem.encode()).public_bytes(Encoding.DER)
+    except ValueError:
+        raise BadArgument("{certificate} is not a PEM certificate", field="certificate") from None
+    prepared = prepare_signing(archive, actor, paper_id, der, tsa_url=tsa_url)
+    signing_id = uuid.uuid4().hex
+    path = _prepared_file(archive, signing_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"paper_id": paper_id, "actor": actor.name, "prepared": prepared.to_json()}),
+                    encoding="utf-8")
+    return {"signing_id": signing_id, "paper_id": paper_id, "to_sign": base64.b64encode(prepared.to_sign).decode(),
+            "expires_in": PREPARED_SECONDS}
+
+
+def finish_kept(archive: Archive, actor: Actor, paper_id: int, signing_id: str, signature_b64: str) -> dict:
+    """`finish_signing` of a signing `prepare_kept` kept: the signature record; a wrong value is SignatureInvalid."""
+    import base64
+    import binascii
+    import json
+    import time
+
+    from digitize.errors import Unauthorized
+
+    path = _prepared_file(archive, signing_id)
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        fresh = time.time() - path.stat().st_mtime < PREPARED_SECONDS
+    except OSError:
+        kept, fresh = None, False
+    if not kept or not fresh or kept["paper_id"] != paper_id or kept["actor"] != actor.name:
+        raise NotFound("no signing {signing_id} of paper {paper_id} prepared by you in the last 15 minutes",
+                       field="signing_id", signing_id=signing_id, paper_id=paper_id)
+    try:
+        value = base64.b64decode(signature_b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadArgument("{signature} is not base64", field="signature") from None
+    try:
+        done = finish_signing(archive, actor, paper_id, sig.Prepared.from_json(kept["prepared"]), value)
+    except Unauthorized as exc:  # over HTTP a wrong value is not a login problem
+        raise SignatureInvalid(str(exc), field="signature") from None
+    path.unlink(missing_ok=True)
+    return done

@@ -7,7 +7,8 @@ from fastapi.responses import FileResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from digitize.metadata import FIELDS
-from digitize.services import papers, views
+from digitize.errors import Conflict
+from digitize.services import papers, signing, views
 from server.context import API, RowId, call, needs
 
 router = APIRouter(prefix=API, tags=["papers"])
@@ -29,6 +30,23 @@ class Reuse(BaseModel):
 class Replace(BaseModel):
     model_config = ConfigDict(extra="forbid")
     new_id: int = Field(ge=1, le=2**63 - 1, description="The newer paper that replaces this one.")
+
+
+class Sign(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tsa: str | None = Field(None, max_length=2000, description="An RFC 3161 time-stamping service (PAdES B-T).")
+
+
+class Prepare(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    certificate: str = Field(min_length=1, max_length=20000, description="The officer's certificate (PEM).")
+    tsa: str | None = Field(None, max_length=2000)
+
+
+class Finish(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    signing_id: str = Field(min_length=1, max_length=64)
+    signature: str = Field(min_length=1, max_length=20000, description="The token's signature value (base64).")
 
 
 class Attach(BaseModel):
@@ -103,3 +121,24 @@ async def replace(request: Request, paper_id: Id, body: Replace) -> dict:
 async def attach(request: Request, paper_id: Id, body: Attach) -> dict:
     """Link the paper to a record's component or result; attaching twice changes nothing."""
     return await call(request, papers.attach, paper_id, body.record, body.component, result=body.result)
+
+
+@router.post("/papers/{paper_id}/sign", **needs("sign"))
+async def sign(request: Request, paper_id: Id, body: Sign | None = None) -> dict:
+    """Sign the paper's archived copy with the server's key: {id, pdf_path, pdf_sha256, signature}."""
+    signer = request.app.state.settings.signer
+    if signer is None:
+        raise Conflict("this server has no signing key (sohoa serve --signing-key)", field="signing_key")
+    return await call(request, signing.sign_paper, paper_id, signer, tsa_url=body.tsa if body else None)
+
+
+@router.post("/papers/{paper_id}/sign/prepare", **needs("sign"))
+async def sign_prepare(request: Request, paper_id: Id, body: Prepare) -> dict:
+    """Step 1 for an officer's token: {signing_id, to_sign (base64), expires_in}; the server keeps the rest."""
+    return await call(request, signing.prepare_kept, paper_id, body.certificate, tsa_url=body.tsa)
+
+
+@router.post("/papers/{paper_id}/sign/finish", **needs("sign"))
+async def sign_finish(request: Request, paper_id: Id, body: Finish) -> dict:
+    """Step 2: the token's signature value embedded and recorded → the signature record."""
+    return await call(request, signing.finish_kept, paper_id, body.signing_id, body.signature)

@@ -104,6 +104,14 @@ V2_INTAKE = """
         scanned_at TEXT NOT NULL
     );
 """
+# The view of version 3, in SQL both SQLite and PostgreSQL read (the postgres schema takes it too).
+PAPER_VALUES_V3 = """
+    CREATE VIEW paper_values AS SELECT p.id AS paper_id, """ + ", ".join(
+    f"(SELECT value FROM paper_metadata m WHERE m.paper_id = p.id AND m.field = '{f}' ORDER BY m.source LIMIT 1) AS {f}"
+    for f in METADATA_FIELDS) + """,
+        (SELECT new_paper_id FROM replacements x WHERE x.paper_id = p.id) AS replaced_by
+    FROM papers p;
+"""
 # Extracted metadata, corrections, validity, replacement, reuse (digitize/metadata.py, digitize/reuse.py).
 V3_METADATA = """
     -- One row per paper, field and source: extraction rewrites its own rows, a correction
@@ -149,12 +157,7 @@ V3_METADATA = """
     CREATE INDEX reuses_paper ON reuses (paper_id);
     ALTER TABLE papers ADD COLUMN extracted_at TEXT;
     -- Each paper's current values: the correction if any ('corrected' sorts first), else extracted.
-    CREATE VIEW paper_values AS SELECT p.id AS paper_id, """ + ", ".join(
-    f"(SELECT value FROM paper_metadata m WHERE m.paper_id = p.id AND m.field = '{f}' ORDER BY m.source LIMIT 1) AS {f}"
-    for f in METADATA_FIELDS) + """,
-        (SELECT new_paper_id FROM replacements x WHERE x.paper_id = p.id) AS replaced_by
-    FROM papers p;
-"""
+""" + PAPER_VALUES_V3
 # Register results and component status, reuse. Coverage must read a million records in well under
 # two seconds, so each record keeps counters (missing components, result papers, reused components)
 # that triggers on attachments and components hold true, whoever writes those tables.

@@ -1,0 +1,208 @@
+"""The server under load: clerks upload papers over HTTP while staff search, against `sohoa scan`.
+
+    .venv/bin/python bench/serve.py                                  # 4 clerks × 3 papers, 2 staff, ~3 min
+    .venv/bin/python bench/serve.py --clerks 8 --papers 5 --staff 4 --engine tantivy   # issue 13's size
+
+Makes a fresh archive (`sohoa init`, a register of one record per clerk), a user and a token of each
+role (tests/serving.py), and starts `sohoa serve --workers W` on a free localhost port. Renders
+cheap one-line papers as tests/conftest.py's small_batch does, each with words of its own. Then C
+clerk threads (httpx, the clerk's token) each upload P papers one by one (POST /api/v1/scans; odd
+clerks attach theirs to their record's component, even ones send none) and wait for each paper's
+job, while S staff threads search continuously (GET /api/v1/search, varied queries: names without
+marks, lot numbers, document words, misspelt names) until the clerks are done. Afterwards the same
+pages are archived by `sohoa scan` into a fresh archive, timed the same way. Prints pages/min of
+both and their ratio, search p50/p95 over HTTP during the load, errors (non-2xx answers and failed
+jobs) and the peak resident memory of the server and its workers (the process tree, polled every
+100 ms). Writes bench/out/serve/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import itertools
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.conftest import REGISTER_HEADER, SOHOA, Sohoa, small_batch  # noqa: E402
+from tests.serving import Server, add_accounts  # noqa: E402
+
+OUT = ROOT / "bench" / "out" / "serve"
+COMPONENT = "Giấy chứng sinh"
+QUERIES = ["nguyen van binh", "binh", "giay to", "lo {n}", "giấy tờ số {n}", "nguyen van binb", "van binh lo {n}",
+           "so {n}"]
+
+
+def record_code(clerk: int) -> str:
+    return f"000.00.53.H48-261201-{clerk + 1:04d}"
+
+
+def register(path: Path, clerks: int) -> Path:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(REGISTER_HEADER)
+    for c in range(clerks):
+        writer.writerow([record_code(c), "1.001193", "Đăng ký khai sinh", "UBND phường Bến Nghé", "1", "2026-12-01",
+                         "", f"Nguyễn Văn Bình {c}", f"0792100{c:05d}", "false", COMPONENT])
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return path
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+class PeakRSS(threading.Thread):
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.proc, self.peak, self.done = psutil.Process(pid), 0, threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            try:
+                self.peak = max(self.peak, tree_rss(self.proc))
+            except psutil.Error:
+                return
+            self.done.wait(0.1)
+
+
+def percentile(values: list[float], q: int) -> str:
+    if len(values) < 2:
+        return f"{values[0]:.1f} ms" if values else "–"  # --staff 0: no searches
+    return f"{statistics.quantiles(values, n=100, method='inclusive')[q - 1]:.1f} ms"
+
+
+def clerk_run(server: Server, token: str, clerk: int, files: list[Path], errors: list, timeout: float):
+    with server.bearer(token) as client:
+        for path in files:
+            data = {"record": record_code(clerk), "component": COMPONENT} if clerk % 2 else {}
+            sent = client.post("/scans", data=data, files=[("files", (path.name, path.read_bytes(), "image/png"))])
+            if sent.status_code != 202:
+                errors.append(f"POST /scans {sent.status_code}: {sent.text[:200]}")
+                continue
+            for queued in sent.json()["jobs"]:
+                deadline = time.monotonic() + timeout
+                while True:
+                    answer = client.get(f"/jobs/{queued['id']}")
+                    if answer.status_code != 200:
+                        errors.append(f"GET /jobs {answer.status_code}")
+                        break
+                    job = answer.json()
+                    if job["state"] in ("done", "failed"):
+                        if job["state"] == "failed":
+                            errors.append(f"job {job['id']} failed: {job.get('error')}")
+                        break
+                    if time.monotonic() > deadline:
+                        errors.append(f"job {queued['id']} not done after {timeout:.0f} s")
+                        break
+                    time.sleep(0.2)
+
+
+def staff_run(server: Server, token: str, seed: int, total: int, stop: threading.Event, latencies: list,
+              errors: list):
+    with server.bearer(token) as client:
+        for i in itertools.count(seed):
+            if stop.is_set():
+                return
+            q = QUERIES[i % len(QUERIES)].format(n=(i * 7) % max(total, 1))
+            start = time.perf_counter()
+            answer = client.get("/search", params={"q": q})
+            latencies.append(time.perf_counter() - start)
+            if answer.status_code != 200:
+                errors.append(f"GET /search {answer.status_code}: {answer.text[:200]}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clerks", type=int, default=4, help="simulated clerks uploading [4; the issue: 8]")
+    parser.add_argument("--papers", type=int, default=3, help="papers each clerk uploads [3; the issue: 5]")
+    parser.add_argument("--staff", type=int, default=2, help="staff searching continuously [2; the issue: 4]")
+    parser.add_argument("--workers", type=int, default=1, help="sohoa serve --workers [1]")
+    parser.add_argument("--engine", choices=["whoosh", "tantivy"], default="whoosh")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds a job may take [600]")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+
+    shutil.rmtree(args.out, ignore_errors=True)
+    args.out.mkdir(parents=True)
+    total = args.clerks * args.papers
+    pages = small_batch(args.out / "pages", total)
+    batches = [pages[c * args.papers:(c + 1) * args.papers] for c in range(args.clerks)]
+
+    served = args.out / "archive"
+    Sohoa(served, "bench")("init", "--engine", args.engine)
+    Sohoa(served, "bench")("records", "import", register(args.out / "register.csv", args.clerks))
+    tokens = add_accounts(served, args.out)
+
+    server = Server(served, workers=args.workers)
+    errors: list[str] = []
+    latencies: list[float] = []
+    try:
+        memory = PeakRSS(server.proc.pid)
+        memory.start()
+        stop = threading.Event()
+        staff = [threading.Thread(target=staff_run, args=(server, tokens["staff"], s * 1000, total, stop, latencies,
+                                                          errors)) for s in range(args.staff)]
+        clerks = [threading.Thread(target=clerk_run, args=(server, tokens["clerk"], c, batches[c], errors,
+                                                           args.timeout)) for c in range(args.clerks)]
+        for t in staff:
+            t.start()
+        start = time.monotonic()
+        for t in clerks:
+            t.start()
+        for t in clerks:
+            t.join()
+        http_seconds = time.monotonic() - start
+        stop.set()
+        for t in staff:
+            t.join()
+        memory.done.set()
+        memory.join()
+        with server.bearer(tokens["staff"]) as client:
+            found = client.get("/search", params={"q": "nguyen van binh", "limit": 1}).json()["total"]
+    finally:
+        server.stop()
+
+    fresh = args.out / "scan-archive"
+    Sohoa(fresh, "bench")("init", "--engine", args.engine)
+    start = time.monotonic()
+    scan = subprocess.run([str(SOHOA), "scan", str(args.out / "pages"), "--archive", str(fresh), "--user", "bench"],
+                          capture_output=True, text=True, env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+    scan_seconds = time.monotonic() - start
+    if scan.returncode != 0:
+        errors.append(f"sohoa scan exit {scan.returncode}: {scan.stderr.strip()[:200]}")
+
+    http_rate, scan_rate = total / http_seconds * 60, total / scan_seconds * 60
+    ms = [s * 1000 for s in latencies]
+    print(f"{args.clerks} clerks × {args.papers} papers ({total} one-page papers), {args.staff} staff, "
+          f"--workers {args.workers}, {args.engine}; {found} papers found for 'nguyen van binh' afterwards")
+    print()
+    print("| HTTP pages/min | scan pages/min | ratio | searches | search p50 | search p95 | errors | server peak RSS |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"| {http_rate:.1f} | {scan_rate:.1f} | {http_rate / scan_rate:.2f}× | {len(ms)} | "
+          f"{percentile(ms, 50)} | {percentile(ms, 95)} | {len(errors)} | {memory.peak / 2**20:.0f} MB |")
+    for error in errors[:10]:
+        print("  error:", error)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
