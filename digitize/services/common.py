@@ -36,37 +36,36 @@ def date(value: str | None, field: str) -> str | None:
     return None if value is None else date_given(value, field)
 
 
-def in_scope(archive: Archive, actor: Actor, paper_id: int) -> bool:
-    """Whether `actor` may see the paper (Decree 30: rights per record): one of the records it serves
-    is of their agencies, or it serves none and was scanned by a clerk of theirs. Unscoped: all."""
+def seen(archive: Archive, actor: Actor, paper_ids) -> set[int]:
+    """Those of `paper_ids` `actor` may see (Decree 30: rights per record; see Papers.seen_by).
+    Unscoped: all of them."""
+    ids = list(paper_ids)
     scope = agencies(actor)
-    if scope is None:
-        return True
-    served, scanned_under = archive.catalog.papers.scope(paper_id)
-    return any(a in scope for a in served) if served else scanned_under in scope
+    return set(ids) if scope is None else archive.catalog.papers.seen_by(ids, scope)
+
+
+def in_scope(archive: Archive, actor: Actor, paper_id: int) -> bool:
+    return paper_id in seen(archive, actor, [paper_id])
 
 
 def require_in_scope(archive: Archive, actor: Actor, paper_id: int) -> None:
-    """NotFound unless the paper exists and `actor` may see it: one out of scope is not revealed."""
+    """NotFound unless the paper exists and `actor` may see it: one out of scope is not revealed
+    (the same message as an unknown id)."""
     archive.catalog.require_paper(paper_id)
     if not in_scope(archive, actor, paper_id):
         raise NotFound(f"no paper {paper_id} in {archive.catalog.path.parent}; find ids with sohoa search")
 
 
-def require_record_in_scope(archive: Archive, actor: Actor, record_code: str) -> None:
-    """NotFound if the record exists but is of an agency `actor` does not serve (an unknown one is
-    left to the action's own check, which names it)."""
-    scope = agencies(actor)
-    if scope is None:
-        return
-    found = archive.catalog.records.get(record_code)
-    if found is not None and found.agency not in scope:
-        raise NotFound(f"no record {record_code} in the register")
+def require_record_in_scope(archive: Archive, actor: Actor, record_code: str | None) -> None:
+    """NotFound if the record is unknown or of an agency `actor` does not serve, with the same
+    message either way (nothing given: nothing to check)."""
+    if record_code:
+        from digitize.scan.targets import resolve_target
+
+        resolve_target(archive, record_code, None, True, agencies(actor))
 
 
-def paper(archive: Archive, paper_id: int, actor: Actor | None = None) -> dict:
+def paper(archive: Archive, actor: Actor, paper_id: int) -> dict:
     """The catalog's row of a paper, or NotFound (also when out of `actor`'s scope)."""
-    if actor is not None:
-        require_in_scope(archive, actor, paper_id)
-    archive.catalog.require_paper(paper_id)
+    require_in_scope(archive, actor, paper_id)
     return archive.catalog.get_paper(paper_id)

@@ -14,8 +14,7 @@ from digitize.register import attach_paper
 from digitize.scan.targets import resolve_target
 from digitize.services.access import agencies, require
 from digitize.services.actor import Actor
-from digitize.services.common import (date, in_scope, masked, paper, require_in_scope, require_record_in_scope,
-                                       shown)
+from digitize.services.common import date, masked, paper, require_in_scope, require_record_in_scope, seen, shown
 
 
 def _metadata(archive: Archive, paper_id: int) -> dict:
@@ -30,7 +29,7 @@ def show(archive: Archive, actor: Actor, paper_id: int, show_ids: bool = False) 
     require(actor, "show")
     from digitize.services.signing import shown_signatures
 
-    found = paper(archive, paper_id, actor)
+    found = paper(archive, actor, paper_id)
     found["signatures"] = shown_signatures(archive, found)
     made_here = archive.catalog.signatures.of_paper(paper_id)
     # born digital (or signed elsewhere) and archived as it came, before any signature made here
@@ -46,7 +45,7 @@ def show(archive: Archive, actor: Actor, paper_id: int, show_ids: bool = False) 
 def text(archive: Archive, actor: Actor, paper_id: int) -> str:
     """A paper's OCR text, pages separated by form feeds; reading it is logged."""
     require(actor, "view")
-    found = paper(archive, paper_id, actor)
+    found = paper(archive, actor, paper_id)
     audit.log(archive.catalog, actor, "view-text", paper_id=paper_id)
     return found["text"]
 
@@ -65,7 +64,7 @@ def extract(archive: Archive, actor: Actor, paper_ids: tuple[int, ...] = (), eve
     """Extract metadata again from the stored text of these papers (none: those never extracted;
     `every`: all); corrections stay. Returns how many papers were done."""
     for paper_id in paper_ids:
-        paper(archive, paper_id)
+        paper(archive, actor, paper_id)
     count = metadata.reextract(archive.catalog, paper_ids or None, missing_only=not (paper_ids or every))
     archive.sync_index()
     return count
@@ -76,9 +75,8 @@ def reuse(archive: Archive, actor: Actor, paper_id: int, record: str, component:
     """Attach an archived paper to a component of another record, marked reused; an expired or
     replaced paper only when forced, with a reason."""
     require(actor, "reuse")
-    paper(archive, paper_id, actor)
-    require_record_in_scope(archive, actor, record)
-    target = resolve_target(archive, record, component, False)
+    paper(archive, actor, paper_id)
+    target = resolve_target(archive, record, component, False, agencies(actor))
     done = reusing.reuse(archive.catalog, paper_id, target.record_code, target.component, user=actor.name,
                          force=force, reason=reason)
     archive.sync_index()
@@ -100,8 +98,7 @@ def attach(archive: Archive, actor: Actor, paper_id: int, record: str | None, co
     """Link an archived paper to a record's component or result; attaching twice changes nothing."""
     require(actor, "attach")
     require_in_scope(archive, actor, paper_id)
-    if record:
-        require_record_in_scope(archive, actor, record)
+    require_record_in_scope(archive, actor, record)
     done = attach_paper(archive, paper_id, record, component, result, actor.name)
     if done["attached"]:  # the index also searches the paper by every record it serves
         archive.sync_index()
@@ -112,8 +109,9 @@ def of_holder(archive: Archive, actor: Actor, holder_id: str, valid: bool = Fals
               show_ids: bool = False) -> list[dict]:
     """A citizen's papers, newest first, each with whether it is still valid (`valid`: only those)."""
     require(actor, "of_holder")
-    rows = [r for r in reusing.papers_of(archive.catalog, holder_id, valid_only=valid)
-            if in_scope(archive, actor, r["id"])]
+    rows = reusing.papers_of(archive.catalog, holder_id, valid_only=valid)
+    visible = seen(archive, actor, [r["id"] for r in rows])
+    rows = [r for r in rows if r["id"] in visible]
     for r in rows:
         r["pdf_path"] = str(archive.paper_path(r["pdf_path"]))
     return shown(archive, actor, show_ids, "papers --holder-id", rows)
@@ -141,11 +139,13 @@ def search_page(archive: Archive, actor: Actor, query: str, limit: int = 10, off
                            expires_to=date(expires_to, "expires_to"))
     with library_errors():
         total, hits = archive.index.search_page(query, limit=limit, offset=offset, filters=filters)
-        if agencies(actor) is not None:
-            # Scoped: every match is asked for and filtered, so hits and total count only papers in
-            # the actor's agencies (correct first; a scope filter in the index would be faster).
-            _, every = archive.index.search_page(query, limit=max(total, 1), offset=0, filters=filters)
-            kept = [h for h in every if in_scope(archive, actor, h.id)]
+        if agencies(actor) is not None and total:
+            # Scoped: every match is asked for and filtered in one catalog query, so hits and total
+            # count only papers the actor's agencies see (the index knows no scope: the engines
+            # would each need the rule of Papers.seen_by).
+            _, every = archive.index.search_page(query, limit=total, offset=0, filters=filters)
+            visible = seen(archive, actor, [h.id for h in every])
+            kept = [h for h in every if h.id in visible]
             total, hits = len(kept), kept[offset:offset + limit]
     rows = [{
         "id": h.id, "record_code": h.record_code, "component": h.component, "source_name": h.source_name,

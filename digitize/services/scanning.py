@@ -15,7 +15,7 @@ from digitize.scan.scanner import Outcome, Scanner
 from digitize.scan.scanner import exit_code as exit_code_of
 from digitize.scan.targets import Target, resolve_target
 from digitize.errors import SohoaError
-from digitize.services.access import require
+from digitize.services.access import agencies, require
 from digitize.services.actor import Actor
 from digitize.services.common import masked
 from digitize.services.signing import Key, sign_paper
@@ -91,7 +91,7 @@ def scan(archive: Archive, actor: Actor, paths: Iterable[Path], record: str | No
     the target is checked against the register first, and the pages counted. `sign`: the officer's
     key, to sign each new paper once archived (B-T with `tsa_url`)."""
     require(actor, "scan")
-    target = resolve_target(archive, record, component, result)
+    target = resolve_target(archive, record, component, result, agencies(actor))
     files = list(find_inputs(list(paths)))
     scanner = Scanner(archive, TesseractEngine(), user=actor.name, processes=processes, split=split,
                       force_ocr=force_ocr, agency=_agency(actor))

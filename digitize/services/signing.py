@@ -80,7 +80,7 @@ def sign(archive: Archive, actor: Actor, paper_ids: list[int], key: Key, tsa_url
     """Sign each paper's archived copy with the officer's key: one row per paper (see `sign_paper`)."""
     require(actor, "sign")
     for paper_id in paper_ids:
-        paper(archive, paper_id)  # every id known before the key is asked for its first signature
+        paper(archive, actor, paper_id)  # every id known before the key is asked for its first signature
     with key.open() as signer:
         return [sign_paper(archive, actor, paper_id, signer, tsa_url) for paper_id in paper_ids]
 
@@ -88,7 +88,7 @@ def sign(archive: Archive, actor: Actor, paper_ids: list[int], key: Key, tsa_url
 def sign_paper(archive: Archive, actor: Actor, paper_id: int, signer, tsa_url: str | None = None) -> dict:
     """Sign one paper's copy with an open signer: {id, pdf_path, pdf_sha256, signature: {...}}."""
     require(actor, "sign")
-    found = paper(archive, paper_id, actor)
+    found = paper(archive, actor, paper_id)
     source = current_copy(archive, found)
     with archive.work_dir("sign-") as work:
         out = work / "signed.pdf"
@@ -117,7 +117,7 @@ def prepare_signing(archive: Archive, actor: Actor, paper_id: int, certificate_d
     """Step 1: the paper's copy with the signature's place reserved; `.to_sign` goes to the token,
     `.to_json()` is what the server keeps until the signature value comes back."""
     require(actor, "sign")
-    found = paper(archive, paper_id)
+    found = paper(archive, actor, paper_id)
     return sig.prepare(current_copy(archive, found), certificate_der, tsa_url=tsa_url)
 
 
@@ -126,7 +126,7 @@ def finish_signing(archive: Archive, actor: Actor, paper_id: int, prepared: sig.
     """Step 2: embed the token's signature value and record it, as `sign_paper` does. Refused when
     the copy changed since step 1 (another signature came first): prepare again."""
     require(actor, "sign")
-    found = paper(archive, paper_id, actor)
+    found = paper(archive, actor, paper_id)
     source = current_copy(archive, found)
     from digitize.intake import sha256_file
 
@@ -152,7 +152,7 @@ def verify(archive: Archive, actor: Actor, target: str, trust: list[Path] | tupl
     """The signatures of paper `target` (an id) or of a PDF file: {paper_id, file, valid, trust,
     signatures: [Check]}. `valid` only when there is at least one and all are valid."""
     require(actor, "verify")
-    paper_id, path = _target(archive, target)
+    paper_id, path = _target(archive, actor, target)
     roots = trust_files(archive, trust)
     checks = sig.verify_file(path, sig.trust_roots(roots), fetch=fetch)
     return {"paper_id": paper_id, "file": str(path), "trust": [str(p) for p in roots],
@@ -160,7 +160,7 @@ def verify(archive: Archive, actor: Actor, target: str, trust: list[Path] | tupl
             "signatures": [c.to_json() for c in checks]}
 
 
-def _target(archive: Archive, target: str) -> tuple[int | None, Path]:
+def _target(archive: Archive, actor: Actor, target: str) -> tuple[int | None, Path]:
     path = Path(target)
     if path.suffix.lower() == ".pdf" or path.exists():
         if not path.is_file():
@@ -170,7 +170,7 @@ def _target(archive: Archive, target: str) -> tuple[int | None, Path]:
         paper_id = int(target)
     except ValueError:
         raise BadArgument("{value!r} is neither a paper ID nor a PDF file", field="target", value=target) from None
-    found = paper(archive, paper_id)
+    found = paper(archive, actor, paper_id)
     return paper_id, archive.paper_path(found["pdf_path"])
 
 

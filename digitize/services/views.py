@@ -26,7 +26,7 @@ MIN_WIDTH, MAX_WIDTH = 16, 4000
 def pdf(archive: Archive, actor: Actor, paper_id: int) -> Path:
     """The archived PDF of a paper; the view is logged."""
     require(actor, "view")
-    path = archive.paper_path(paper(archive, paper_id, actor)["pdf_path"])
+    path = archive.paper_path(paper(archive, actor, paper_id)["pdf_path"])
     audit.log(archive.catalog, actor, "view-pdf", paper_id=paper_id)
     return path
 
@@ -79,7 +79,7 @@ def page_words(archive: Archive, actor: Actor, paper_id: int, page: int) -> list
 
 def _page(archive: Archive, actor: Actor, paper_id: int, page: int) -> dict:
     """The paper's row, or NotFound if it has no page `page` (or is out of `actor`'s scope)."""
-    found = paper(archive, paper_id, actor)
+    found = paper(archive, actor, paper_id)
     if not 1 <= page <= found["page_count"]:
         raise NotFound("paper {paper_id} has no page {number} (it has {count})", field="page",
                        paper_id=paper_id, number=page, count=found["page_count"])

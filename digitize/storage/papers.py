@@ -76,8 +76,10 @@ class Papers(ABC):
         """[{record_code, component, is_result, reused}]: the records the paper serves, in the order attached."""
 
     @abstractmethod
-    def scope(self, paper_id: int) -> tuple[list[str], str | None]:
-        """(the agencies of the records the paper serves, the agency it was scanned under): who may see it."""
+    def seen_by(self, paper_ids: list[int], agencies: tuple[str, ...]) -> set[int]:
+        """Those of `paper_ids` these agencies may see (Decree 30: rights per record): a paper serving
+        a record sees that record's agency; one serving none, the agency it was scanned under, or
+        every agency when scanned unscoped (agency NULL)."""
 
     @abstractmethod
     def first_record(self, paper_id: int) -> str | None:

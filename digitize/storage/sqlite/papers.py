@@ -122,12 +122,19 @@ class SqlitePapers(SqliteStore, Papers):
             "SELECT record_code, component, is_result, reused FROM attachments WHERE paper_id = ? "
             "ORDER BY attached_at, rowid", (paper_id,))]
 
-    def scope(self, paper_id: int) -> tuple[list[str], str | None]:
-        served = [r[0] for r in self.db.execute(
-            "SELECT DISTINCT r.agency FROM attachments a JOIN records r ON r.record_code = a.record_code "
-            "WHERE a.paper_id = ?", (paper_id,))]
-        row = self.db.execute("SELECT agency FROM papers WHERE id = ?", (paper_id,)).fetchone()
-        return served, row[0] if row else None
+    def seen_by(self, paper_ids: list[int], agencies: tuple[str, ...]) -> set[int]:
+        seen: set[int] = set()
+        marks = ", ".join("?" * len(agencies))
+        for start in range(0, len(paper_ids), 500):  # bounded: SQLite's variables per statement
+            chunk = list(paper_ids[start:start + 500])
+            served = ("SELECT 1 FROM attachments a JOIN records r ON r.record_code = a.record_code "
+                      "WHERE a.paper_id = p.id")
+            seen.update(r[0] for r in self.db.execute(
+                f"""SELECT p.id FROM papers p WHERE p.id IN ({", ".join("?" * len(chunk))})
+                    AND (EXISTS ({served} AND r.agency IN ({marks}))
+                         OR (NOT EXISTS ({served}) AND (p.agency IS NULL OR p.agency IN ({marks}))))""",
+                (*chunk, *agencies, *agencies)))
+        return seen
 
     def first_record(self, paper_id: int) -> str | None:
         row = self.db.execute(
