@@ -9,7 +9,8 @@ Trust roots for verification: the files given (`--trust`), else the PEM/DER file
 
 For a server (issue 16): `sign_paper` with a server-held key opened by `Key.open`; for an officer's
 USB token at the clerk's PC, `prepare_signing` (the digest and attributes to sign, as JSON the server
-keeps) then `finish_signing` (the token's signature value embedded, recorded like any signature).
+keeps) then `finish_signing` (the token's signature value embedded, recorded like any signature);
+`sign_at_server` is that PC's side, over the server's API.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from typing import Iterator
 from digitize import audit
 from digitize import signatures as sig
 from digitize.archive import Archive
-from digitize.errors import BadArgument, InputError, NotFound, SignatureInvalid
+from digitize.errors import ArchiveError, BadArgument, Forbidden, InputError, NotFound, SignatureInvalid, SohoaError
+from digitize.errors import TooManyAttempts, Unauthorized
 from digitize.services.access import require
 from digitize.services.actor import Actor
 from digitize.services.common import paper
@@ -137,6 +139,54 @@ def finish_signing(archive: Archive, actor: Actor, paper_id: int, prepared: sig.
         out = work / "signed.pdf"
         signed = sig.finish(prepared, signature_value, out)
         return _record(archive, actor, found, out, signed)
+
+
+# -- the clerk's PC: the interrupted flow over a server's API --------------------------------------
+# Errors that are not about one paper: no point asking the server about the next one.
+_STOPS = (Unauthorized, Forbidden, TooManyAttempts, ArchiveError)
+
+
+def read_api_token(token_file: Path | None) -> str:
+    """The API token from `token_file`'s first line, else env SOHOA_TOKEN."""
+    if token_file is not None:
+        try:
+            return Path(token_file).read_text(encoding="utf-8").splitlines()[0].strip()
+        except (OSError, UnicodeDecodeError, IndexError) as exc:
+            raise BadArgument("{api_token_file} {value}: cannot read the token ({why})", field="api_token_file",
+                              value=str(token_file), why=getattr(exc, "strerror", None) or "empty file") from None
+    token = os.environ.get("SOHOA_TOKEN", "").strip()
+    if not token:
+        raise BadArgument("no API token for the server: give {api_token_file:FILE} or set SOHOA_TOKEN",
+                          field="api_token_file")
+    return token
+
+
+def sign_at_server(server_url: str, api_token: str, paper_ids: list[int], key: Key,
+                   tsa_url: str | None = None) -> Iterator[tuple[int, dict | SohoaError]]:
+    """Sign papers archived on a server with the officer's token here: per paper, the server
+    prepares (POST …/sign/prepare with the token's certificate), the token signs what it gives, the
+    server embeds it (…/sign/finish). Yields (id, the signature record) or (id, the error) per paper;
+    an error that is not about one paper (the API token refused, the server unreachable) is raised."""
+    import base64
+
+    from digitize.remote import Server
+
+    server = Server(server_url, api_token)
+    with key.open() as signer:  # the PIN is checked once, before the first paper
+        certificate = sig.certificate_pem(signer)
+        for paper_id in paper_ids:
+            try:
+                prepared = server.post(f"/papers/{paper_id}/sign/prepare",
+                                       {"certificate": certificate, **({"tsa": tsa_url} if tsa_url else {})})
+                value = sig.sign_attributes(signer, base64.b64decode(prepared["to_sign"]))
+                done = server.post(f"/papers/{paper_id}/sign/finish", {
+                    "signing_id": prepared["signing_id"], "signature": base64.b64encode(value).decode()})
+            except _STOPS:
+                raise
+            except SohoaError as exc:
+                yield paper_id, exc
+                continue
+            yield paper_id, done
 
 
 # -- verification -------------------------------------------------------------------------------
