@@ -16,11 +16,11 @@ import sys
 import unicodedata
 from pathlib import Path
 
-from digitize.catalog import Catalog, Record, RegisterResult
+from digitize.catalog import Catalog, Record, RegisterResult, nfc
 from digitize.codes import RECORD_CODE, received_on
 from digitize.coverage import RULES, period
 from digitize.dates import parse_date
-from digitize.errors import BadArgument, InputError
+from digitize.errors import BadArgument, Forbidden, InputError
 
 COLUMNS = (
     "record_code", "procedure_code", "procedure_name", "agency", "channel", "received_date",
@@ -68,12 +68,29 @@ def read_register(path: Path) -> list[Record]:
     return records
 
 
-def import_register(catalog: Catalog, path: Path) -> tuple[int, int]:
-    """Check the whole register, then insert or update its records; returns (new, updated)."""
+def import_register(catalog: Catalog, path: Path, agencies: tuple[str, ...] | None = None) -> tuple[int, int]:
+    """Check the whole register, then insert or update its records; returns (new, updated).
+    `agencies`: those the importer serves (None: all); a row of another agency, or over a record
+    registered under one, is Forbidden and nothing is imported."""
     records = read_register(path)
     if not records:
         raise InputError(f"{Path(path).name}: no records, only the header")
+    if agencies is not None:
+        _require_agencies(catalog, Path(path).name, records, agencies)
     return catalog.upsert_records(records)
+
+
+def _require_agencies(catalog: Catalog, name: str, records: list[Record], agencies: tuple[str, ...]) -> None:
+    mine = {nfc(a) for a in agencies}
+    registered = catalog.records.agencies_of([r.record_code for r in records])
+    foreign = sorted({nfc(r.agency) for r in records if nfc(r.agency) not in mine})
+    if foreign:
+        raise Forbidden(f"{name}: records of agencies you do not serve ({', '.join(foreign[:5])}"
+                        f"{' …' if len(foreign) > 5 else ''}); nothing was imported")
+    taken = sorted(code for code, agency in registered.items() if nfc(agency) not in mine)
+    if taken:
+        raise Forbidden(f"{name}: record codes of another agency ({', '.join(taken[:5])}"
+                        f"{' …' if len(taken) > 5 else ''}); nothing was imported")
 
 
 def _read_csv(path: Path) -> tuple[list[Record], list[str]]:

@@ -195,3 +195,31 @@ def test_over_http_a_token_of_another_agency_gets_404_and_no_hits(scoped, tmp_pa
             assert names(ids, (p["id"] for p in held)) == SEEN_BY_B
     finally:
         server.stop()
+
+
+def test_a_scoped_clerk_imports_only_their_agencys_records(scoped, tmp_path):
+    from digitize.errors import Forbidden
+
+    root, _ = scoped
+    shutil.copytree(root, tmp_path / "archive")
+    with Archive(tmp_path / "archive") as archive:
+        theirs = write_register(tmp_path / "theirs.csv", [RECORDS[0]])
+        with pytest.raises(Forbidden, match="agencies you do not serve"):
+            records.import_register(archive, CLERK_B, theirs)
+        taken = write_register(tmp_path / "taken.csv", [[A_CODE, *RECORDS[0][1:3], TU_PHAP, *RECORDS[0][4:]]])
+        with pytest.raises(Forbidden, match="record codes of another agency"):  # no moving A's record to B
+            records.import_register(archive, CLERK_B, taken)
+        assert archive.catalog.records.get(A_CODE).agency == BEN_NGHE  # nothing was imported
+        mine = write_register(tmp_path / "mine.csv", [RECORDS[2]])
+        assert records.import_register(archive, CLERK_B, mine)["updated"] == 1
+        assert records.import_register(archive, OPERATOR, theirs)["updated"] == 1  # unscoped: every agency
+
+
+def test_an_agency_typed_with_combining_marks_is_the_same_agency(archive):
+    import unicodedata
+
+    archive, ids = archive
+    decomposed = Actor("staff-nfd", role="staff", agencies=(unicodedata.normalize("NFD", TU_PHAP),))
+    assert decomposed.agencies[0] != TU_PHAP
+    assert names(ids, (p["id"] for p in papers.of_holder(archive, decomposed, HOLDER))) == SEEN_BY_B
+    assert {r["agency"] for r in records.list_records(archive, decomposed)} == {TU_PHAP}

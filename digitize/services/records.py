@@ -16,7 +16,7 @@ from digitize.services.common import date, require_in_scope, require_record_in_s
 def import_register(archive: Archive, actor: Actor, file: Path) -> dict:
     """Import or update records from a register CSV or JSON file (by record code): {file, new, updated}."""
     require(actor, "import_register")
-    new, updated = register.import_register(archive.catalog, file)
+    new, updated = register.import_register(archive.catalog, file, agencies(actor))
     archive.sync_index()  # papers of corrected records (the catalog marked them) carry the new fields
     return {"file": str(file), "new": new, "updated": updated}
 
