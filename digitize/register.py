@@ -516,11 +516,14 @@ def _check_row(v: dict[str, str], components: list[str]) -> tuple[Record | None,
 # -- looking at the register -----------------------------------------------------------------
 def list_records(catalog: Catalog, agency: str | None = None, procedure: str | None = None,
                  date_from: str | None = None, date_to: str | None = None, not_digitized: bool = False,
-                 rule: str = "strict") -> list[dict]:
-    """Records received in the period (by received date, then code), with how far each is digitized."""
+                 rule: str = "strict", agencies: tuple[str, ...] | None = None) -> list[dict]:
+    """Records received in the period (by received date, then code), with how far each is digitized;
+    of these `agencies` only (None: all; another agency asked for has none, and is not named)."""
     if rule not in RULES:
         raise BadArgument(f'unknown rule "{rule}"; use strict or lenient')
     date_from, date_to = period(date_from, date_to)
+    if agencies is not None and agency is not None and _clean(agency) not in agencies:
+        return []
     wanted = {}
     for column, value, label in (("agency", agency, "agency"), ("procedure", procedure, "procedure")):
         if value is None:
@@ -530,13 +533,15 @@ def list_records(catalog: Catalog, agency: str | None = None, procedure: str | N
             known = catalog.records.procedure_codes()
             found = catalog.records.has_procedure(value)
         else:
-            known = catalog.records.agencies()
+            known = [a for a in catalog.records.agencies() if agencies is None or a in agencies]
             found = value in known
         if not found:
             close = difflib.get_close_matches(value, known, n=5, cutoff=0.5) or sorted(known)[:5]
             raise BadArgument(f"no records of {label} {_show(value)}; "
                               + (f"the register has {', '.join(close)}" if close else "the register is empty"))
     rows = catalog.coverage.records(rule, date_from, date_to, not_digitized=not_digitized, **wanted)
+    if agencies is not None:
+        rows = [r for r in rows if r["agency"] in agencies]
     flags = ("requires_paper_result", "result_digitized", "result_due", "reused", "digitized")
     return [{k: (bool(v) if k in flags else v) for k, v in r.items()} for r in rows]
 

@@ -12,7 +12,7 @@ import shutil
 import pytest
 
 from digitize.archive import Archive
-from digitize.errors import NotFound
+from digitize.errors import BadArgument, NotFound
 from digitize.services import Actor
 from digitize.services import exporting, jobs, papers, records, scanning, signing, upkeep, views
 from tests.conftest import RECORDS, Sohoa, make_scan, page_lines, write_register
@@ -128,6 +128,9 @@ def test_lists_and_search_hold_only_what_the_agency_sees(archive):
         assert names(ids, (p["id"] for p in papers.of_holder(archive, actor, HOLDER))) == expected
     assert {r["agency"] for r in records.list_records(archive, STAFF_B)} == {TU_PHAP}
     assert records.list_records(archive, STAFF_B, agency=BEN_NGHE) == []  # asking for another's: nothing
+    assert records.list_records(archive, STAFF_B, agency="UBND phường Bến") == []  # no hint naming others
+    with pytest.raises(BadArgument, match=BEN_NGHE):  # the unscoped get the register's names
+        records.list_records(archive, STAFF, agency="UBND phường Bến")
     assert {r["agency"] for r in records.list_records(archive, STAFF)} == {BEN_NGHE, TU_PHAP}
     assert {r["id"] for r in records.rescan_list(archive, CLERK_B)} <= {ids[n] for n in SEEN_BY_B}
 

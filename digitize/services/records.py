@@ -28,10 +28,7 @@ def list_records(archive: Archive, actor: Actor, agency: str | None = None, proc
     require(actor, "list_records")
     rows = register.list_records(archive.catalog, agency=agency, procedure=procedure,
                                  date_from=date(date_from, "from"), date_to=date(date_to, "to"),
-                                 not_digitized=not_digitized, rule=rule)
-    scope = agencies(actor)
-    if scope is not None:  # Decree 30: only the records of the actor's agencies
-        rows = [r for r in rows if r["agency"] in scope]
+                                 not_digitized=not_digitized, rule=rule, agencies=agencies(actor))
     return shown(archive, actor, show_ids, "records list", rows, key=None)
 
 
