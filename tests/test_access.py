@@ -184,6 +184,7 @@ def test_over_http_a_token_of_another_agency_gets_404_and_no_hits(scoped, tmp_pa
     admin = Sohoa(tmp_path / "archive", "admin")
     token_b = admin("tokens", "create", "staff-b", "--role", "staff", "--agency", TU_PHAP).stdout.splitlines()[-1]
     token_all = admin("tokens", "create", "staff-all", "--role", "staff").stdout.splitlines()[-1]
+    token_manager = admin("tokens", "create", "manager-b", "--role", "manager", "--agency", TU_PHAP).stdout.splitlines()[-1]
     server = Server(tmp_path / "archive")
     try:
         with server.bearer(token_b) as b, server.bearer(token_all) as everyone:
@@ -196,6 +197,10 @@ def test_over_http_a_token_of_another_agency_gets_404_and_no_hits(scoped, tmp_pa
             assert everyone.get("/search", params={"q": "giay chung sinh"}).json()["total"] >= 1
             held = b.get("/papers", params={"holder_id": HOLDER}).json()
             assert names(ids, (p["id"] for p in held)) == SEEN_BY_B
+        with server.bearer(token_manager) as manager:
+            table = manager.get("/coverage.csv", params={"by": "agency"})
+            assert table.status_code == 200 and TU_PHAP in table.text and BEN_NGHE not in table.text
+            assert manager.get("/coverage/missing").json()["count"] == 0  # Bến Nghé's two are not theirs
     finally:
         server.stop()
 
