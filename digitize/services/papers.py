@@ -127,6 +127,31 @@ def search(archive: Archive, actor: Actor, query: str, limit: int = 10, valid: b
                        issued_to=issued_to, expires_from=expires_from, expires_to=expires_to)["hits"]
 
 
+def _scoped_page(archive: Archive, actor: Actor, query: str, filters, limit: int, offset: int, total: int,
+                 hits: list) -> tuple[int, list]:
+    """The total and the page of a search counting only the papers `actor` may see: every match's
+    id, best first, filtered in one catalog query, then the hits made for the page's span only. The
+    index knows no scope (each engine would need the rule of Papers.seen_by), so this is O(matches):
+    about 1 s for 4,721 matches of 5,000 papers with either engine (making every hit took 4-5 s),
+    where an unscoped page of 10 takes 0.01-0.25 s."""
+    if offset == 0 and len(hits) == total:  # the page already holds every match
+        visible = seen(archive, actor, [h.id for h in hits])
+        kept = [h for h in hits if h.id in visible]
+        return len(kept), kept[:limit]
+    ranked = archive.index.ranked(query, filters)
+    visible = seen(archive, actor, [paper_id for paper_id, _ in ranked])
+    positions = [n for n, (paper_id, _) in enumerate(ranked) if paper_id in visible]
+    wanted = positions[offset:offset + limit]
+    if not wanted:
+        return len(positions), []
+    end = wanted[-1] + 1
+    while end < len(ranked) and ranked[end][1] == ranked[end - 1][1]:
+        end += 1  # to the end of a run of equal scores: the engine's first `end` are then these
+    _, span = archive.index.search_page(query, limit=end - wanted[0], offset=wanted[0], filters=filters)
+    page_ids = {ranked[n][0] for n in wanted}
+    return len(positions), [h for h in span if h.id in page_ids]
+
+
 def search_page(archive: Archive, actor: Actor, query: str, limit: int = 10, offset: int = 0, valid: bool = False,
                 show_ids: bool = False, issued_from: str | None = None, issued_to: str | None = None,
                 expires_from: str | None = None, expires_to: str | None = None) -> dict:
@@ -140,15 +165,7 @@ def search_page(archive: Archive, actor: Actor, query: str, limit: int = 10, off
     with library_errors():
         total, hits = archive.index.search_page(query, limit=limit, offset=offset, filters=filters)
         if agencies(actor) is not None and total:
-            # Scoped: every match is asked for and filtered in one catalog query, so hits and total
-            # count only papers the actor's agencies see. The index knows no scope (each engine would
-            # need the rule of Papers.seen_by), so this costs O(matches), not O(page): 2.9 s for
-            # 4,721 matches of 5,000 papers with Whoosh against 0.16 s for a page of 10.
-            every = hits if offset == 0 and len(hits) == total else \
-                archive.index.search_page(query, limit=total, offset=0, filters=filters)[1]
-            visible = seen(archive, actor, [h.id for h in every])
-            kept = [h for h in every if h.id in visible]
-            total, hits = len(kept), kept[offset:offset + limit]
+            total, hits = _scoped_page(archive, actor, query, filters, limit, offset, total, hits)
     rows = [{
         "id": h.id, "record_code": h.record_code, "component": h.component, "source_name": h.source_name,
         "pdf_path": str(archive.paper_path(h.pdf_path)) if h.pdf_path else None,
