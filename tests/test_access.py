@@ -232,3 +232,18 @@ def test_an_agency_typed_with_combining_marks_is_the_same_agency(archive):
     assert decomposed.agencies[0] != TU_PHAP
     assert names(ids, (p["id"] for p in papers.of_holder(archive, decomposed, HOLDER))) == SEEN_BY_B
     assert {r["agency"] for r in records.list_records(archive, decomposed)} == {TU_PHAP}
+
+
+def test_a_paper_serving_both_agencies_names_to_each_only_its_own_records(scoped, tmp_path):
+    root, ids = scoped
+    shutil.copytree(root, tmp_path / "archive")
+    shared = ids["a-record.png"]
+    with Archive(tmp_path / "archive") as archive:
+        papers.reuse(archive, OPERATOR, shared, B_CODE)  # Bến Nghé's paper now serves Sở Tư pháp's record too
+        for actor, code in ((STAFF_B, B_CODE), (STAFF_A, A_CODE)):
+            assert [a["record_code"] for a in papers.show(archive, actor, shared)["attachments"]] == [code]
+            (held,) = [p for p in papers.of_holder(archive, actor, HOLDER) if p["id"] == shared]
+            assert [r["record_code"] for r in held["records"]] == [code]
+            hits = papers.search_page(archive, actor, "giay chung sinh", limit=10)["hits"]
+            assert [h["record_code"] for h in hits if h["id"] == shared] == [code]
+        assert {a["record_code"] for a in papers.show(archive, STAFF, shared)["attachments"]} == {A_CODE, B_CODE}

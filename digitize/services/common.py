@@ -56,6 +56,16 @@ def require_in_scope(archive: Archive, actor: Actor, paper_id: int) -> None:
         raise NotFound(f"no paper {paper_id} in {archive.catalog.path.parent}; find ids with sohoa search")
 
 
+def records_in_scope(archive: Archive, actor: Actor, rows: list[dict]) -> list[dict]:
+    """Those of `rows` (each with a `record_code`) whose record is of `actor`'s agencies: a paper
+    both agencies see does not name the other's records. Unscoped: all of them."""
+    scope = agencies(actor)
+    if scope is None:
+        return rows
+    of = archive.catalog.records.agencies_of(sorted({r["record_code"] for r in rows if r.get("record_code")}))
+    return [r for r in rows if of.get(r.get("record_code")) in scope]
+
+
 def require_record_in_scope(archive: Archive, actor: Actor, record_code: str | None) -> None:
     """NotFound if the record is unknown or of an agency `actor` does not serve, with the same
     message either way (nothing given: nothing to check)."""

@@ -14,7 +14,8 @@ from digitize.register import attach_paper
 from digitize.scan.targets import resolve_target
 from digitize.services.access import agencies, require
 from digitize.services.actor import Actor
-from digitize.services.common import date, masked, paper, require_in_scope, require_record_in_scope, seen, shown
+from digitize.services.common import (date, masked, paper, records_in_scope, require_in_scope, require_record_in_scope,
+                                       seen, shown)
 
 
 def _metadata(archive: Archive, paper_id: int) -> dict:
@@ -30,6 +31,7 @@ def show(archive: Archive, actor: Actor, paper_id: int, show_ids: bool = False) 
     from digitize.services.signing import shown_signatures
 
     found = paper(archive, actor, paper_id)
+    found["attachments"] = records_in_scope(archive, actor, found["attachments"])
     found["signatures"] = shown_signatures(archive, found)
     made_here = archive.catalog.signatures.of_paper(paper_id)
     # born digital (or signed elsewhere) and archived as it came, before any signature made here
@@ -114,6 +116,7 @@ def of_holder(archive: Archive, actor: Actor, holder_id: str, valid: bool = Fals
     rows = [r for r in rows if r["id"] in visible]
     for r in rows:
         r["pdf_path"] = str(archive.paper_path(r["pdf_path"]))
+        r["records"] = records_in_scope(archive, actor, r["records"])
     return shown(archive, actor, show_ids, "papers --holder-id", rows)
 
 
@@ -152,6 +155,16 @@ def _scoped_page(archive: Archive, actor: Actor, query: str, filters, limit: int
     return len(positions), [h for h in span if h.id in page_ids]
 
 
+def _own_record(archive: Archive, actor: Actor, rows: list[dict]) -> None:
+    """A hit names the record its paper was first attached to; when that is another agency's, it
+    names the first of the actor's instead (none for a paper seen as its clerk's, on none of theirs)."""
+    for row in rows:
+        if row["record_code"] and not records_in_scope(archive, actor, [row]):
+            mine = records_in_scope(archive, actor, archive.catalog.papers.records_of(row["id"]))
+            row["record_code"], row["component"] = (mine[0]["record_code"], mine[0]["component"]) if mine \
+                else (None, None)
+
+
 def search_page(archive: Archive, actor: Actor, query: str, limit: int = 10, offset: int = 0, valid: bool = False,
                 show_ids: bool = False, issued_from: str | None = None, issued_to: str | None = None,
                 expires_from: str | None = None, expires_to: str | None = None) -> dict:
@@ -171,4 +184,6 @@ def search_page(archive: Archive, actor: Actor, query: str, limit: int = 10, off
         "pdf_path": str(archive.paper_path(h.pdf_path)) if h.pdf_path else None,
         "score": round(h.score, 4), "snippet": h.snippet, "matched": h.matched,
     } for h in hits]
+    if agencies(actor) is not None:
+        _own_record(archive, actor, rows)
     return {"total": total, "hits": shown(archive, actor, show_ids, "search " + query, rows)}
