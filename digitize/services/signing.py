@@ -178,9 +178,14 @@ def sign_at_server(server_url: str, api_token: str, paper_ids: list[int], key: K
             try:
                 prepared = server.post(f"/papers/{paper_id}/sign/prepare",
                                        {"certificate": certificate, **({"tsa": tsa_url} if tsa_url else {})})
-                value = sig.sign_attributes(signer, base64.b64decode(prepared["to_sign"]))
+                try:
+                    to_sign, signing_id = base64.b64decode(prepared["to_sign"]), prepared["signing_id"]
+                except (KeyError, TypeError, ValueError):
+                    raise ArchiveError(f"the server {server.url} answered the prepare step without what "
+                                       "to sign; is it a Sohoa server of this version?") from None
+                value = sig.sign_attributes(signer, to_sign)
                 done = server.post(f"/papers/{paper_id}/sign/finish", {
-                    "signing_id": prepared["signing_id"], "signature": base64.b64encode(value).decode()})
+                    "signing_id": signing_id, "signature": base64.b64encode(value).decode()})
             except _STOPS:
                 raise
             except SohoaError as exc:
