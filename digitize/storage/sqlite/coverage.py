@@ -111,8 +111,8 @@ class SqliteCoverage(SqliteStore, Coverage):
 def _period(date_from: str | None, date_to: str | None,
             agencies: tuple[str, ...] | None = None) -> tuple[str, list]:
     conditions, params = [], []
-    if agencies is not None:
-        conditions.append(f"agency IN ({', '.join('?' * len(agencies))})" if agencies else "0")
+    if agencies is not None:  # none given: no record ("1 = 0": PostgreSQL has no WHERE 0)
+        conditions.append(f"agency IN ({', '.join('?' * len(agencies))})" if agencies else "1 = 0")
         params.extend(agencies)
     if date_from:
         conditions.append("received_date >= ?")

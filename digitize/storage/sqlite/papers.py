@@ -124,7 +124,7 @@ class SqlitePapers(SqliteStore, Papers):
 
     def seen_by(self, paper_ids: list[int], agencies: tuple[str, ...]) -> set[int]:
         seen: set[int] = set()
-        marks = ", ".join("?" * len(agencies))
+        marks = ", ".join("?" * len(agencies)) or "NULL"  # none: only what every agency sees
         for start in range(0, len(paper_ids), 500):  # bounded: SQLite's variables per statement
             chunk = list(paper_ids[start:start + 500])
             served = ("SELECT 1 FROM attachments a JOIN records r ON r.record_code = a.record_code "
