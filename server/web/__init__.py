@@ -1,0 +1,40 @@
+"""The browser pages: server-rendered HTML (Jinja2, autoescaped everywhere: register and OCR text is
+hostile) with a little htmx, every asset served from server/web/static, every message through the
+project's catalogue (digitize/i18n.py) in the user's language."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from digitize import i18n
+
+HERE = Path(__file__).parent
+TEMPLATES, STATIC = HERE / "templates", HERE / "static"
+
+# Each role's pages, in the header's nav: (path, msgid). Webb adds the search desk, records, dashboard.
+NAV: dict[str, list[tuple[str, str]]] = {
+    "clerk": [("/counter", "Counter")],
+    "staff": [],
+    "manager": [],
+    "admin": [],
+}
+
+
+@lru_cache(maxsize=None)
+def environment(lang: str) -> Environment:
+    """The templates in `lang`: one environment per language, its gettext the language's catalogue
+    (newstyle: `_("… %(name)s", name=x)` formats and escapes x like any other value)."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES), extensions=["jinja2.ext.i18n"],
+                      autoescape=select_autoescape(["html", "htm", "xml"], default_for_string=True, default=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.install_gettext_translations(i18n.translations(lang), newstyle=True)
+    env.globals.update(lang=lang, languages=i18n.LANGUAGES, nav=NAV)
+    return env
+
+
+def render(template: str, lang: str, /, **context) -> str:
+    """`template` in `lang` (an unknown language: the default)."""
+    return environment(i18n.language(lang)).get_template(template).render(**context)
