@@ -42,3 +42,12 @@ def translations(lang: str = DEFAULT) -> gettext.GNUTranslations:
 def language(lang: str | None) -> str:
     """`lang` if it is one of LANGUAGES, else the default (a stale setting never breaks a page)."""
     return lang if lang in LANGUAGES else DEFAULT
+
+
+def N_(message: str) -> str:
+    """Marks `message` as a msgid for extraction where it is translated later (a table's labels)."""
+    return message
+
+
+# The roles as the pages name them (translated where shown: `_(actor.role)`).
+ROLE_NAMES = (N_("clerk"), N_("staff"), N_("manager"), N_("admin"), N_("operator"))

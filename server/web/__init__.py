@@ -16,7 +16,7 @@ TEMPLATES, STATIC = HERE / "templates", HERE / "static"
 
 # Each role's pages, in the header's nav: (path, msgid). Webb adds the search desk, records, dashboard.
 NAV: dict[str, list[tuple[str, str]]] = {
-    "clerk": [("/counter", "Counter")],
+    "clerk": [("/counter", i18n.N_("Counter"))],
     "staff": [],
     "manager": [],
     "admin": [],

@@ -137,8 +137,10 @@ def login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse("/login?next=" + quote(request.url.path), status_code=303)
 
 
-HEADINGS = {401: "Please log in", 403: "Not allowed", 404: "Not found", 413: "Too large", 422: "Not understood",
-            429: "Too many attempts", 500: "Something went wrong", 503: "Busy, try again"}
+N_ = i18n.N_
+HEADINGS = {401: N_("Please log in"), 403: N_("Not allowed"), 404: N_("Not found"), 413: N_("Too large"),
+            422: N_("Not understood"), 429: N_("Too many attempts"), 500: N_("Something went wrong"),
+            503: N_("Busy, try again")}
 
 
 def error_page(request: Request, status: int, kind: str, message: str):
@@ -148,5 +150,5 @@ def error_page(request: Request, status: int, kind: str, message: str):
         return login_redirect(request)
     actor = getattr(request.state, "actor", None)
     t = i18n.translations(i18n.language(actor.lang if actor else request.cookies.get("sohoa_lang")))
-    return html(request, "error.html", status=status, heading=t.gettext(HEADINGS.get(status, "Error")),
+    return html(request, "error.html", status=status, heading=t.gettext(HEADINGS.get(status) or N_("Error")),
                 message=message, back="/")

@@ -1,0 +1,59 @@
+"""The message catalogue: every msgid the code and templates use (found by Babel's extraction, as
+`pybabel extract` finds them) has a Vietnamese and an English translation, and the placeholders of
+each translation are the msgid's."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from digitize import i18n
+
+ROOT = Path(__file__).resolve().parent.parent
+METHODS = [("digitize/**.py", "python"), ("server/**.py", "python"), ("cli.py", "python"),
+           ("server/web/templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "ignore")]
+OPTIONS = {"server/web/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True",
+                                            "lstrip_blocks": "True"}}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+PLACEHOLDER = re.compile(r"%\(\w+\)s")
+
+
+def used() -> dict[str, str]:
+    """msgid → where it is first used."""
+    found = {}
+    for path, line, message, _comments, _context in extract_from_dir(
+            ROOT, METHODS, options_map=OPTIONS, keywords=KEYWORDS,
+            directory_filter=lambda d: not any(p in d for p in (".venv", "tests", "build", ".git"))):
+        for msgid in (message if isinstance(message, tuple) else (message,)):
+            if msgid:
+                found.setdefault(msgid, f"{path}:{line}")
+    return found
+
+
+def test_extraction_finds_the_pages_messages():
+    messages = used()
+    assert "Log in" in messages and "Counter" in messages and "Not allowed" in messages
+    assert any(where.startswith("server/web/templates/") for where in messages.values())
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_every_message_used_is_translated(lang):
+    with open(i18n.po_path(lang), "rb") as po:
+        catalog = read_po(po, locale=lang)
+    missing = {m: where for m, where in used().items() if m not in catalog or not catalog[m].string
+               or catalog[m].fuzzy}
+    assert not missing, f"{lang}: no translation for {missing}"
+    for message in catalog:
+        if message.id and message.string:
+            assert set(PLACEHOLDER.findall(message.id)) == set(PLACEHOLDER.findall(message.string)), message.id
+
+
+def test_the_catalogue_speaks_vietnamese_first():
+    assert i18n.DEFAULT == "vi"
+    assert i18n.translations("vi").gettext("Log in") == "Đăng nhập"
+    assert i18n.translations("en").gettext("Log in") == "Log in"
+    assert i18n.language("fr") == "vi"
