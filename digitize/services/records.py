@@ -8,6 +8,7 @@ from pathlib import Path
 from digitize import batches, register
 from digitize import coverage as indicators
 from digitize.archive import Archive
+from digitize.errors import BadArgument
 from digitize.services.access import require
 from digitize.services.actor import Actor
 from digitize.services.common import date, shown
@@ -51,13 +52,21 @@ def coverage(archive: Archive, actor: Actor, by: str | None = None, date_from: s
 
 
 def coverage_html(archive: Archive, actor: Actor, file: Path, date_from: str | None = None,
-                  date_to: str | None = None, rule: str = "strict", max_points: str | None = None) -> None:
-    """The indicators as one self-contained HTML page (tables and charts) written to `file`."""
+                  date_to: str | None = None, rule: str = "strict", max_points: str | None = None,
+                  lang: str | None = None) -> None:
+    """The indicators as one self-contained HTML page (tables and charts) written to `file`, in
+    `lang` (vi, en; by default the actor's)."""
     require(actor, "coverage")
+    from digitize import i18n
     from digitize.report_html import write_html
 
+    lang = lang or actor.lang
+    if lang not in i18n.LANGUAGES:
+        raise BadArgument(f"no such language {lang!r}; choose one of {', '.join(i18n.LANGUAGES)}", field="lang")
+
     period = {"date_from": date(date_from, "from"), "date_to": date(date_to, "to")}
-    write_html(archive.catalog, file, rule=rule, max_points=indicators.parse_max_points(max_points), **period)
+    write_html(archive.catalog, file, rule=rule, max_points=indicators.parse_max_points(max_points), lang=lang,
+               **period)
 
 
 MISSING_LIMIT = 1000  # a clerk's work list, not the whole register
