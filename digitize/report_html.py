@@ -1,6 +1,6 @@
 """`sohoa coverage --html`: one self-contained page a manager can open offline or print.
 
-Everything is inline: CSS (with print rules), SVG charts drawn here from the coverage figures, no
+Everything is inline: CSS (with print rules), SVG charts (digitize/charts.py) from the coverage figures, no
 script, no font, no image from elsewhere. The figures are those of `coverage()` (the JSON and CSV
 carry the same), so the page can never disagree with the other outputs. Its words come from the
 project's message catalogue (digitize/i18n.py): Vietnamese by default, English with lang="en".
@@ -16,12 +16,10 @@ from pathlib import Path
 
 from digitize import i18n
 from digitize.catalog import Catalog
-from digitize.coverage import FULL_RATE, REUSE_FLAG, coverage, percent, rollup
+from digitize.coverage import FULL_RATE, REUSE_FLAG, coverage, rollup
+from digitize.charts import bar_chart, rate_text, trend_chart
 from digitize.i18n import N_
 
-INK, MUTED, GOOD, BAD = "#1f2937", "#6b7280", "#2563eb", "#b91c1c"
-LINES = (("rate", N_("Digitized records"), GOOD, ""), ("results_rate", N_("Digitized results"), "#047857", "6 3"),
-         ("reuse_rate", N_("Reuse"), "#7c3aed", "2 3"))
 RULE_TEXT = {
     "strict": N_("strict rule: every component the record lists has an archived paper and, where its procedure "
                  "issues a paper result that exists, the result is archived too"),
@@ -93,9 +91,9 @@ def render(catalog: Catalog, date_from: str | None = None, date_to: str | None =
         f'<div class="card">{escape(_("Score"))}<b>{_score(total, _)}</b>'
         f'<small>{escape(_("points of the indicators that apply"))}</small></div>',
         "</section>",
-        f"<section><h2>{escape(_('Digitized records rate by agency'))}</h2>", _bar_chart(by_agency["rows"], _),
+        f"<section><h2>{escape(_('Digitized records rate by agency'))}</h2>", bar_chart(by_agency["rows"], _, _("Digitized records rate by agency")),
         "</section>",
-        f"<section><h2>{escape(_('Monthly trend'))}</h2>", _trend_chart(by_month["rows"], _), "</section>",
+        f"<section><h2>{escape(_('Monthly trend'))}</h2>", trend_chart(by_month["rows"], _), "</section>",
         f"<section><h2>{escape(_('By agency'))}</h2>", _table(by_agency, _("Agency"), _), "</section>",
     ]
     for agency in by_agency["rows"]:
@@ -132,12 +130,8 @@ def _flag_text(flag: str, _) -> str:
     return _("reuse < %(rate)s") % {"rate": f"{REUSE_FLAG:.0%}"}
 
 
-def _percent(rate, _) -> str:
-    return _("n/a") if rate is None else percent(rate)
-
-
 def _card(title: str, rate, numerator: int, denominator: int, _) -> str:
-    return (f'<div class="card">{escape(title)}<b>{_percent(rate, _)}</b>'
+    return (f'<div class="card">{escape(title)}<b>{rate_text(rate, _)}</b>'
             f"<small>{numerator} / {denominator}</small></div>")
 
 
@@ -147,7 +141,7 @@ def _score(r: dict, _) -> str:
 
 def _cell(rate, numerator: int, denominator: int, _, flagged: bool = False) -> str:
     cls = ' class="na"' if rate is None else ' class="flag"' if flagged else ""
-    return f"<td{cls}>{_percent(rate, _)} <small>{numerator}/{denominator}</small></td>"
+    return f"<td{cls}>{rate_text(rate, _)} <small>{numerator}/{denominator}</small></td>"
 
 
 def _table(report: dict, heading: str, _, by_month: bool = False) -> str:
@@ -168,94 +162,3 @@ def _table(report: dict, heading: str, _, by_month: bool = False) -> str:
             + f"<td>{_score(r, _)}</td><td class=\"flag\">{'⚑ ' + escape(flags) if flags else ''}</td></tr>")
     lines += ["</tbody>", "</table>"]
     return "\n".join(lines)
-
-
-def _bar_chart(rows: list[dict], _) -> str:
-    """Horizontal bars (agency names are long), a dashed line at 80 %."""
-    label_w, plot_w, bar_h, gap, top = 280, 520, 18, 8, 24
-    height = top + len(rows) * (bar_h + gap) + 24
-    width = label_w + plot_w + 170
-    x80 = label_w + plot_w * FULL_RATE
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(_("Digitized records rate by agency"))}" '
-           f'font-family="sans-serif" font-size="12">']
-    for tick in (0, 0.25, 0.5, 0.75, 1.0):
-        x = label_w + plot_w * tick
-        out.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 20}" stroke="#e5e7eb"/>')
-        out.append(f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle" fill="{MUTED}">{tick:.0%}</text>')
-    for i, r in enumerate(rows):
-        y = top + i * (bar_h + gap)
-        name = r["group"] if len(r["group"]) <= 40 else r["group"][:39] + "…"
-        out.append(f'<text x="{label_w - 8}" y="{y + bar_h - 5}" text-anchor="end" fill="{INK}">'
-                   f"<title>{escape(r['group'])}</title>{escape(name)}</text>")
-        if r["rate"] is None:
-            out.append(f'<text x="{label_w + 4}" y="{y + bar_h - 5}" fill="{MUTED}">{escape(_("n/a (no records)"))}</text>')
-            continue
-        w = plot_w * r["rate"]
-        colour = BAD if "digitization" in r["flags"] else GOOD
-        # an edge keeps bars visible when printed without colour; the figures sit right of the plot
-        out.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{colour}" '
-                   'stroke="#000" stroke-width="0.6"/>')
-        out.append(f'<text x="{label_w + plot_w + 8}" y="{y + bar_h - 5}" fill="{INK}">'
-                   f"{percent(r['rate'])} ({r['digitized']}/{r['received']})</text>")
-    out.append(f'<line x1="{x80:.1f}" y1="{top - 10}" x2="{x80:.1f}" y2="{height - 20}" stroke="{BAD}" '
-               'stroke-width="1.5" stroke-dasharray="5 3"/>')
-    out.append(f'<text x="{x80 + 4:.1f}" y="{top - 12}" fill="{BAD}">{escape(_("%(rate)s target") % {"rate": f"{FULL_RATE:.0%}"})}</text>')
-    out.append("</svg>")
-    return "\n".join(out)
-
-
-def _trend_chart(rows: list[dict], _) -> str:
-    """One line per indicator over the months; a month with nothing to count leaves a gap."""
-    if not rows:
-        return f'<p class="na">{escape(_("No records in the period."))}</p>'
-    left, top, plot_w, plot_h = 48, 16, 760, 220
-    width, height = left + plot_w + 130, top + plot_h + 70
-    step = plot_w / max(len(rows) - 1, 1)
-
-    def xy(i, rate):
-        return left + (i * step if len(rows) > 1 else plot_w / 2), top + plot_h * (1 - rate)
-
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(_("Monthly trend of the indicators"))}" '
-           f'font-family="sans-serif" font-size="12">']
-    for tick in (0, 0.2, 0.4, 0.6, 0.8, 1.0):
-        y = xy(0, tick)[1]
-        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#e5e7eb"/>')
-        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">{tick:.0%}</text>')
-    for limit, label in ((FULL_RATE, _("%(rate)s digitization") % {"rate": f"{FULL_RATE:.0%}"}),
-                         (REUSE_FLAG, _("%(rate)s reuse") % {"rate": f"{REUSE_FLAG:.0%}"})):
-        y = xy(0, limit)[1]
-        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="{BAD}" '
-                   f'stroke-dasharray="5 3"/><text x="{left + plot_w + 6}" y="{y + 4:.1f}" '
-                   f'fill="{BAD}">{escape(label)}</text>')
-    every = max(1, len(rows) // 12)  # at most ~12 month labels
-    for i, r in enumerate(rows):
-        x = xy(i, 0)[0]
-        if i % every == 0 or i == len(rows) - 1:
-            out.append(f'<text x="{x:.1f}" y="{top + plot_h + 18}" text-anchor="middle" fill="{MUTED}">'
-                       f"{escape(r['month'])}</text>")
-    for n, (key, msgid, colour, dash) in enumerate(LINES):
-        label = _(msgid)
-        segment: list[str] = []
-        segments = [segment]
-        for i, r in enumerate(rows):
-            if r[key] is None:
-                segment = []
-                segments.append(segment)
-                continue
-            x, y = xy(i, r[key])
-            segment.append(f"{x:.1f},{y:.1f}")
-            out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}">'
-                       f"<title>{escape(r['month'])}: {escape(label)} {_percent(r[key], _)}</title></circle>")
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        for points in segments:
-            if len(points) > 1:
-                out.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" '
-                           f'stroke-width="2"{dash_attr}/>')
-        lx = left + n * 200
-        ly = top + plot_h + 44
-        out.append(f'<line x1="{lx}" y1="{ly}" x2="{lx + 30}" y2="{ly}" stroke="{colour}" stroke-width="2"{dash_attr}/>'
-                   f'<text x="{lx + 36}" y="{ly + 4}" fill="{INK}">{escape(label)}</text>')
-    out.append("</svg>")
-    return "\n".join(out)
