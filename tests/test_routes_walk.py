@@ -1,6 +1,8 @@
 """Every route of the app, walked: 401 without credentials (but health, login and the docs), 403
 for each role the rights table (digitize.services.access.ALLOWED) leaves out of the route's
-action, and neither for the roles it lets in."""
+action, and neither for the roles it lets in. The browser pages (server/web) are walked too, as a
+browser meets them: without a session a GET goes to the login page (a change is a 401 page), and
+with a role's session they answer 403 where the API would."""
 
 from __future__ import annotations
 
@@ -13,7 +15,12 @@ from digitize.services.access import ALLOWED, ROLES
 from server.app import create_app
 from server.context import ACTION
 
-OPEN = {"/health", "/api/v1/health", "/api/v1/login", "/api/docs", "/api/openapi.json", "/docs/oauth2-redirect"}
+OPEN = {"/health", "/api/v1/health", "/api/v1/login", "/api/docs", "/api/openapi.json", "/docs/oauth2-redirect",
+        "/login", "/lang", "/static"}
+
+
+def _page(template: str) -> bool:
+    return not (template.startswith("/api/") or template == "/health")
 
 
 def _routes(root):
@@ -51,6 +58,12 @@ def test_every_route_but_the_open_ones_needs_credentials(served):
             assert answer.status_code != 401, (method, path)
             continue
         walked += 1
+        if _page(template):
+            if method == "GET":
+                assert answer.status_code == 303 and answer.headers["location"].startswith("/login?next="), (method, path)
+            else:
+                assert answer.status_code == 401 and answer.headers["content-type"].startswith("text/html"), (method, path)
+            continue
         assert answer.status_code == 401, (method, path, answer.text)
         assert answer.json()["error"]["kind"] == "Unauthorized"
         assert answer.headers["www-authenticate"].startswith("Bearer")
@@ -60,14 +73,17 @@ def test_every_route_but_the_open_ones_needs_credentials(served):
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_gets_403_exactly_where_the_rights_table_says(served, role):
     client = served.server.bearer(served.tokens[role], base_url=served.server.url)
+    browser = served.server.login(role)  # a session cookie and its CSRF header, as the pages' forms send it
+    browser.base_url = served.server.url
     checked = 0
     for method, path, template, action in _routes(served.root):
-        if template in OPEN:
+        if template in OPEN or template == "/logout":
             continue
-        answer = client.request(method, path)
+        answer = (browser if _page(template) else client).request(method, path)
         if action is not None and role not in ALLOWED[action]:
             assert answer.status_code == 403, (role, method, path, answer.text)
-            assert answer.json()["error"]["kind"] == "Forbidden"
+            if not _page(template):
+                assert answer.json()["error"]["kind"] == "Forbidden"
         else:
             assert answer.status_code not in (401, 403), (role, method, path, answer.text)
             assert answer.status_code < 500 or answer.json()["error"]["kind"] == "MissingDependency", \

@@ -42,6 +42,14 @@ def show(archive: Archive, actor: Actor, paper_id: int, show_ids: bool = False) 
     return found
 
 
+def history(archive: Archive, actor: Actor, paper_id: int) -> list[dict]:
+    """What was done to a paper (scanned, viewed, corrected, reused, attached…), oldest first, for
+    those who may see the paper itself; citizen IDs in it masked."""
+    require(actor, "show")
+    paper(archive, paper_id)
+    return masked(audit.events(archive.catalog, paper_id=paper_id))
+
+
 def text(archive: Archive, actor: Actor, paper_id: int) -> str:
     """A paper's OCR text, pages separated by form feeds; reading it is logged."""
     require(actor, "view")
@@ -122,8 +130,10 @@ def search(archive: Archive, actor: Actor, query: str, limit: int = 10, valid: b
 
 def search_page(archive: Archive, actor: Actor, query: str, limit: int = 10, offset: int = 0, valid: bool = False,
                 show_ids: bool = False, issued_from: str | None = None, issued_to: str | None = None,
-                expires_from: str | None = None, expires_to: str | None = None) -> dict:
-    """`search`, a page at a time: {total (papers matching in all), hits (from `offset` on)}."""
+                expires_from: str | None = None, expires_to: str | None = None, described: bool = False) -> dict:
+    """`search`, a page at a time: {total (papers matching in all), hits (from `offset` on)};
+    `described`: each hit also with its paper's doc_type, holder_name, holder_id and validity (the
+    search desk's columns)."""
     require(actor, "search")
     from index import Filters
 
@@ -137,4 +147,9 @@ def search_page(archive: Archive, actor: Actor, query: str, limit: int = 10, off
         "pdf_path": str(archive.paper_path(h.pdf_path)) if h.pdf_path else None,
         "score": round(h.score, 4), "snippet": h.snippet, "matched": h.matched,
     } for h in hits]
+    if described:
+        for row in rows:
+            values = reusing.values(archive.catalog, row["id"])
+            row.update({k: values.get(k) for k in ("doc_type", "holder_name", "holder_id")},
+                       validity=reusing.validity(values)["status"])
     return {"total": total, "hits": shown(archive, actor, show_ids, "search " + query, rows)}

@@ -14,11 +14,11 @@ from digitize import i18n
 HERE = Path(__file__).parent
 TEMPLATES, STATIC = HERE / "templates", HERE / "static"
 
-# Each role's pages, in the header's nav: (path, msgid). Webb adds the search desk, records, dashboard.
+# Each role's pages, in the header's nav: (path, msgid).
 NAV: dict[str, list[tuple[str, str]]] = {
-    "clerk": [("/counter", i18n.N_("Counter"))],
-    "staff": [],
-    "manager": [],
+    "clerk": [("/counter", i18n.N_("Counter")), ("/records", i18n.N_("Records"))],
+    "staff": [("/search", i18n.N_("Search")), ("/records", i18n.N_("Records"))],
+    "manager": [("/dashboard", i18n.N_("Dashboard")), ("/records", i18n.N_("Records")), ("/audit", i18n.N_("Audit log"))],
     "admin": [],
 }
 
