@@ -21,11 +21,6 @@ router = APIRouter(include_in_schema=False)
 N_ = i18n.N_
 GROUPINGS = {"agency": N_("agency"), "procedure": N_("procedure"), "month": N_("month")}
 RULES = ("strict", "lenient")
-PERIOD = ("date_from", "date_to")
-
-
-def _period(errors: dict) -> dict:
-    return {{"from": "date_from", "to": "date_to"}.get(k, k): v for k, v in errors.items()}
 
 
 def _choice(value: str, allowed, field: str) -> str:
@@ -56,7 +51,7 @@ async def dashboard(request: Request, by: str = "agency", date_from: str = "", d
 
         report, trend = await run(request, work)
     except SohoaError as exc:
-        errors = _period(field_error(exc, ("by", "rule", "from", "to"), "by"))
+        errors = field_error(exc, ("by", "rule", "date_from", "date_to"), "by")
     charts = {}
     if report:
         title = gettext("Digitized records rate by %(group)s") % {"group": gettext(GROUPINGS[by])}

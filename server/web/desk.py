@@ -46,6 +46,7 @@ def may(request: Request, action: str) -> bool:
 def field_error(exc: SohoaError, fields, fallback: str) -> dict:
     """{field: message} for the form: beside its field when the error names one of them."""
     field = (exc.field or "").replace("-", "_")
+    field = {"from": "date_from", "to": "date_to"}.get(field, field)  # the services name the period so
     return {field if field in fields else fallback: str(exc)}
 
 
@@ -121,11 +122,11 @@ async def _paper_page(request: Request, paper_id: int, q: str = "", n: int = 1, 
 @router.post("/papers/{paper_id}", **page("edit"))
 async def edit(request: Request, paper_id: RowId):
     form = await request.form()
-    typed = {k: str(form.get(k, "")) for k in EDITABLE}
+    typed = {k: str(form[k]) for k in EDITABLE if k in form}  # a field not sent is left as it is
     q = str(form.get("q", ""))
 
     def work(archive, actor):
-        current = papers.show(archive, actor, paper_id)["metadata"]
+        current = papers.show(archive, actor, paper_id)["metadata"]  # masked as the form shows it
         changes = {k: v for k, v in typed.items() if v != ((current.get(k) or {}).get("value") or "")}
         return papers.edit(archive, actor, paper_id, changes) if changes else None
 
@@ -165,7 +166,6 @@ async def records_list(request: Request, agency: str = "", date_from: str = "", 
             not_digitized=form["not_digitized"]))
     except SohoaError as exc:
         errors = field_error(exc, ("agency", "date_from", "date_to"), "agency")
-        errors = {{"from": "date_from", "to": "date_to"}.get(k, k): v for k, v in errors.items()}
     return html(request, "records.html", form=form, rows=rows, errors=errors, back="/")
 
 
