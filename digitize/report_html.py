@@ -83,7 +83,7 @@ def render(catalog: Catalog, date_from: str | None = None, date_to: str | None =
             "period": _period(by_agency, _), "rule": _(RULE_NAME.get(rule, rule)), "records": f"{points['records']:g}",
             "results": f"{points['results']:g}", "reuse": f"{points['reuse']:g}",
             "at": datetime.now().strftime("%Y-%m-%d %H:%M")}) + "</p>",
-        f'<p class="definition">{escape(_definition(rule, _))}</p>',
+        f'<p class="definition">{escape(definition(rule, _))}</p>',
         '<section class="cards">',
         _card(_("Digitized records"), total["rate"], total["digitized"], total["received"], _),
         _card(_("Digitized results"), total["results_rate"], total["results_digitized"], total["results_required"], _),
@@ -104,7 +104,8 @@ def render(catalog: Catalog, date_from: str | None = None, date_to: str | None =
     return "\n".join(parts) + "\n"
 
 
-def _definition(rule: str, _) -> str:
+def definition(rule: str, _) -> str:
+    """What the indicators count under `rule`, in the language of `_` (the report and the dashboard)."""
     return _("Digitized records rate (%(rule)s) = records digitized / records received in the period; "
              "digitized results rate = records with the paper result archived / records whose procedure "
              "issues a paper result that exists; reuse rate = records with a component served by a reused "

@@ -13,6 +13,7 @@ import pytest
 
 from tests.desk import AN_RECORD, HOSTILE_AGENCY, HOSTILE_CODE, browser, desk  # noqa: F401 (a fixture)
 
+PASSWORD_TYPED = "a long enough password 42"
 PAGES = ("/search", "/papers/1", "/records", f"/records/{HOSTILE_CODE}", "/dashboard", "/dashboard/missing", "/audit")
 
 
@@ -163,3 +164,27 @@ def test_the_audit_log_filters_by_paper_and_user(desk):
         assert 'id="paper-error"' in client.get("/audit", params={"paper": "abc"}).text
         nobody = client.get("/audit", params={"user": "nobody-at-all"}).text
         assert "<td>scan</td>" not in nobody
+
+
+def test_an_admin_adds_and_disables_a_user_and_makes_and_revokes_a_token(desk):
+    with browser(desk, "admin") as client:
+        added = client.post("/users", data={"csrf_token": csrf(client), "name": "clerk-ben-nghe", "role": "clerk",
+                                            "password": PASSWORD_TYPED, "agencies": "UBND phường Bến Nghé\n"})
+        assert added.status_code == 303
+        listed = client.get("/users").text
+        assert "<td>clerk-ben-nghe</td>" in listed and "UBND phường Bến Nghé" in listed
+        twice = client.post("/users", data={"csrf_token": csrf(client), "name": "clerk-ben-nghe", "role": "clerk",
+                                            "password": PASSWORD_TYPED})
+        assert twice.status_code == 409 and 'id="name-error"' in twice.text
+        assert PASSWORD_TYPED not in twice.text  # a password typed is never sent back
+        gone = client.post("/users/clerk-ben-nghe/disable", data={"csrf_token": csrf(client)})
+        assert gone.status_code == 303
+        made = client.post("/tokens", data={"csrf_token": csrf(client), "name": "scanner-2", "role": "clerk"})
+        assert made.status_code == 201
+        secret = re.search(r'<code id="secret">([^<]+)</code>', made.text).group(1)
+        assert secret not in client.get("/tokens").text  # shown once only
+        assert desk.server.bearer(secret).get("/me").json()["role"] == "clerk"
+        assert client.post("/tokens/scanner-2/revoke", data={"csrf_token": csrf(client)}).status_code == 303
+        assert desk.server.bearer(secret).get("/me").status_code == 401
+    with browser(desk, "manager") as client:
+        assert client.get("/users").status_code == 403 and client.get("/tokens").status_code == 403

@@ -19,7 +19,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
     "clerk": [("/counter", i18n.N_("Counter")), ("/records", i18n.N_("Records"))],
     "staff": [("/search", i18n.N_("Search")), ("/records", i18n.N_("Records"))],
     "manager": [("/dashboard", i18n.N_("Dashboard")), ("/records", i18n.N_("Records")), ("/audit", i18n.N_("Audit log"))],
-    "admin": [],
+    "admin": [("/users", i18n.N_("Users")), ("/tokens", i18n.N_("Tokens"))],
 }
 
 

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from digitize import i18n
 from digitize.charts import bar_chart, trend_chart
 from digitize.errors import BadArgument, SohoaError
+from digitize.report_html import definition
 from digitize.services import records, upkeep
 from server.web.desk import field_error, run
 from server.web.pages import html, page
@@ -58,6 +59,7 @@ async def dashboard(request: Request, by: str = "agency", date_from: str = "", d
         # the charts escape every label themselves (digitize/charts.py): safe to put in as they are
         charts = {"bars": Markup(bar_chart(report["rows"], gettext, title)),
                   "trend": Markup(trend_chart(trend["rows"], gettext))}
+        report["definition"] = definition(rule, gettext)
         for row in report["rows"]:
             row["drill"] = "/dashboard/missing?" + urlencode({"by": by, "group": group_key(by, row), **_kept(form)})
     query = urlencode({k: v for k, v in {"by": by, "from": date_from, "to": date_to, "rule": rule}.items() if v})
