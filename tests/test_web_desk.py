@@ -105,7 +105,7 @@ def test_a_correction_is_saved_and_a_wrong_one_told_beside_its_field(desk):
                                                       "expiry_date": "14/07/2045"})
         assert right.status_code == 303
         again = client.get(right.headers["location"]).text
-        assert 'value="Trần Thị N. Ánh"' in again
+        assert 'value="Trần Thị N. Ánh"' in again and '<p class="ok" role="status">Đã lưu.</p>' in again
         assert re.search(r"<td>staff</td><td>edit</td><td>\s*expiry_date, holder_name</td>", again)  # its history
 
 

@@ -97,13 +97,13 @@ async def search(request: Request, q: str = "", page_number: int = 1, valid: str
 
 
 @router.get("/papers/{paper_id}", **page("show"))
-async def paper(request: Request, paper_id: RowId, q: str = "", n: int = 1):
-    return await _paper_page(request, paper_id, q, n)
+async def paper(request: Request, paper_id: RowId, q: str = "", n: int = 1, done: str = ""):
+    return await _paper_page(request, paper_id, q, n, done=done == "saved" or None)
 
 
 async def _paper_page(request: Request, paper_id: int, q: str = "", n: int = 1, errors: dict | None = None,
                       typed: dict | None = None, reuse_errors: dict | None = None, reuse_typed: dict | None = None,
-                      done: str | None = None, status: int = 200):
+                      done: bool | None = None, status: int = 200):
     def work(archive, actor):
         shown = papers.show(archive, actor, paper_id)
         number = min(max(n, 1), shown["page_count"] or 1)
