@@ -22,6 +22,7 @@ from server.auth import LoginLimit, Sessions, address, clear_session, set_sessio
 from server.context import API, Settings, needs, opener
 from server.routes import admin, coverage, papers, records, scans, search
 from server.web import STATIC
+from server.web import counter as web_counter
 from server.web import pages as web_pages
 
 log = logging.getLogger("sohoa.server")
@@ -99,7 +100,7 @@ def create_app(archive_root: Path, settings: Settings | None = None) -> FastAPI:
     # The areas' routes go in as they are (their paths carry the prefix), so app.routes lists every
     # route itself: the route walk test reads them there.
     for router in (api, records.router, scans.router, papers.router, search.router, coverage.router, admin.router,
-                   web_pages.router):
+                   web_pages.router, web_counter.router):
         app.router.routes.extend(router.routes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

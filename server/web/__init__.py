@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -31,7 +32,7 @@ def environment(lang: str) -> Environment:
                       autoescape=select_autoescape(["html", "htm", "xml"], default_for_string=True, default=True),
                       trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_translations(i18n.translations(lang), newstyle=True)
-    env.globals.update(lang=lang, languages=i18n.LANGUAGES, nav=NAV)
+    env.globals.update(lang=lang, languages=i18n.LANGUAGES, nav=NAV, quote=quote)
     return env
 
 

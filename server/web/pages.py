@@ -17,6 +17,7 @@ from digitize.services import access, accounts
 from digitize.services.actor import Actor
 from server.auth import SESSION_COOKIE, address, clear_session, resolve, set_session
 from server.context import ACTION, opened
+from server.routes.forms import form
 from server.web import render
 
 router = APIRouter(include_in_schema=False)
@@ -27,16 +28,25 @@ def page(action: str | None, **route) -> dict:
     """The keyword arguments of a page only users allowed `action` open (None: any logged-in user)."""
 
     async def dependency(request: Request) -> Actor:
-        csrf = None
-        if request.method == "POST" and request.headers.get("content-type", "").startswith(FORM):
-            csrf = str((await request.form()).get("csrf_token", ""))
         cookie = request.cookies.get(SESSION_COOKIE)
         if not cookie:
             raise Unauthorized("log in first")
-        actor = await run_in_threadpool(resolve, request, None, cookie, csrf)
-        request.state.actor = actor
-        if action is not None:
-            access.require(actor, action)
+        csrf, ctype = None, request.headers.get("content-type", "")
+        if request.method == "POST" and ctype.startswith(FORM[1]):
+            # files go to tmp/uploads/ as the API's do (streamed, limited); the route removes them
+            request.state.upload = upload = await form(request)
+            csrf = upload.value("csrf_token") or ""
+        elif request.method == "POST" and ctype.startswith(FORM[0]):
+            csrf = str((await request.form()).get("csrf_token", ""))
+        try:
+            actor = await run_in_threadpool(resolve, request, None, cookie, csrf)
+            request.state.actor = actor
+            if action is not None:
+                access.require(actor, action)
+        except SohoaError:
+            if getattr(request.state, "upload", None) is not None:
+                request.state.upload.remove()
+            raise
         return actor
 
     return {"dependencies": [Depends(dependency)], "openapi_extra": {ACTION: action}, **route}
