@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import httpx
 import pytest
 
@@ -48,12 +50,12 @@ def test_login_goes_only_to_this_site(served):
 
 
 def test_the_language_switch_is_kept_on_the_user(served):
-    with logged_in(served, "staff") as client:
+    with closing(logged_in(served, "staff")) as client:
         assert "Đăng xuất" in client.get("/").text
         csrf = client.cookies["sohoa_csrf"]
         assert client.post("/lang", data={"lang": "en", "next": "/", "csrf_token": "forged"}).status_code == 403
         assert client.post("/lang", data={"lang": "en", "next": "/", "csrf_token": csrf}).status_code == 303
-    with logged_in(served, "staff") as again:  # a new session: the setting is the user's, not the cookie's
+    with closing(logged_in(served, "staff")) as again:  # a new session: the setting is the user's, not the cookie's
         again.cookies.delete("sohoa_lang")
         home = again.get("/").text
         assert '<html lang="en">' in home and "Log out" in home
@@ -62,7 +64,7 @@ def test_the_language_switch_is_kept_on_the_user(served):
 
 
 def test_logout_needs_the_form_token_then_ends_the_session(served):
-    with logged_in(served, "clerk") as client:
+    with closing(logged_in(served, "clerk")) as client:
         assert client.post("/logout", data={"csrf_token": "forged"}).status_code == 403
         out = client.post("/logout", data={"csrf_token": client.cookies["sohoa_csrf"]})
         assert out.status_code == 303 and out.headers["location"] == "/login"
@@ -71,7 +73,7 @@ def test_logout_needs_the_form_token_then_ends_the_session(served):
 
 @pytest.mark.parametrize("role", ["staff", "manager", "admin"])
 def test_another_role_gets_an_html_403(served, role):
-    with logged_in(served, role) as client:
+    with closing(logged_in(served, role)) as client:
         answer = client.get("/counter")
         assert answer.status_code == 403
         assert answer.headers["content-type"].startswith("text/html")
