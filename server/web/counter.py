@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from digitize import i18n
-from digitize.errors import BadArgument, NotFound, SohoaError
+from digitize.errors import BadArgument, NotFound, SohoaError, UnsupportedMedia
 from digitize.services import papers, records
 from server.context import RowId, call
 from server.web.pages import html, page
@@ -73,7 +73,9 @@ def _message(request: Request, exc: SohoaError, code: str) -> str:
 @router.post("/counter/code-image", **page("scan"))
 async def code_from_image(request: Request):
     """The receipt's photo or scan (field `image`): on to the record its QR code names."""
-    upload = request.state.upload
+    upload = getattr(request.state, "upload", None)
+    if upload is None:
+        raise UnsupportedMedia("send the receipt's image as multipart/form-data (a form upload)", field="image")
     t = i18n.translations(i18n.language(request.state.actor.lang))
     try:
         files = upload.files.get("image", [])
