@@ -1,5 +1,5 @@
-"""The message catalogue: every msgid the code and templates use (found by Babel's extraction, as
-`pybabel extract` finds them) has a Vietnamese and an English translation, and the placeholders of
+"""The message catalogue: every msgid the code and templates use (found by Babel's extraction with
+babel.cfg's map, as `pybabel extract -k N_ -F babel.cfg` finds them) has a Vietnamese and an English translation, and the placeholders of
 each translation are the msgid's."""
 
 from __future__ import annotations
@@ -9,15 +9,14 @@ from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from digitize import i18n
 
 ROOT = Path(__file__).resolve().parent.parent
-METHODS = [("digitize/**.py", "python"), ("server/**.py", "python"), ("cli.py", "python"),
-           ("server/web/templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "ignore")]
-OPTIONS = {"server/web/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True",
-                                            "lstrip_blocks": "True"}}
+with open(ROOT / "babel.cfg") as cfg:  # the map `pybabel extract -F babel.cfg` reads
+    METHODS, OPTIONS = parse_mapping_cfg(cfg)
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 

@@ -65,6 +65,7 @@
     const body = new FormData();
     for (const file of files) body.append("files", file, file.name);
     body.append("record", zone.dataset.record);
+    body.append("split", document.getElementById("split").value);  // a feeder's batch: its papers all come back
     if (zone.dataset.result) body.append("result", "true");
     else body.append("component", zone.dataset.component);
     const answer = await fetch("/api/v1/scans", {method: "POST", body, credentials: "same-origin",
