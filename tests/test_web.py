@@ -93,3 +93,15 @@ def test_static_files_are_served_here(served):
     with pages(served) as client:
         assert client.get("/static/htmx.min.js").status_code == 200
         assert client.get("/static/sohoa.css").headers["content-type"].startswith("text/css")
+
+
+def test_the_printable_report_speaks_the_users_language(served):
+    with served.as_role("manager") as api:  # a token: Vietnamese, unless asked
+        assert '<html lang="vi">' in api.get("/coverage.html").text
+        english = api.get("/coverage.html", params={"lang": "en"}).text
+        assert '<html lang="en">' in english and "Monthly trend" in english
+        assert api.get("/coverage.html", params={"lang": "fr"}).status_code == 422
+    with closing(logged_in(served, "manager")) as manager:
+        manager.post("/lang", data={"lang": "en", "next": "/", "csrf_token": manager.cookies["sohoa_csrf"]})
+        assert '<html lang="en">' in manager.get("/api/v1/coverage.html").text
+        manager.post("/lang", data={"lang": "vi", "next": "/", "csrf_token": manager.cookies["sohoa_csrf"]})
