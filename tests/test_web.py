@@ -45,8 +45,15 @@ def test_a_wrong_password_is_told_beside_the_field(served):
 
 def test_login_goes_only_to_this_site(served):
     with pages(served) as client:
-        answer = client.post("/login", data={"name": "clerk", "password": PASSWORD, "next": "//evil.example/"})
-        assert answer.headers["location"] == "/"
+        for elsewhere in ("//evil.example/", "/\\evil.example/", "https://evil.example/"):
+            answer = client.post("/login", data={"name": "clerk", "password": PASSWORD, "next": elsewhere})
+            assert answer.headers["location"] == "/", elsewhere
+
+
+def test_pages_run_no_script_but_their_own(served):
+    with pages(served) as client:
+        policy = client.get("/login").headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
 
 
 def test_the_language_switch_is_kept_on_the_user(served):
