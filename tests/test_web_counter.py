@@ -13,6 +13,8 @@ import httpx
 import pytest
 
 from tests.browser import TABLET, login
+from tests.citizen_papers import COMPONENTS as MARRIAGE_COMPONENTS
+from tests.citizen_papers import MARRIAGE
 from tests.conftest import make_scan, page_lines, write_register
 from tests.serving import PASSWORD, Served, Server, add_accounts
 
@@ -113,7 +115,8 @@ DROP = """([name, data]) => {
 @pytest.mark.slow
 def test_a_clerk_drops_a_two_page_scan_and_accepts_a_flagged_page(counter, browser, tmp_path):
     # 150 dpi: under the standard's 200, so both pages are flagged for rescanning
-    scan = make_scan(tmp_path / "to-khai.tif", page_lines("TỜ KHAI ĐĂNG KÝ KHAI SINH", "Lê Văn Nam"), dpi=150, pages=2)
+    scan = make_scan(tmp_path / "to-khai.tif", page_lines("TỜ KHAI ĐĂNG KÝ KẾT HÔN", "Trần Thị Ngọc Ánh"),
+                     dpi=150, pages=2)
     page = browser.page()
     alerts = []
     page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
@@ -123,10 +126,15 @@ def test_a_clerk_drops_a_two_page_scan_and_accepts_a_flagged_page(counter, brows
     page.get_by_label("Mã hồ sơ").fill(HOSTILE_CODE)
     page.get_by_role("button", name="Mở hồ sơ").click()
     page.wait_for_selector("#record")
+    assert page.get_by_text("Tờ khai <b>đỏ</b>").count() == 1  # shown as text, not markup
     assert page.evaluate("window.pwned") is None and alerts == []  # the register's markup never ran
-    browser.shot(page, "counter-record")
+    browser.shot(page, "counter-escaped")
 
-    component = page.locator("li.component").filter(has_text="Tờ khai <b>đỏ</b>")
+    page.get_by_label("Mã hồ sơ").fill(MARRIAGE)
+    page.get_by_role("button", name="Mở hồ sơ").click()
+    page.wait_for_selector(f"#record[data-record='{MARRIAGE}']")
+    browser.shot(page, "counter-record")
+    component = page.locator("li.component").filter(has_text=MARRIAGE_COMPONENTS[0])
     transfer = page.evaluate_handle(DROP, [scan.name, base64.b64encode(scan.read_bytes()).decode()])
     component.locator(".dropzone").dispatch_event("drop", {"dataTransfer": transfer})
     card = component.locator("li.paper")
@@ -134,9 +142,8 @@ def test_a_clerk_drops_a_two_page_scan_and_accepts_a_flagged_page(counter, brows
     assert "2 trang" in card.inner_text()
     assert component.locator(".state").inner_text() == "đã số hóa"
     thumb = card.locator("img.thumb")
-    thumb.wait_for()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
-    assert "dpi" in card.inner_text()  # the rescan reasons, as the scan gave them
+    assert "quét ở 150 dpi, dưới mức 200" in card.inner_text()  # the rescan reasons, in Vietnamese
     browser.shot(page, "counter-scanned")
 
     card.get_by_role("button", name="Chấp nhận trang").click()  # no reason: told beside the field
@@ -149,6 +156,9 @@ def test_a_clerk_drops_a_two_page_scan_and_accepts_a_flagged_page(counter, brows
     browser.shot(page, "counter-accepted")
     with counter.as_role("clerk") as api:
         assert all(row["source_name"] != scan.name for row in api.get("/rescan").json())
+    page.reload()  # the checklist as the catalog has it now
+    assert page.locator("li.component").filter(has_text=MARRIAGE_COMPONENTS[0]).locator(".state").inner_text() \
+        == "đã số hóa"
 
     page.set_viewport_size(TABLET)
     browser.shot(page, "counter-tablet")
