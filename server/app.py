@@ -23,6 +23,7 @@ from server.context import API, Settings, needs, opener
 from server.routes import admin, coverage, papers, records, scans, search
 from server.web import STATIC
 from server.web import admin as web_admin
+from server.web import counter as web_counter
 from server.web import dashboard as web_dashboard
 from server.web import desk as web_desk
 from server.web import pages as web_pages
@@ -102,7 +103,7 @@ def create_app(archive_root: Path, settings: Settings | None = None) -> FastAPI:
     # The areas' routes go in as they are (their paths carry the prefix), so app.routes lists every
     # route itself: the route walk test reads them there.
     for router in (api, records.router, scans.router, papers.router, search.router, coverage.router, admin.router,
-                   web_pages.router, web_desk.router, web_dashboard.router, web_admin.router):
+                   web_pages.router, web_counter.router, web_desk.router, web_dashboard.router, web_admin.router):
         app.router.routes.extend(router.routes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

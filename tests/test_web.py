@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import httpx
 import pytest
 
@@ -43,17 +45,24 @@ def test_a_wrong_password_is_told_beside_the_field(served):
 
 def test_login_goes_only_to_this_site(served):
     with pages(served) as client:
-        answer = client.post("/login", data={"name": "clerk", "password": PASSWORD, "next": "//evil.example/"})
-        assert answer.headers["location"] == "/"
+        for elsewhere in ("//evil.example/", "/\\evil.example/", "https://evil.example/"):
+            answer = client.post("/login", data={"name": "clerk", "password": PASSWORD, "next": elsewhere})
+            assert answer.headers["location"] == "/", elsewhere
+
+
+def test_pages_run_no_script_but_their_own(served):
+    with pages(served) as client:
+        policy = client.get("/login").headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
 
 
 def test_the_language_switch_is_kept_on_the_user(served):
-    with logged_in(served, "staff") as client:
+    with closing(logged_in(served, "staff")) as client:
         assert "Đăng xuất" in client.get("/").text
         csrf = client.cookies["sohoa_csrf"]
         assert client.post("/lang", data={"lang": "en", "next": "/", "csrf_token": "forged"}).status_code == 403
         assert client.post("/lang", data={"lang": "en", "next": "/", "csrf_token": csrf}).status_code == 303
-    with logged_in(served, "staff") as again:  # a new session: the setting is the user's, not the cookie's
+    with closing(logged_in(served, "staff")) as again:  # a new session: the setting is the user's, not the cookie's
         again.cookies.delete("sohoa_lang")
         home = again.get("/").text
         assert '<html lang="en">' in home and "Log out" in home
@@ -62,7 +71,7 @@ def test_the_language_switch_is_kept_on_the_user(served):
 
 
 def test_logout_needs_the_form_token_then_ends_the_session(served):
-    with logged_in(served, "clerk") as client:
+    with closing(logged_in(served, "clerk")) as client:
         assert client.post("/logout", data={"csrf_token": "forged"}).status_code == 403
         out = client.post("/logout", data={"csrf_token": client.cookies["sohoa_csrf"]})
         assert out.status_code == 303 and out.headers["location"] == "/login"
@@ -71,7 +80,7 @@ def test_logout_needs_the_form_token_then_ends_the_session(served):
 
 @pytest.mark.parametrize("role", ["staff", "manager", "admin"])
 def test_another_role_gets_an_html_403(served, role):
-    with logged_in(served, role) as client:
+    with closing(logged_in(served, role)) as client:
         answer = client.get("/counter")
         assert answer.status_code == 403
         assert answer.headers["content-type"].startswith("text/html")
@@ -91,3 +100,15 @@ def test_static_files_are_served_here(served):
     with pages(served) as client:
         assert client.get("/static/htmx.min.js").status_code == 200
         assert client.get("/static/sohoa.css").headers["content-type"].startswith("text/css")
+
+
+def test_the_printable_report_speaks_the_users_language(served):
+    with served.as_role("manager") as api:  # a token: Vietnamese, unless asked
+        assert '<html lang="vi">' in api.get("/coverage.html").text
+        english = api.get("/coverage.html", params={"lang": "en"}).text
+        assert '<html lang="en">' in english and "Monthly trend" in english
+        assert api.get("/coverage.html", params={"lang": "fr"}).status_code == 422
+    with closing(logged_in(served, "manager")) as manager:
+        manager.post("/lang", data={"lang": "en", "next": "/", "csrf_token": manager.cookies["sohoa_csrf"]})
+        assert '<html lang="en">' in manager.get("/api/v1/coverage.html").text
+        manager.post("/lang", data={"lang": "vi", "next": "/", "csrf_token": manager.cookies["sohoa_csrf"]})

@@ -96,3 +96,21 @@ def accept_rescan(archive: Archive, actor: Actor, paper_id: int, pages: list[int
     """Keep a paper's flagged pages (or these `pages` of it) as they are, for `reason` (logged)."""
     require(actor, "accept_rescan")
     return batches.accept_rescan(archive.catalog, paper_id, list(pages or ()), reason, user=actor.name)
+
+
+def codes_in_image(archive: Archive, actor: Actor, file: Path) -> list[str]:
+    """The record codes a photo or scan of a reception receipt carries in its QR codes or barcodes
+    (the counter finds the record from them), in reading order; InputError for a file that is no image."""
+    require(actor, "show_record")
+    from PIL import Image, UnidentifiedImageError
+
+    from digitize.errors import InputError
+    from digitize.prepare import record_codes  # the imaging step: loaded only when a code is read
+
+    try:
+        with Image.open(file) as image:
+            image.load()
+            dpi = image.info.get("dpi", (150, 150))[0] or 150
+            return record_codes(image, int(dpi))
+    except (UnidentifiedImageError, OSError) as exc:
+        raise InputError(f"the file is not an image this can read ({type(exc).__name__})", field="image") from None

@@ -17,6 +17,7 @@ from digitize.services import access, accounts
 from digitize.services.actor import Actor
 from server.auth import SESSION_COOKIE, address, clear_session, resolve, set_session
 from server.context import ACTION, opened
+from server.routes.forms import form
 from server.web import render
 
 router = APIRouter(include_in_schema=False)
@@ -27,24 +28,46 @@ def page(action: str | None, **route) -> dict:
     """The keyword arguments of a page only users allowed `action` open (None: any logged-in user)."""
 
     async def dependency(request: Request) -> Actor:
-        csrf = None
-        if request.method == "POST" and request.headers.get("content-type", "").startswith(FORM):
-            csrf = str((await request.form()).get("csrf_token", ""))
         cookie = request.cookies.get(SESSION_COOKIE)
         if not cookie:
             raise Unauthorized("log in first")
-        actor = await run_in_threadpool(resolve, request, None, cookie, csrf)
-        request.state.actor = actor
-        if action is not None:
-            access.require(actor, action)
+        csrf, ctype = None, request.headers.get("content-type", "")
+        if request.method == "POST" and ctype.startswith(FORM[1]):
+            # files go to tmp/uploads/ as the API's do (streamed, limited); the route removes them
+            request.state.upload = upload = await form(request)
+            csrf = upload.value("csrf_token") or ""
+        elif request.method == "POST" and ctype.startswith(FORM[0]):
+            csrf = str((await request.form()).get("csrf_token", ""))
+        try:
+            actor = await run_in_threadpool(resolve, request, None, cookie, csrf)
+            request.state.actor = actor
+            if action is not None:
+                access.require(actor, action)
+        except SohoaError:
+            if getattr(request.state, "upload", None) is not None:
+                request.state.upload.remove()
+            raise
         return actor
 
     return {"dependencies": [Depends(dependency)], "openapi_extra": {ACTION: action}, **route}
 
 
 def local(target: str | None) -> str:
-    """Where to go after a form: a path of this site only (never another host)."""
-    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+    """Where to go after a form: a path of this site only (never another host: browsers read `/\\`
+    as `//`)."""
+    ok = target and target.startswith("/") and not target.startswith(("//", "/\\")) and "\n" not in target
+    return target if ok else "/"
+
+
+# Defence in depth: were some text ever rendered unescaped, no script of it would run (the pages'
+# scripts are files of /static; htmx injects one small style, hence style-src 'unsafe-inline').
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                               "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+                               "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 
 def html(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
@@ -53,7 +76,7 @@ def html(request: Request, template: str, status: int = 200, **context) -> HTMLR
     lang = actor.lang if actor is not None else request.cookies.get("sohoa_lang")
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return HTMLResponse(render(template, i18n.language(lang), user=actor, csrf=getattr(request.state, "csrf", None),
-                               here=here, **context), status_code=status)
+                               here=here, **context), status_code=status, headers=PAGE_HEADERS)
 
 
 @router.get("/", **page(None))
