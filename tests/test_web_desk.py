@@ -89,6 +89,9 @@ def test_the_paper_page_boxes_the_words_found(desk):
         assert page.status_code == 200
         boxes = re.findall(r'<span class="hit-box" title="([^"]*)"', page.text)
         assert {unescape(b).strip(",.:").lower() for b in boxes} >= {"nguyễn", "văn", "an"}
+        words = client.get(f"/api/v1/papers/{an_paper(desk)}/pages/1/words", params={"q": "nguyen van an"}).json()
+        assert sorted(w["text"].lower() for w in words if w["match"]) == sorted(unescape(b).lower() for b in boxes)
+        assert "match" not in client.get(f"/api/v1/papers/{an_paper(desk)}/pages/1/words").json()[0]
         plain = client.get(f"/papers/{an_paper(desk)}").text
         assert 'class="hit-box"' not in plain  # no search, no boxes
         assert f'href="/api/v1/papers/{an_paper(desk)}/pdf"' in page.text
