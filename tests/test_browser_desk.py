@@ -62,7 +62,7 @@ def test_staff_finds_an_opens_his_paper_sees_the_words_and_reuses_it(browser, de
     assert picture["y"] <= first["y"] and first["y"] + first["height"] <= picture["y"] + picture["height"] + 1
     browser.shot(staff, "paper")
 
-    staff.get_by_label("Mã số hồ sơ").fill(AN_RECORD)
+    staff.get_by_label("Mã hồ sơ").fill(AN_RECORD)
     staff.get_by_role("button", name="Tái sử dụng", exact=True).click()
     staff.wait_for_load_state()
     assert staff.url.endswith(f"/records/{AN_RECORD}")

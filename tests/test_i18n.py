@@ -59,3 +59,12 @@ def test_the_catalogue_speaks_vietnamese_first():
     assert i18n.translations("vi").gettext("Log in") == "Đăng nhập"
     assert i18n.translations("en").gettext("Log in") == "Log in"
     assert i18n.language("fr") == "vi"
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_no_message_is_translated_twice(lang):
+    # Babel keeps the last of two entries silently: two helpers translating one msgid apart would
+    # have one page say the other's words.
+    ids = re.findall(r'^msgid ("(?:[^"\\]|\\.)*"(?:\n"(?:[^"\\]|\\.)*")*)', i18n.po_path(lang).read_text("utf-8"), re.M)
+    twice = {m for m in ids if ids.count(m) > 1 and m != '""'}
+    assert not twice, f"{lang}: translated twice: {sorted(twice)}"
