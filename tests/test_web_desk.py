@@ -152,10 +152,14 @@ def test_the_dashboard_shows_the_indicators_and_drills_down_to_what_is_missing(d
         no_markup_from_the_register(missing.text)
         assert "Tờ khai &lt;img src=x onerror=&#34;alert(2)&#34;&gt;" in missing.text  # what it lacks, as text
         assert AN_RECORD not in missing.text  # another agency's
-        for by in ("procedure", "month"):
+        for by, group in (("procedure", "1.000999"), ("month", "2026-01")):
             grouped = client.get("/dashboard", params={"by": by})
             assert grouped.status_code == 200
             no_markup_from_the_register(grouped.text)
+            link = f"/dashboard/missing?by={by}&amp;group={group}"
+            assert link in grouped.text
+            drilled = client.get(unescape(link)).text
+            assert HOSTILE_CODE in drilled and "000.00.31.H29-260301-0001" not in drilled  # March: another month
         assert 'id="date_from-error"' in client.get("/dashboard", params={"date_from": "x"}).text
         assert client.get("/api/v1/coverage.csv", params={"by": "agency"}).status_code == 200
 
