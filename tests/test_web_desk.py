@@ -195,3 +195,14 @@ def test_an_admin_adds_and_disables_a_user_and_makes_and_revokes_a_token(desk):
         assert desk.server.bearer(secret).get("/me").status_code == 401
     with browser(desk, "manager") as client:
         assert client.get("/users").status_code == 403 and client.get("/tokens").status_code == 403
+
+
+def test_the_desk_speaks_english_one_switch_away(desk):
+    with browser(desk, "staff") as client:
+        client.post("/lang", data={"lang": "en", "next": "/search", "csrf_token": csrf(client)})
+        try:
+            page = client.get("/search", params={"q": "nguyen van an"}).text
+            assert "<h1>Search papers</h1>" in page and "Papers found: " in page
+            assert "Reuse into a record" in client.get(f"/papers/{an_paper(desk)}").text
+        finally:
+            client.post("/lang", data={"lang": "vi", "next": "/", "csrf_token": csrf(client)})
