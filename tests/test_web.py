@@ -26,6 +26,8 @@ def test_a_page_sends_a_visitor_to_the_login_page_and_back(served):
         answer = client.get("/counter")
         assert answer.status_code == 303
         assert answer.headers["location"] == "/login?next=/counter"
+        kept = client.get("/counter", params={"code": "000.00.53.H48-260105-0001"})
+        assert kept.headers["location"] == "/login?next=/counter%3Fcode%3D000.00.53.H48-260105-0001"
         form = client.get(answer.headers["location"])
         assert form.status_code == 200 and 'value="/counter"' in form.text
         assert '<label for="name">Tên đăng nhập</label>' in form.text  # Vietnamese first
@@ -76,6 +78,9 @@ def test_logout_needs_the_form_token_then_ends_the_session(served):
         out = client.post("/logout", data={"csrf_token": client.cookies["sohoa_csrf"]})
         assert out.status_code == 303 and out.headers["location"] == "/login"
         assert client.get("/").status_code == 303
+        late = client.post("/counter/papers/1/accept", data={"reason": "x"},
+                           headers={"HX-Request": "true", "HX-Current-URL": served.server.url + "/counter?code=A"})
+        assert late.status_code == 401 and late.headers["hx-redirect"] == "/login?next=/counter%3Fcode%3DA"
 
 
 @pytest.mark.parametrize("role", ["staff", "manager", "admin"])

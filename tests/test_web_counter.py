@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import re
 import shutil
+from urllib.parse import quote
 from contextlib import closing
 
 import httpx
@@ -14,7 +15,7 @@ import pytest
 
 from tests.browser import TABLET, login
 from tests.citizen_papers import COMPONENTS as MARRIAGE_COMPONENTS
-from tests.citizen_papers import MARRIAGE
+from tests.citizen_papers import ANH_ID, MARRIAGE
 from tests.conftest import make_scan, page_lines, write_register
 from tests.serving import PASSWORD, Served, Server, add_accounts
 
@@ -102,6 +103,31 @@ def test_the_receipts_qr_code_opens_its_record(counter, tmp_path):
             none = clerk.post("/counter/code-image", data={"csrf_token": csrf},
                               files={"image": ("blank.png", f, "image/png")})
         assert none.status_code == 422 and 'id="image-error"' in none.text
+
+
+def test_the_counter_offers_the_applicants_papers_and_reuses_one(counter):
+    ids = counter.ids
+    with closing(pages(counter, "clerk")) as clerk:
+        page = clerk.get("/counter", params={"code": MARRIAGE}).text
+        offers = page[page.index(MARRIAGE_COMPONENTS[1]):page.index(MARRIAGE_COMPONENTS[2])]
+        assert f'name="paper" value="{ids["xnhn-moi.png"]}"' in offers  # her certificates, for the certificate
+        assert f'name="paper" value="{ids["xnhn-cu.png"]}"' in offers and "hết hiệu lực từ" in offers
+        assert f'name="paper" value="{ids["lltp.png"]}"' not in page  # another citizen's
+        assert ANH_ID not in page  # the ID stays masked
+        form = {"csrf_token": clerk.cookies["sohoa_csrf"], "record": MARRIAGE, "component": MARRIAGE_COMPONENTS[1]}
+        refused = clerk.post("/counter/reuse", data={**form, "paper": ids["xnhn-cu.png"]})
+        assert refused.status_code == 409
+        assert re.search(rf'id="reuse-error-2-{ids["xnhn-cu.png"]}">giấy tờ này không còn hiệu lực', refused.text)
+        done = clerk.post("/counter/reuse", data={**form, "paper": ids["xnhn-moi.png"]})
+        assert done.status_code == 303 and done.headers["location"].endswith(quote(MARRIAGE))
+        after = clerk.get("/counter", params={"code": MARRIAGE}).text
+        part = after[after.index(MARRIAGE_COMPONENTS[1]):after.index(MARRIAGE_COMPONENTS[2])]
+        assert "state state-reused" in part and f'id="paper-{ids["xnhn-moi.png"]}"' in part
+        assert f'name="paper" value="{ids["xnhn-moi.png"]}"' not in part  # no longer offered
+    with counter.as_role("staff") as staff:
+        record = staff.get(f"/records/{MARRIAGE}").json()
+        reused = [p for c in record["components"] if c["name"] == MARRIAGE_COMPONENTS[1] for p in c["papers"]]
+        assert [(p["id"], p["reused"]) for p in reused] == [(ids["xnhn-moi.png"], True)]
 
 
 DROP = """([name, data]) => {

@@ -6,7 +6,7 @@ by an index sync, so a search right after it finds the paper as it now is.
 
 from __future__ import annotations
 
-from digitize import audit, metadata
+from digitize import audit, metadata, register
 from digitize import reuse as reusing
 from digitize.archive import Archive
 from digitize.errors import library_errors
@@ -15,6 +15,7 @@ from digitize.scan.targets import resolve_target
 from digitize.services.access import require
 from digitize.services.actor import Actor
 from digitize.services.common import date, masked, paper, shown
+from index.analysis import fold
 
 
 def _metadata(archive: Archive, paper_id: int) -> dict:
@@ -116,6 +117,30 @@ def of_holder(archive: Archive, actor: Actor, holder_id: str, valid: bool = Fals
     for r in rows:
         r["pdf_path"] = str(archive.paper_path(r["pdf_path"]))
     return shown(archive, actor, show_ids, "papers --holder-id", rows)
+
+
+def offered(archive: Archive, actor: Actor, record_code: str) -> dict[str, list[dict]]:
+    """Reuse at the counter: for each component of the record, the papers of its applicant already in
+    the archive whose document type fits the component's name (valid or not: each says its validity),
+    but those already attached to the record. IDs masked: the applicant's is read here, not shown."""
+    require(actor, "of_holder")
+    record = register.show_record(archive, record_code)
+    holder = archive.catalog.records.get(record["record_code"]).applicant_id
+    if not holder or not "".join(holder.split()).isdigit():
+        return {c["name"]: [] for c in record["components"]}
+    attached = {p["id"] for c in record["components"] for p in c["papers"]}
+    theirs = [p for p in reusing.papers_of(archive.catalog, holder) if p["id"] not in attached]
+    offers = {c["name"]: [p for p in theirs if _fits(p.get("doc_type"), c["name"])] for c in record["components"]}
+    for rows in offers.values():
+        for r in rows:
+            r["pdf_path"] = str(archive.paper_path(r["pdf_path"]))
+    return {name: shown(archive, actor, False, "", rows) for name, rows in offers.items()}
+
+
+def _fits(doc_type: str | None, component: str) -> bool:
+    """A paper fits a component whose name holds its document type ("Bản chụp Căn cước công dân" takes a
+    "Căn cước công dân"), compared without case or diacritics."""
+    return bool(doc_type) and fold(doc_type) in fold(component)
 
 
 def search(archive: Archive, actor: Actor, query: str, limit: int = 10, valid: bool = False,

@@ -12,13 +12,14 @@ from fastapi.responses import RedirectResponse
 
 from digitize import i18n
 from digitize.errors import BadArgument, NotFound, SohoaError, UnsupportedMedia
-from digitize.services import papers, records
+from digitize.services import access, papers, records
 from server.context import RowId, call
 from server.web.pages import html, page
 
 router = APIRouter(include_in_schema=False)
 N_ = i18n.N_
 STATES = {"digitized": N_("digitized"), "reused": N_("reused"), "missing": N_("missing")}
+VALIDITY = {"valid": N_("valid"), "expired": N_("expired on %(date)s"), "replaced": N_("replaced by #%(paper)s")}
 
 
 def _state(found: list[dict]) -> str:
@@ -38,9 +39,11 @@ def view(archive, actor, code: str) -> dict:
             shown.setdefault(p["id"], {**papers.show(archive, actor, p["id"]), "reused": p["reused"]})
         return [shown[p["id"]] for p in found]
 
-    parts = [{"name": c["name"], "component": c["name"], "papers": detail(c["papers"])} for c in record["components"]]
+    offers = papers.offered(archive, actor, code) if access.allowed(actor, "of_holder") else {}
+    parts = [{"name": c["name"], "component": c["name"], "papers": detail(c["papers"]),
+              "offers": offers.get(c["name"], [])} for c in record["components"]]
     if record["requires_paper_result"] or record["result_papers"]:
-        parts.append({"name": None, "component": None, "papers": detail(record["result_papers"])})
+        parts.append({"name": None, "component": None, "papers": detail(record["result_papers"]), "offers": []})
     for part in parts:
         part["state"] = _state(part["papers"])
     return {"record": record, "parts": parts}
@@ -53,7 +56,7 @@ def _code(value: str | None) -> str:
 @router.get("/counter", **page("scan"))
 async def counter(request: Request, code: str | None = None):
     code = _code(code)
-    context = {"code": code, "found": None, "error": None, "states": STATES}
+    context = {"code": code, "found": None, "error": None, "states": STATES, "validity": VALIDITY}
     if code:
         try:
             context["found"] = await call(request, view, code)
@@ -86,7 +89,8 @@ async def code_from_image(request: Request):
             raise BadArgument(t.gettext("no record code in the QR codes of this image; type the code"), field="image")
     except SohoaError as exc:
         error = {"field": "image", "message": str(exc)}
-        return html(request, "counter.html", status=exc.http_status, code="", found=None, error=error, states=STATES)
+        return html(request, "counter.html", status=exc.http_status, code="", found=None, error=error, states=STATES,
+                    validity=VALIDITY)
     finally:
         upload.remove()
     return RedirectResponse("/counter?code=" + quote(found[0]), status_code=303)
@@ -119,3 +123,27 @@ async def accept(request: Request, paper_id: RowId):
     found = await call(request, _paper, paper_id)
     # htmx swaps the card in on 200 only: a refusal is the card again, with the error beside the reason
     return html(request, "_paper.html", paper=found, error=error, reason=reason if error else "")
+
+
+@router.post("/counter/reuse", **page("reuse"))
+async def reuse(request: Request):
+    """One click reuses one of the applicant's papers for a component; an expired or replaced one
+    only with a reason (as `sohoa reuse --force --reason`). Back to the record, or its page again
+    with the refusal beside the paper's reason."""
+    form = await request.form()
+    code, component, reason = _code(str(form.get("record", ""))), str(form.get("component", "")), \
+        " ".join(str(form.get("reason", "")).split())
+    try:
+        paper_id = int(str(form.get("paper", "")))
+    except ValueError:
+        raise BadArgument("{paper} must be a paper's id", field="paper") from None
+    try:
+        await call(request, papers.reuse, paper_id, code, component, force=bool(reason), reason=reason or None)
+    except SohoaError as exc:
+        t = i18n.translations(i18n.language(request.state.actor.lang))
+        message = t.gettext("this paper is not valid: say why it is reused anyway") if exc.field == "force" else str(exc)
+        error = {"field": "reuse", "paper": paper_id, "component": component, "message": message}
+        found = await call(request, view, code)
+        return html(request, "counter.html", status=exc.http_status, code=code, found=found, error=error,
+                    states=STATES, validity=VALIDITY)
+    return RedirectResponse("/counter?code=" + quote(code), status_code=303)

@@ -5,7 +5,7 @@ wrong role → a 403 page."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -157,7 +157,8 @@ async def switch_language(request: Request):
 
 
 def login_redirect(request: Request) -> RedirectResponse:
-    return RedirectResponse("/login?next=" + quote(request.url.path), status_code=303)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse("/login?next=" + quote(here, safe="/"), status_code=303)
 
 
 N_ = i18n.N_
@@ -171,6 +172,10 @@ def error_page(request: Request, status: int, kind: str, message: str):
     the user's language (the message itself is the service's, escaped like any text)."""
     if status == 401 and request.method in ("GET", "HEAD"):
         return login_redirect(request)
+    if status == 401 and request.headers.get("HX-Request"):  # htmx swaps no error in: the whole page goes,
+        shown = urlsplit(request.headers.get("HX-Current-URL", ""))  # back to the page it was on after
+        back = local(shown.path + (f"?{shown.query}" if shown.query else ""))
+        return HTMLResponse("", status_code=401, headers={"HX-Redirect": "/login?next=" + quote(back, safe="/")})
     actor = getattr(request.state, "actor", None)
     t = i18n.translations(i18n.language(actor.lang if actor else request.cookies.get("sohoa_lang")))
     return html(request, "error.html", status=status, heading=t.gettext(HEADINGS.get(status) or N_("Error")),
