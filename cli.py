@@ -672,9 +672,11 @@ def papers(archive, actor, holder_id, valid, show_ids, as_json):
               "(oldest due first) [default: 1000; 0: all].")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a self-contained HTML report (tables and charts) to this file.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), help="With --html: the report's language [default: vi].")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--csv", "as_csv", is_flag=True)
-def coverage(archive, actor, by, date_from, date_to, rule, max_points, missing, limit, html_file, as_json, as_csv):
+def coverage(archive, actor, by, date_from, date_to, rule, max_points, missing, limit, html_file, lang, as_json,
+             as_csv):
     """Decision 766 digitization indicators: records, results and reuse rates, points and flags."""
     from digitize import coverage as cov
     from digitize.services import records
@@ -685,6 +687,8 @@ def coverage(archive, actor, by, date_from, date_to, rule, max_points, missing, 
         raise BadArgument("choose one of --json and --csv")
     if limit is not None and not missing:
         raise BadArgument("--limit goes with --missing")
+    if lang and not html_file:
+        raise BadArgument("--lang goes with --html")
     period = {"date_from": date_from, "date_to": date_to}
     if missing:
         if as_csv or html_file or by:
@@ -693,7 +697,7 @@ def coverage(archive, actor, by, date_from, date_to, rule, max_points, missing, 
         click.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else cov.format_missing(report))
         return
     if html_file:
-        records.coverage_html(archive, actor, html_file, rule=rule, max_points=max_points, **period)
+        records.coverage_html(archive, actor, html_file, rule=rule, max_points=max_points, lang=lang, **period)
         click.echo(f"wrote {html_file}")
         return
     report = records.coverage(archive, actor, by=by, rule=rule, max_points=max_points, **period)

@@ -8,8 +8,8 @@ catalog at any time.
 
 from .analysis import VietnameseAnalyzer, fold, nfc
 from .engine import DEFAULT_ENGINE, ENGINES, SearchEngine, init_index, open_index, recorded_engine
-from .hits import Hit, make_snippet
+from .hits import Hit, make_snippet, matching_words
 from .query import Filters, parse
 
 __all__ = ["DEFAULT_ENGINE", "ENGINES", "Filters", "Hit", "SearchEngine", "VietnameseAnalyzer",
-           "fold", "init_index", "make_snippet", "nfc", "open_index", "parse", "recorded_engine"]
+           "fold", "init_index", "make_snippet", "matching_words", "nfc", "open_index", "parse", "recorded_engine"]

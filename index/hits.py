@@ -168,3 +168,17 @@ def _widen(flat: str, start: int, end: int) -> tuple[int, int]:
         space = flat.rfind(" ", start, end)
         end = space if space > start else end
     return start, end
+
+
+def matching_words(query: Query, texts: list[str]) -> list[bool]:
+    """Which of ``texts`` (a page's words in reading order, as the OCR laid them out) the query's
+    text clauses match, folded as the index folds and with the fuzzy and OCR-slip matches the
+    snippet highlights; a word fenced by punctuation (``An,``) matches by its letters."""
+    tokens = [_WORD.findall(fold_text(nfc(t))) for t in texts]
+    flat = [w for ws in tokens for w in ws]
+    present = set(flat)
+    found: set[str] = set()
+    for clause in query.clauses():
+        if clause.field is None:
+            found |= _matching_tokens(clause, flat, present)
+    return [not found.isdisjoint(ws) for ws in tokens]

@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -20,6 +21,12 @@ from server import errors
 from server.auth import LoginLimit, Sessions, address, clear_session, set_session
 from server.context import API, Settings, needs, opener
 from server.routes import admin, coverage, papers, records, scans, search
+from server.web import STATIC
+from server.web import admin as web_admin
+from server.web import counter as web_counter
+from server.web import dashboard as web_dashboard
+from server.web import desk as web_desk
+from server.web import pages as web_pages
 
 log = logging.getLogger("sohoa.server")
 
@@ -95,6 +102,8 @@ def create_app(archive_root: Path, settings: Settings | None = None) -> FastAPI:
 
     # The areas' routes go in as they are (their paths carry the prefix), so app.routes lists every
     # route itself: the route walk test reads them there.
-    for router in (api, records.router, scans.router, papers.router, search.router, coverage.router, admin.router):
+    for router in (api, records.router, scans.router, papers.router, search.router, coverage.router, admin.router,
+                   web_pages.router, web_counter.router, web_desk.router, web_dashboard.router, web_admin.router):
         app.router.routes.extend(router.routes)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

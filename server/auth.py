@@ -106,8 +106,10 @@ def clear_session(response: Response) -> None:
         response.delete_cookie(name, path="/")
 
 
-def resolve(request: Request, bearer: HTTPAuthorizationCredentials | None, cookie: str | None) -> Actor:
-    """The Actor of the request's credentials (a token first), or Unauthorized."""
+def resolve(request: Request, bearer: HTTPAuthorizationCredentials | None, cookie: str | None,
+            csrf: str | None = None) -> Actor:
+    """The Actor of the request's credentials (a token first), or Unauthorized. `csrf`: the token a
+    page's form sent in its body (a browser form cannot set the header)."""
     state = request.app.state
     if bearer is not None:
         with state.open() as archive:
@@ -118,10 +120,11 @@ def resolve(request: Request, bearer: HTTPAuthorizationCredentials | None, cooki
         raise Unauthorized("log in first (POST /api/v1/login), or send 'Authorization: Bearer TOKEN'")
     session = state.sessions.read(cookie)
     if request.method not in SAFE_METHODS:
-        sent = request.headers.get(CSRF_HEADER, "")
+        sent = csrf if csrf is not None else request.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(sent.encode(), str(session.get("c", "")).encode()):
             raise Forbidden(f"a change on a cookie session needs the {CSRF_HEADER} header that login returned",
                             field=CSRF_HEADER)
+    request.state.csrf = session.get("c")  # the pages put it in their forms
     with state.open() as archive:
         return accounts.actor_for_user(archive, session["u"], "web", address(request))
 

@@ -29,9 +29,19 @@ def body(kind: str, message: str, field: str | None = None) -> dict:
     return {"error": {"kind": kind, "message": message, "field": field}}
 
 
+def is_page(request: Request) -> bool:
+    """A browser page (server/web), not the API: its errors are pages too (Datasette-style, by route)."""
+    path = request.url.path
+    return not (path == "/health" or path.startswith("/api/") or path == "/api" or path.startswith("/static/"))
+
+
 def respond(request: Request, status: int, kind: str, message: str, field: str | None = None,
             headers: dict | None = None):
     """JSON, or a small HTML page on a route that serves HTML when a browser asks for it."""
+    if is_page(request):
+        from server.web.pages import error_page  # the pages import this module
+
+        return error_page(request, status, kind, message)
     if request.url.path.endswith(".html") and "text/html" in request.headers.get("accept", ""):
         page = (f"<!doctype html><meta charset=utf-8><title>{status} {html.escape(kind)}</title>"
                 f"<h1>{html.escape(kind)}</h1><p>{html.escape(message)}</p>")

@@ -149,13 +149,25 @@ class _Page(HTMLParser):
         self.open.pop()
 
 
-def test_html_is_one_self_contained_page_with_tables_and_charts(sohoa, register_csv, tmp_path):
+# Vietnamese by default, English on request: the words from the project's catalogue.
+@pytest.mark.parametrize("lang, words", [
+    (None, {"target": "mục tiêu 80%", "title": "Tỷ lệ số hóa (Quyết định 766/QĐ-TTg)", "total": "Tổng cộng",
+            "head": "Hồ sơ đã số hóa", "trend": "Diễn biến theo tháng"}),
+    ("en", {"target": "80% target", "title": "Digitization coverage (Decision 766/QĐ-TTg)", "total": "Total",
+            "head": "Digitized records", "trend": "Monthly trend"}),
+])
+def test_html_is_one_self_contained_page_with_tables_and_charts(sohoa, register_csv, tmp_path, lang, words):
     sohoa("records", "import", register_csv)
     _digitize_huong(sohoa, tmp_path)
     out = tmp_path / "report" / "coverage.html"
     out.parent.mkdir()
-    assert sohoa("coverage", "--html", out).stdout.strip() == f"wrote {out}"
+    assert sohoa("coverage", "--html", out, *(["--lang", lang] if lang else [])).stdout.strip() == f"wrote {out}"
     text = out.read_text(encoding="utf-8")
+    assert f'<html lang="{lang or "vi"}">' in text
+    assert f"<title>{words['title']}</title>" in text and f"<th>{words['head']}</th>" in text
+    assert f"<td>{words['total']}</td>" in text and f"<h2>{words['trend']}</h2>" in text
+    other = "Digitized records" if lang is None else "Hồ sơ đã số hóa"
+    assert other not in text  # one language per page
 
     page = _Page()
     page.feed(text)
@@ -169,7 +181,7 @@ def test_html_is_one_self_contained_page_with_tables_and_charts(sohoa, register_
     bars, trend = (ET.fromstring(svg) for svg in svgs)  # well-formed SVG
     ns = "{http://www.w3.org/2000/svg}"
     assert len(bars.findall(f"{ns}rect")) == 2  # one bar per agency with records
-    assert any(t.text == "80% target" for t in bars.iter(f"{ns}text"))
+    assert any(t.text == words["target"] for t in bars.iter(f"{ns}text"))
     assert [t.text for t in trend.iter(f"{ns}text") if t.text and t.text.startswith("2026-")] == ["2026-01", "2026-02"]
     assert "50.0% <small>1/2</small>" in text and "UBND phường Bến Nghé" in text
 
@@ -180,6 +192,7 @@ def test_html_is_one_self_contained_page_with_tables_and_charts(sohoa, register_
     (["--limit", "3"], "--limit goes with --missing"),
     (["--missing", "--csv"], "--missing lists records"),
     (["--json", "--csv"], "choose one of --json and --csv"),
+    (["--lang", "en"], "--lang goes with --html"),
 ])
 def test_bad_options(sohoa, args, message):
     result = sohoa("coverage", *args, expect=2)

@@ -34,11 +34,12 @@ ALLOWED: dict[str, frozenset[str]] = {action: frozenset(roles) for action, roles
     "sign": (CLERK,),  # the receiving officer answers for the copy's fidelity (Decree 107/2021)
     # finding and reusing papers
     "search": (STAFF,),
-    "of_holder": (STAFF,),
+    # the counter offers the applicant's papers already archived and reuses one (issue 14)
+    "of_holder": (CLERK, STAFF),
     "show": (CLERK, STAFF),
     "view": (CLERK, STAFF),  # a paper's text, PDF, page images and word boxes (each view logged)
     "edit": (STAFF,),
-    "reuse": (STAFF,),
+    "reuse": (CLERK, STAFF),
     "replace": (STAFF,),
     "verify": (CLERK, STAFF, MANAGER),
     "export": (STAFF, MANAGER),  # a record's papers and Decree 30 metadata, for the archive
@@ -65,6 +66,11 @@ def require(actor: Actor, action: str) -> None:
         raise KeyError(f"no such action in the rights table: {action}")  # a bug, not the user's
     if actor.role is not None and actor.role not in ALLOWED[action]:
         raise Forbidden(f"{actor.name} ({actor.role}) may not {action.replace('_', ' ')}")
+
+
+def allowed(actor: Actor, action: str) -> bool:
+    """Whether `actor`'s role may do `action` (a page offers only what its user may do)."""
+    return actor.role is None or actor.role in ALLOWED[action]
 
 
 def may_show_ids(actor: Actor) -> bool:

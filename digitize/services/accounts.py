@@ -9,6 +9,7 @@ revoked token stop working at once.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import secrets
@@ -137,7 +138,7 @@ def login(archive: Archive, name: str, password: str, channel: str = "web", addr
         raise Unauthorized(_WRONG) from None
     if found is None or found["disabled"]:
         raise Unauthorized(_WRONG)
-    return Actor(found["name"], found["role"], found["agencies"], channel, address)
+    return Actor(found["name"], found["role"], found["agencies"], channel, address, found.get("lang") or "vi")
 
 
 def actor_for_user(archive: Archive, name: str, channel: str = "web", address: str | None = None) -> Actor:
@@ -145,7 +146,18 @@ def actor_for_user(archive: Archive, name: str, channel: str = "web", address: s
     found = archive.catalog.accounts.user(name)
     if found is None or found["disabled"]:
         raise Unauthorized(f"the user {name!r} may no longer log in; log in again or ask an admin")
-    return Actor(found["name"], found["role"], found["agencies"], channel, address)
+    return Actor(found["name"], found["role"], found["agencies"], channel, address, found.get("lang") or "vi")
+
+
+def set_lang(archive: Archive, actor: Actor, lang: str) -> Actor:
+    """The language of the acting user's own pages (any logged-in user may set theirs)."""
+    from digitize.i18n import LANGUAGES
+
+    if lang not in LANGUAGES:
+        raise BadArgument(f"no such language {lang!r}; choose one of {', '.join(LANGUAGES)}", field="lang")
+    if actor.role is None or not archive.catalog.accounts.set_lang(actor.name, lang):
+        raise NotFound(f"no user {actor.name!r} to keep a language for", field="lang")
+    return dataclasses.replace(actor, lang=lang)
 
 
 def actor_for_token(archive: Archive, secret: str, address: str | None = None) -> Actor:

@@ -6,7 +6,7 @@ by an index sync, so a search right after it finds the paper as it now is.
 
 from __future__ import annotations
 
-from digitize import audit, metadata
+from digitize import audit, metadata, register
 from digitize import reuse as reusing
 from digitize.archive import Archive
 from digitize.errors import library_errors
@@ -16,6 +16,7 @@ from digitize.services.access import agencies, require
 from digitize.services.actor import Actor
 from digitize.services.common import (date, masked, paper, records_in_scope, require_in_scope, require_record_in_scope,
                                        seen, shown)
+from index.analysis import fold
 
 
 def _metadata(archive: Archive, paper_id: int) -> dict:
@@ -42,6 +43,14 @@ def show(archive: Archive, actor: Actor, paper_id: int, show_ids: bool = False) 
     found.update(_metadata(archive, paper_id))
     (found,) = shown(archive, actor, show_ids, f"show {paper_id}", [found])
     return found
+
+
+def history(archive: Archive, actor: Actor, paper_id: int) -> list[dict]:
+    """What was done to a paper (scanned, viewed, corrected, reused, attached…), oldest first, for
+    those who may see the paper itself; citizen IDs in it masked."""
+    require(actor, "show")
+    paper(archive, actor, paper_id)
+    return masked(audit.events(archive.catalog, paper_id=paper_id))
 
 
 def text(archive: Archive, actor: Actor, paper_id: int) -> str:
@@ -120,6 +129,35 @@ def of_holder(archive: Archive, actor: Actor, holder_id: str, valid: bool = Fals
     return shown(archive, actor, show_ids, "papers --holder-id", rows)
 
 
+def offered(archive: Archive, actor: Actor, record_code: str) -> dict[str, list[dict]]:
+    """Reuse at the counter: for each component of the record, the papers of its applicant already in
+    the archive whose document type fits the component's name (valid or not: each says its validity),
+    but those already attached to the record. IDs masked: the applicant's is read here, not shown."""
+    require(actor, "of_holder")
+    require_record_in_scope(archive, actor, record_code)
+    record = register.show_record(archive, record_code)
+    holder = archive.catalog.records.get(record["record_code"]).applicant_id
+    if not holder or not "".join(holder.split()).isdigit():
+        return {c["name"]: [] for c in record["components"]}
+    attached = {p["id"] for c in record["components"] for p in c["papers"]}
+    theirs = [p for p in reusing.papers_of(archive.catalog, holder) if p["id"] not in attached]
+    visible = seen(archive, actor, [p["id"] for p in theirs])  # Decree 30: only papers the actor may see
+    theirs = [p for p in theirs if p["id"] in visible]
+    for p in theirs:
+        p["records"] = records_in_scope(archive, actor, p["records"])
+    offers = {c["name"]: [p for p in theirs if _fits(p.get("doc_type"), c["name"])] for c in record["components"]}
+    for rows in offers.values():
+        for r in rows:
+            r["pdf_path"] = str(archive.paper_path(r["pdf_path"]))
+    return {name: shown(archive, actor, False, "", rows) for name, rows in offers.items()}
+
+
+def _fits(doc_type: str | None, component: str) -> bool:
+    """A paper fits a component whose name holds its document type ("Bản chụp Căn cước công dân" takes a
+    "Căn cước công dân"), compared without case or diacritics."""
+    return bool(doc_type) and fold(doc_type) in fold(component)
+
+
 def search(archive: Archive, actor: Actor, query: str, limit: int = 10, valid: bool = False,
            show_ids: bool = False, issued_from: str | None = None, issued_to: str | None = None,
            expires_from: str | None = None, expires_to: str | None = None) -> list[dict]:
@@ -167,8 +205,10 @@ def _own_record(archive: Archive, actor: Actor, rows: list[dict]) -> None:
 
 def search_page(archive: Archive, actor: Actor, query: str, limit: int = 10, offset: int = 0, valid: bool = False,
                 show_ids: bool = False, issued_from: str | None = None, issued_to: str | None = None,
-                expires_from: str | None = None, expires_to: str | None = None) -> dict:
-    """`search`, a page at a time: {total (papers matching in all), hits (from `offset` on)}."""
+                expires_from: str | None = None, expires_to: str | None = None, described: bool = False) -> dict:
+    """`search`, a page at a time: {total (papers matching in all), hits (from `offset` on)};
+    `described`: each hit also with its paper's doc_type, holder_name, holder_id and validity (the
+    search desk's columns)."""
     require(actor, "search")
     from index import Filters
 
@@ -186,4 +226,9 @@ def search_page(archive: Archive, actor: Actor, query: str, limit: int = 10, off
     } for h in hits]
     if agencies(actor) is not None:
         _own_record(archive, actor, rows)
+    if described:
+        for row in rows:
+            values = reusing.values(archive.catalog, row["id"])
+            row.update({k: values.get(k) for k in ("doc_type", "holder_name", "holder_id")},
+                       validity=reusing.validity(values)["status"])
     return {"total": total, "hits": shown(archive, actor, show_ids, "search " + query, rows)}

@@ -8,6 +8,7 @@ from pathlib import Path
 from digitize import batches, register
 from digitize import coverage as indicators
 from digitize.archive import Archive
+from digitize.errors import BadArgument
 from digitize.services.access import agencies, require
 from digitize.services.actor import Actor
 from digitize.services.common import date, require_in_scope, require_record_in_scope, seen, shown
@@ -52,13 +53,20 @@ def coverage(archive: Archive, actor: Actor, by: str | None = None, date_from: s
 
 
 def coverage_html(archive: Archive, actor: Actor, file: Path, date_from: str | None = None,
-                  date_to: str | None = None, rule: str = "strict", max_points: str | None = None) -> None:
-    """The indicators as one self-contained HTML page (tables and charts) written to `file`."""
+                  date_to: str | None = None, rule: str = "strict", max_points: str | None = None,
+                  lang: str | None = None) -> None:
+    """The indicators as one self-contained HTML page (tables and charts) written to `file`, in
+    `lang` (vi, en; by default the actor's)."""
     require(actor, "coverage")
+    from digitize import i18n
     from digitize.report_html import write_html
 
+    lang = lang or actor.lang
+    if lang not in i18n.LANGUAGES:
+        raise BadArgument(f"no such language {lang!r}; choose one of {', '.join(i18n.LANGUAGES)}", field="lang")
+
     period = {"date_from": date(date_from, "from"), "date_to": date(date_to, "to")}
-    write_html(archive.catalog, file, rule=rule, max_points=indicators.parse_max_points(max_points),
+    write_html(archive.catalog, file, rule=rule, max_points=indicators.parse_max_points(max_points), lang=lang,
                agencies=agencies(actor), **period)
 
 
@@ -92,3 +100,21 @@ def accept_rescan(archive: Archive, actor: Actor, paper_id: int, pages: list[int
     require(actor, "accept_rescan")
     require_in_scope(archive, actor, paper_id)
     return batches.accept_rescan(archive.catalog, paper_id, list(pages or ()), reason, user=actor.name)
+
+
+def codes_in_image(archive: Archive, actor: Actor, file: Path) -> list[str]:
+    """The record codes a photo or scan of a reception receipt carries in its QR codes or barcodes
+    (the counter finds the record from them), in reading order; InputError for a file that is no image."""
+    require(actor, "show_record")
+    from PIL import Image, UnidentifiedImageError
+
+    from digitize.errors import InputError
+    from digitize.prepare import record_codes  # the imaging step: loaded only when a code is read
+
+    try:
+        with Image.open(file) as image:
+            image.load()
+            dpi = image.info.get("dpi", (150, 150))[0] or 150
+            return record_codes(image, int(dpi))
+    except (UnidentifiedImageError, OSError) as exc:
+        raise InputError(f"the file is not an image this can read ({type(exc).__name__})", field="image") from None

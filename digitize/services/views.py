@@ -54,9 +54,10 @@ def page_image(archive: Archive, actor: Actor, paper_id: int, page: int, width: 
     return cached
 
 
-def page_words(archive: Archive, actor: Actor, paper_id: int, page: int) -> list[dict]:
+def page_words(archive: Archive, actor: Actor, paper_id: int, page: int, query: str | None = None) -> list[dict]:
     """The words of a page with their boxes as fractions 0..1 of the page's width and height
-    (origin top left): [{text, x0, y0, x1, y1}]."""
+    (origin top left): [{text, x0, y0, x1, y1}]; with a search `query`, each also says whether it
+    is one the search found (`match`), to highlight it over the page's image."""
     require(actor, "view")
     found = _page(archive, actor, paper_id, page)
     layout = poppler.words_layout(archive.paper_path(found["pdf_path"]), page)
@@ -74,6 +75,11 @@ def page_words(archive: Archive, actor: Actor, paper_id: int, page: int) -> list
                 words.append({"text": word.text.strip(),
                               "x0": _fraction(word.get("xMin"), width), "y0": _fraction(word.get("yMin"), height),
                               "x1": _fraction(word.get("xMax"), width), "y1": _fraction(word.get("yMax"), height)})
+    if query:
+        from index import matching_words, parse
+
+        for word, match in zip(words, matching_words(parse(query), [w["text"] for w in words])):
+            word["match"] = match
     return words
 
 

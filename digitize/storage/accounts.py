@@ -13,7 +13,7 @@ class Accounts(ABC):
 
     @abstractmethod
     def user(self, name: str) -> dict | None:
-        """{name, role, agencies (a tuple), password_hash, disabled (bool), created} or None."""
+        """{name, role, agencies (a tuple), password_hash, disabled (bool), created, lang} or None."""
 
     @abstractmethod
     def users(self) -> list[dict]:
@@ -26,6 +26,10 @@ class Accounts(ABC):
     @abstractmethod
     def set_password(self, name: str, password_hash: str) -> bool:
         """Whether a user of that name was there."""
+
+    @abstractmethod
+    def set_lang(self, name: str, lang: str) -> bool:
+        """Whether a user of that name was there; their pages are in `lang` from now on."""
 
     @abstractmethod
     def add_token(self, name: str, role: str, agencies: tuple[str, ...], secret_sha256: str) -> None:

@@ -16,6 +16,7 @@ from server.context import API, RowId, call, needs
 
 router = APIRouter(prefix=API, tags=["coverage"])
 Rule = Literal["strict", "lenient"]
+Lang = Literal["vi", "en"]
 From = Query(None, alias="from", description="First received date (YYYY-MM-DD or DD/MM/YYYY).")
 To = Query(None, alias="to", description="Last received date, inclusive.")
 
@@ -53,10 +54,12 @@ def _html(archive, actor, **options) -> str:
 
 @router.get("/coverage.html", response_class=HTMLResponse, **needs("coverage"))
 async def coverage_html(request: Request, date_from: str | None = From, date_to: str | None = To,
-                        rule: Rule = "strict", max_points: str | None = None) -> HTMLResponse:
-    """The indicators as one self-contained HTML page (as `coverage --html`)."""
+                        rule: Rule = "strict", max_points: str | None = None,
+                        lang: Lang | None = None) -> HTMLResponse:
+    """The indicators as one self-contained HTML page (as `coverage --html`), in `lang` (by default
+    the user's language)."""
     return HTMLResponse(await call(request, _html, date_from=date_from, date_to=date_to, rule=rule,
-                                   max_points=max_points))
+                                   max_points=max_points, lang=lang))
 
 
 @router.get("/coverage/missing", **needs("missing"))

@@ -92,9 +92,10 @@ async def page_image(request: Request, paper_id: Id, page: int, width: int | Non
 
 
 @router.get("/papers/{paper_id}/pages/{page}/words", **needs("view"))
-async def page_words(request: Request, paper_id: Id, page: int) -> list[dict]:
-    """The word boxes of a page, for highlighting hits over its image."""
-    return await call(request, views.page_words, paper_id, page)
+async def page_words(request: Request, paper_id: Id, page: int, q: str | None = None) -> list[dict]:
+    """The word boxes of a page, for highlighting hits over its image (`q`: a search, each word
+    then says whether it matched)."""
+    return await call(request, views.page_words, paper_id, page, q)
 
 
 @router.patch("/papers/{paper_id}", **needs("edit"))

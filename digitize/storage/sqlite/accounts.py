@@ -28,7 +28,7 @@ class SqliteAccounts(SqliteStore, Accounts):
                             (nfc(name), role, "\n".join(nfc(a) for a in agencies), password_hash, now_iso()))
 
     def user(self, name: str) -> dict | None:
-        row = self.db.execute("SELECT name, role, agencies, password_hash, disabled, created FROM users "
+        row = self.db.execute("SELECT name, role, agencies, password_hash, disabled, created, lang FROM users "
                               "WHERE name = ?", (nfc(name),)).fetchone()
         return None if row is None else _row(row)
 
@@ -45,6 +45,10 @@ class SqliteAccounts(SqliteStore, Accounts):
         with self.transaction():
             return self.db.execute("UPDATE users SET password_hash = ? WHERE name = ?",
                                    (password_hash, nfc(name))).rowcount > 0
+
+    def set_lang(self, name: str, lang: str) -> bool:
+        with self.transaction():
+            return self.db.execute("UPDATE users SET lang = ? WHERE name = ?", (lang, nfc(name))).rowcount > 0
 
     def add_token(self, name: str, role: str, agencies: tuple[str, ...], secret_sha256: str) -> None:
         with self.transaction():

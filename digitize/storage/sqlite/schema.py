@@ -353,8 +353,13 @@ V10_PAPER_AGENCY = """
     ALTER TABLE papers ADD COLUMN agency TEXT;
 """
 
+V11_USER_LANG = """
+    -- The language a user's pages are in (vi, en), switched in the page header.
+    ALTER TABLE users ADD COLUMN lang TEXT NOT NULL DEFAULT 'vi';
+"""
+
 MIGRATIONS = [V1_BASE, V2_INTAKE, V3_METADATA, V4_REGISTER, V5_TRUST, V6_ACCOUNTS, V7_SIGNATURES, V8_AUDIT, V9_JOBS,
-              V10_PAPER_AGENCY]
+              V10_PAPER_AGENCY, V11_USER_LANG]
 SCHEMA_VERSION = len(MIGRATIONS)
 NO_ROOM = 1 << 20  # bytes free under which an I/O error opening the catalog is the full disk
 
