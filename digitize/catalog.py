@@ -13,7 +13,7 @@ from typing import Iterable, Iterator
 from digitize.errors import NotFound
 from digitize.storage import (  # noqa: F401 (values callers import from here)
     METADATA_FIELDS, Accounts, Audit, Batches, Coverage, Database, Metadata, NewPaper, PageInfo, Papers, Record, Records,
-    RegisterResult, Reuse, Signatures, Jobs, nfc, now_iso)
+    RegisterResult, Reuse, Signatures, Jobs, nfc, now_iso, without_password)
 from digitize.storage.sqlite.accounts import SqliteAccounts
 from digitize.storage.sqlite.audit import SqliteAudit
 from digitize.storage.sqlite.batches import SqliteBatches

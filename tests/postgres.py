@@ -108,3 +108,15 @@ def postgres_server():
 @pytest.fixture
 def postgres_url(postgres_server) -> str:
     return postgres_server.database()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def catalog_backend(request, monkeypatch) -> str:
+    """Runs a test once per catalog backend: on PostgreSQL, SOHOA_CATALOG names a fresh database, so
+    every archive the test opens (in process or in a `sohoa` subprocess) keeps its catalog there.
+    A module opts in with `pytestmark = pytest.mark.usefixtures("catalog_backend")`."""
+    if request.param == "postgres":
+        monkeypatch.setenv("SOHOA_CATALOG", request.getfixturevalue("postgres_url"))
+    else:
+        monkeypatch.delenv("SOHOA_CATALOG", raising=False)
+    return request.param

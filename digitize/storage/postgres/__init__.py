@@ -12,7 +12,7 @@ from digitize.storage.postgres.metadata import PostgresMetadata
 from digitize.storage.postgres.papers import PostgresPapers
 from digitize.storage.postgres.records import PostgresRecords
 from digitize.storage.postgres.reuse import PostgresReuse
-from digitize.storage.postgres.schema import PostgresDatabase, safe_url
+from digitize.storage.postgres.schema import PostgresDatabase
 from digitize.storage.postgres.signatures import PostgresSignatures
 
 STORES = {"records": PostgresRecords, "papers": PostgresPapers, "metadata": PostgresMetadata, "reuse": PostgresReuse,
@@ -24,4 +24,4 @@ def open_database(url: str, wait: float = 30.0) -> PostgresDatabase:
     return PostgresDatabase(url, wait)
 
 
-__all__ = ["STORES", "PostgresDatabase", "open_database", "safe_url"]
+__all__ = ["STORES", "PostgresDatabase", "open_database"]

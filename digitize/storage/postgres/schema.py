@@ -16,13 +16,13 @@ from __future__ import annotations
 import subprocess
 from contextlib import suppress
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import errors as pg
 
 from digitize.errors import ArchiveError, ArchiveReadOnly, CatalogBusy, DiskFull, one_line
 from digitize.storage.schema import Database
+from digitize.storage.values import without_password
 from digitize.storage.sqlite.schema import PAPER_VALUES_V3, SCHEMA_VERSION
 
 V1_BASE = """
@@ -213,7 +213,7 @@ class PostgresDatabase(Database):
             raw = psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(wait)),
                                   options=f"-c lock_timeout={int(wait * 1000)}")
         except psycopg.Error as exc:
-            raise ArchiveError(f"cannot reach the PostgreSQL catalog {safe_url(url)}: {one_line(exc)}; "
+            raise ArchiveError(f"cannot reach the PostgreSQL catalog {without_password(url)}: {one_line(exc)}; "
                                "check that the server runs and the URL, user and password") from None
         self.db = _Connection(raw, url)
         try:
@@ -234,7 +234,7 @@ class PostgresDatabase(Database):
             self.db.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
             version = self.version  # read again under the lock: another process may have migrated
             if version > SCHEMA_VERSION:
-                raise ArchiveError(f"{safe_url(self.url)}: catalog schema version {version} is newer than this "
+                raise ArchiveError(f"{without_password(self.url)}: catalog schema version {version} is newer than this "
                                    f"Sohoa understands ({SCHEMA_VERSION}); upgrade Sohoa to open this archive")
             if version == 0:
                 self.db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
@@ -267,7 +267,7 @@ class PostgresDatabase(Database):
             said = one_line(done.stderr)
             if "No space left" in said:
                 raise DiskFull(f"the disk is full ({said}); free space and run the same command again")
-            raise ArchiveError(f"pg_dump of {safe_url(self.url)} failed: {said}")
+            raise ArchiveError(f"pg_dump of {without_password(self.url)} failed: {said}")
         return version, papers
 
     def close(self) -> None:
@@ -295,18 +295,6 @@ class PostgresStore:
     @staticmethod
     def joined(expression: str, separator: int) -> str:
         return f"string_agg({expression}, chr({separator}))"
-
-
-def safe_url(url: str) -> str:
-    """The URL without its password, to name the catalog in a message or a file."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}@{host}" if parts.username else host
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class Row(tuple):
@@ -370,10 +358,10 @@ def _raise_kind(exc: psycopg.Error, url: str) -> None:
     if isinstance(exc, (pg.DiskFull, pg.InsufficientResources)):
         raise DiskFull(f"the catalog's disk is full ({said}); free space and run the same command again") from exc
     if isinstance(exc, pg.ReadOnlySqlTransaction):
-        raise ArchiveReadOnly(f"{safe_url(url)}: the catalog is read-only ({said}); "
+        raise ArchiveReadOnly(f"{without_password(url)}: the catalog is read-only ({said}); "
                               "connect to the primary server and run the command again") from exc
     if isinstance(exc, psycopg.OperationalError) and exc.sqlstate is None:  # no answer: the connection
-        raise ArchiveError(f"lost the connection to the PostgreSQL catalog {safe_url(url)} ({said}); "
+        raise ArchiveError(f"lost the connection to the PostgreSQL catalog {without_password(url)} ({said}); "
                            "run the command again once the server is back") from exc
 
 
