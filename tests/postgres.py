@@ -120,3 +120,13 @@ def catalog_backend(request, monkeypatch) -> str:
     else:
         monkeypatch.delenv("SOHOA_CATALOG", raising=False)
     return request.param
+
+
+def archive_sql(root: Path, statement: str, params: tuple = ()) -> list:
+    """One SQL statement (`?` placeholders) on an archive's catalog, whichever backend keeps it; its rows.
+    For tests that set up a state no command makes, or read what no command shows."""
+    from digitize.archive import Archive
+
+    with Archive(root) as archive:
+        cursor = archive.catalog.db.execute(statement, params)
+        return cursor.fetchall() if cursor.description else []
