@@ -22,6 +22,7 @@ import argparse
 import os
 import random
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -131,6 +132,7 @@ def run(args) -> None:
             results.append(measure("sqlite", options.out / "archive-sqlite", register, options.seed, None))
     finally:
         if server is not None:
+            server.process.send_signal(signal.SIGINT)  # fast shutdown: a smart one may wait for a straggler
             server.stop()
             shutil.rmtree(server.root, ignore_errors=True)
     print(f"\n{options.records:,} records | backend | import s | coverage --by agency,month s | coverage s")
