@@ -89,3 +89,9 @@ def test_an_unreachable_server_is_one_line_without_the_password(sohoa, archive_d
 def test_a_url_that_is_not_postgresql_is_refused(sohoa, archive_dir):
     refused = sohoa("init", "--catalog", "mysql://root:pw@db/sohoa", expect=2)
     assert "--catalog takes a PostgreSQL URL" in refused.stderr and "pw" not in refused.stderr
+
+
+def test_backup_of_a_postgresql_catalog_is_refused_in_one_line(sohoa, pg_archive, tmp_path):
+    refused = sohoa("backup", tmp_path / "b.tar", expect=7)
+    (line,) = refused.stderr.splitlines()
+    assert "pg_dump" in line and not (tmp_path / "b.tar").exists()
