@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from digitize.archive import Archive, default_root
-from digitize.errors import BadArgument, DiskFull, SohoaError, disk_full
+from digitize.errors import BadArgument, DiskFull, InputError, SohoaError, disk_full
 from digitize.services import Actor
 
 PRIVATE = 0o007  # no file a command writes is for other local users: they hold citizens' papers
@@ -41,10 +41,11 @@ class SohoaGroup(click.Group):
             os.umask(umask)
 
 
-def archive_command(group, name=None, writes: bool = True, **kwargs):
+def archive_command(group, name=None, writes: bool = True, remote: str | None = None, **kwargs):
     """A command that works on an archive: adds --archive and --user, opens and closes the archive,
     and calls the command with the archive and the actor. A command that `writes` is refused at once
-    on a read-only archive; the others read it as it is."""
+    on a read-only archive; the others read it as it is. `remote`: the option that, when given, makes
+    the command work on a server instead (no archive opened here: it gets None)."""
 
     def decorate(func):
         @group.command(name, **kwargs)
@@ -58,6 +59,8 @@ def archive_command(group, name=None, writes: bool = True, **kwargs):
                            "the catalog the archive records]")
         @wraps(func)
         def command(archive_root, user, catalog_url, **options):
+            if remote is not None and options.get(remote):
+                return func(None, Actor(user), **options)
             with Archive(archive_root, catalog_url=catalog_url) as archive:
                 if writes:
                     archive.require_writable(click.get_current_context().command_path)
@@ -374,12 +377,22 @@ def watch(archive, actor, inbox, record_from_code, split, jobs, poll, once, as_j
 
 
 # -- signatures -----------------------------------------------------------------------------------
-@archive_command(main)
+@archive_command(main, remote="server")
 @click.argument("ids", metavar="ID...", nargs=-1, required=True, type=int)
 @_key_options
+@click.option("--server", metavar="URL", help="Sign papers archived on this Sohoa server (https://HOST) with the "
+              "token here: the server prepares, the token signs, the server embeds [default: this archive].")
+@click.option("--api-token-file", type=click.Path(path_type=Path), metavar="FILE",
+              help="With --server: the API token (sohoa tokens create) from FILE's first line [else env SOHOA_TOKEN].")
 @click.option("--json", "as_json", is_flag=True)
-def sign(archive, actor, ids, key_file, password_file, pkcs11, token, key_label, tsa, as_json):
+def sign(archive, actor, ids, key_file, password_file, pkcs11, token, key_label, tsa, server, api_token_file,
+         as_json):
     """Sign papers' archived copies as the receiving officer (PAdES B-B; B-T with --tsa)."""
+    if server:
+        return _sign_at_server(server, api_token_file, ids, _key(key_file, password_file, pkcs11, token, key_label),
+                               tsa, as_json)
+    if api_token_file:
+        raise BadArgument("--api-token-file goes with --server")
     from digitize.services.signing import sign as sign_papers
 
     done = sign_papers(archive, actor, list(ids), _key(key_file, password_file, pkcs11, token, key_label), tsa_url=tsa)
@@ -388,6 +401,25 @@ def sign(archive, actor, ids, key_file, password_file, pkcs11, token, key_label,
         return
     for d in done:
         click.echo(f"#{d['id']:<5} {_signature_line(d['signature'])}")
+
+
+def _sign_at_server(server, api_token_file, ids, key, tsa, as_json):
+    """One line per paper (a JSON object with --json), each failure on stderr; the exit code as scan's:
+    the failures' own when they agree, else InputError's."""
+    from digitize.services.signing import read_api_token, sign_at_server
+
+    failed = []
+    for paper_id, done in sign_at_server(server, read_api_token(api_token_file), list(ids), key, tsa_url=tsa):
+        if isinstance(done, SohoaError):
+            failed.append(done)
+            click.echo(f"sohoa: paper {paper_id}: {_one_line(str(done))}", err=True)
+        elif as_json:
+            click.echo(json.dumps(done, ensure_ascii=False))
+        else:
+            click.echo(f"#{paper_id:<5} {_signature_line(done['signature'])}")
+    if failed:
+        codes = {e.exit_code for e in failed}
+        sys.exit(codes.pop() if len(codes) == 1 else InputError.exit_code)
 
 
 @archive_command(main, writes=False)

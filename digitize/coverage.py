@@ -77,8 +77,10 @@ def parse_max_points(text: str | None) -> dict[str, float]:
 
 
 def coverage(catalog: Catalog, by: str | list[str] | None = None, date_from: str | None = None,
-             date_to: str | None = None, rule: str = "strict", max_points: dict | None = None) -> dict:
-    """The indicators over records received in [date_from, date_to], optionally grouped."""
+             date_to: str | None = None, rule: str = "strict", max_points: dict | None = None,
+             agencies: tuple[str, ...] | None = None) -> dict:
+    """The indicators over records received in [date_from, date_to], optionally grouped; of these
+    `agencies`' records only (None: all)."""
     dims = parse_by(by)
     if rule not in RULES:
         raise BadArgument(f'unknown rule "{rule}"; use strict or lenient')
@@ -88,13 +90,13 @@ def coverage(catalog: Catalog, by: str | list[str] | None = None, date_from: str
     rows = []
     if dims:
         rows = [_row(dict(zip(dims, label)), *sums, max_points=max_points)
-                for label, sums in catalog.coverage.groups(dims, rule, date_from, date_to)]
+                for label, sums in catalog.coverage.groups(dims, rule, date_from, date_to, agencies)]
         if "month" in dims:
             rows = _every_month(rows, dims, date_from, date_to, max_points)
         totals = [sum(r[k] for r in rows) for k in ("received", "digitized", "results_required",
                                                     "results_digitized", "reused")]
     else:
-        totals = catalog.coverage.totals(rule, date_from, date_to)
+        totals = catalog.coverage.totals(rule, date_from, date_to, agencies)
 
     return {
         "definition": definition(rule),
@@ -131,7 +133,7 @@ def definition(rule: str) -> str:
 
 
 def missing(catalog: Catalog, date_from: str | None = None, date_to: str | None = None,
-            rule: str = "strict", limit: int | None = None) -> dict:
+            rule: str = "strict", limit: int | None = None, agencies: tuple[str, ...] | None = None) -> dict:
     """Records not digitized under the rule, with what lacks a paper, oldest due date first.
 
     `count` is all of them; `records` the first `limit` (all when None).
@@ -139,7 +141,7 @@ def missing(catalog: Catalog, date_from: str | None = None, date_to: str | None 
     if rule not in RULES:
         raise BadArgument(f'unknown rule "{rule}"; use strict or lenient')
     date_from, date_to = period(date_from, date_to)
-    count, records = catalog.coverage.missing(rule, date_from, date_to, limit)
+    count, records = catalog.coverage.missing(rule, date_from, date_to, limit, agencies)
     return {"definition": definition(rule), "rule": rule, "from": date_from, "to": date_to,
             "count": count, "records": records}
 

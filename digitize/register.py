@@ -16,11 +16,11 @@ import sys
 import unicodedata
 from pathlib import Path
 
-from digitize.catalog import Catalog, Record, RegisterResult
+from digitize.catalog import Catalog, Record, RegisterResult, nfc
 from digitize.codes import RECORD_CODE, received_on
 from digitize.coverage import RULES, period
 from digitize.dates import parse_date
-from digitize.errors import BadArgument, InputError
+from digitize.errors import BadArgument, Forbidden, InputError
 
 COLUMNS = (
     "record_code", "procedure_code", "procedure_name", "agency", "channel", "received_date",
@@ -68,12 +68,29 @@ def read_register(path: Path) -> list[Record]:
     return records
 
 
-def import_register(catalog: Catalog, path: Path) -> tuple[int, int]:
-    """Check the whole register, then insert or update its records; returns (new, updated)."""
+def import_register(catalog: Catalog, path: Path, agencies: tuple[str, ...] | None = None) -> tuple[int, int]:
+    """Check the whole register, then insert or update its records; returns (new, updated).
+    `agencies`: those the importer serves (None: all); a row of another agency, or over a record
+    registered under one, is Forbidden and nothing is imported."""
     records = read_register(path)
     if not records:
         raise InputError(f"{Path(path).name}: no records, only the header")
+    if agencies is not None:
+        _require_agencies(catalog, Path(path).name, records, agencies)
     return catalog.upsert_records(records)
+
+
+def _require_agencies(catalog: Catalog, name: str, records: list[Record], agencies: tuple[str, ...]) -> None:
+    mine = {nfc(a) for a in agencies}
+    registered = catalog.records.agencies_of([r.record_code for r in records])
+    foreign = sorted({nfc(r.agency) for r in records if nfc(r.agency) not in mine})
+    if foreign:
+        raise Forbidden(f"{name}: records of agencies you do not serve ({', '.join(foreign[:5])}"
+                        f"{' …' if len(foreign) > 5 else ''}); nothing was imported")
+    taken = sorted(code for code, agency in registered.items() if nfc(agency) not in mine)
+    if taken:
+        raise Forbidden(f"{name}: record codes of another agency ({', '.join(taken[:5])}"
+                        f"{' …' if len(taken) > 5 else ''}); nothing was imported")
 
 
 def _read_csv(path: Path) -> tuple[list[Record], list[str]]:
@@ -499,11 +516,14 @@ def _check_row(v: dict[str, str], components: list[str]) -> tuple[Record | None,
 # -- looking at the register -----------------------------------------------------------------
 def list_records(catalog: Catalog, agency: str | None = None, procedure: str | None = None,
                  date_from: str | None = None, date_to: str | None = None, not_digitized: bool = False,
-                 rule: str = "strict") -> list[dict]:
-    """Records received in the period (by received date, then code), with how far each is digitized."""
+                 rule: str = "strict", agencies: tuple[str, ...] | None = None) -> list[dict]:
+    """Records received in the period (by received date, then code), with how far each is digitized;
+    of these `agencies` only (None: all; another agency asked for has none, and is not named)."""
     if rule not in RULES:
         raise BadArgument(f'unknown rule "{rule}"; use strict or lenient')
     date_from, date_to = period(date_from, date_to)
+    if agencies is not None and agency is not None and _clean(agency) not in agencies:
+        return []
     wanted = {}
     for column, value, label in (("agency", agency, "agency"), ("procedure", procedure, "procedure")):
         if value is None:
@@ -513,13 +533,15 @@ def list_records(catalog: Catalog, agency: str | None = None, procedure: str | N
             known = catalog.records.procedure_codes()
             found = catalog.records.has_procedure(value)
         else:
-            known = catalog.records.agencies()
+            known = [a for a in catalog.records.agencies() if agencies is None or a in agencies]
             found = value in known
         if not found:
             close = difflib.get_close_matches(value, known, n=5, cutoff=0.5) or sorted(known)[:5]
             raise BadArgument(f"no records of {label} {_show(value)}; "
                               + (f"the register has {', '.join(close)}" if close else "the register is empty"))
     rows = catalog.coverage.records(rule, date_from, date_to, not_digitized=not_digitized, **wanted)
+    if agencies is not None:
+        rows = [r for r in rows if r["agency"] in agencies]
     flags = ("requires_paper_result", "result_digitized", "result_due", "reused", "digitized")
     return [{k: (bool(v) if k in flags else v) for k, v in r.items()} for r in rows]
 

@@ -56,9 +56,9 @@ def write_html(catalog: Catalog, path: Path, **options) -> None:
 
 
 def render(catalog: Catalog, date_from: str | None = None, date_to: str | None = None, rule: str = "strict",
-           max_points: dict | None = None) -> str:
+           max_points: dict | None = None, agencies: tuple[str, ...] | None = None) -> str:
     units = coverage(catalog, by="agency,month", date_from=date_from, date_to=date_to, rule=rule,
-                     max_points=max_points)
+                     max_points=max_points, agencies=agencies)
     by_agency, by_month = rollup(units, "agency"), rollup(units, "month")  # one pass over the records
     total = by_agency["total"]
     points = by_agency["max_points"]

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
 
-from digitize.errors import BadArgument, InputError, MissingDependency, SignatureInvalid, Unauthorized
+from digitize.errors import BadArgument, InputError, MissingDependency, SignatureInvalid, Unauthorized, one_line
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # Debian's fonts-dejavu-core
@@ -341,6 +341,23 @@ class Prepared:
     @classmethod
     def from_json(cls, text: str) -> "Prepared":
         return cls(**json.loads(text))
+
+
+def certificate_pem(signer) -> str:
+    """The signer's certificate as PEM, as a server's prepare step takes it."""
+    from asn1crypto import pem
+
+    return pem.armor("CERTIFICATE", signer.signing_cert.dump()).decode()
+
+
+def sign_attributes(signer, to_sign: bytes) -> bytes:
+    """Between the steps, at the clerk's PC: the token's signature value of `Prepared.to_sign`
+    (SHA-256 with its key, as `finish` expects)."""
+    try:
+        return asyncio.run(signer.async_sign_raw(to_sign, DIGEST))
+    except Exception as exc:  # python-pkcs11's (a token pulled out, a session closed): one line
+        raise InputError(f"the token did not sign ({type(exc).__name__} {one_line(exc)}); plug it in and "
+                         "try again") from None
 
 
 def _certificate(der: bytes):

@@ -352,15 +352,31 @@ class IndexBase:
                     filters: Filters | None = None) -> tuple[int, list[Hit]]:
         """How many papers match in all, and the hits from `offset` on (best first), as `search`."""
         parsed = parse(query or "")
-        filters = filters or Filters()
-        if limit < 1 or not (parsed.groups or parsed.excluded or filters):
+        if limit < 1:
             return 0, []
+        found, total = self._ranked(parsed, filters or Filters(), offset + limit)
+        return total, [make_hit(stored, score, parsed) for stored, score in found[offset:]]
+
+    def ranked(self, query: str, filters: Filters | None = None) -> list[tuple[int, float]]:
+        """(id, score) of every paper matching, in `search_page`'s order, without making hits
+        (snippets and matched fields cost more than the search): for a caller that filters the
+        matches itself. An engine's first `limit` matches are these only when `limit` ends a run
+        of equal scores (which of the tied ones an engine keeps is its own)."""
+        found, total = self._ranked(parse(query or ""), filters or Filters(), None)
+        return [(int(stored["id"]), score) for stored, score in found]
+
+    def _ranked(self, parsed, filters: Filters, limit: int | None) -> tuple[list[tuple[dict, float]], int]:
+        """The engine's (stored, score) of the first `limit` matches (None: all), best first, and the total."""
+        if not (parsed.groups or parsed.excluded or filters):
+            return [], 0
         with self._lock:
             for attempt in (1, 2):
                 self._refresh()
                 self._require()
                 try:
-                    found, total = self._engine_search(parsed, filters, offset + limit)
+                    if limit is None:
+                        limit = max(self._engine_count(), 1)
+                    found, total = self._engine_search(parsed, filters, limit)
                     break
                 except OSError:
                     # A rebuild elsewhere removed files under an old reader: reopen once.
@@ -369,7 +385,7 @@ class IndexBase:
                     self._recover_interrupted_swap()
                     self._open()
         found.sort(key=lambda f: (-f[1], f[0]["id"]))  # ties in id order, whichever the engine
-        return total, [make_hit(stored, score, parsed) for stored, score in found[offset:]]
+        return found, total
 
     def count(self) -> int:
         with self._lock:

@@ -204,6 +204,20 @@ def test_empty_and_malformed_queries_do_not_raise(ix):
 # ------------------------------------------------------------------ writing
 
 
+def test_ranked_is_every_match_in_the_order_of_the_pages(ix):
+    ix.add([paper(n, f"Giấy tờ số {n} của Nguyễn Văn An" + " Nguyễn" * (n % 4)) for n in range(1, 31)]
+           + [paper(99, "Trần Thị Bình")])
+    total, every = ix.search_page("nguyen", limit=100)
+    ranked = ix.ranked("nguyen")
+    assert total == 30 and [i for i, _ in ranked] == ids(every)
+    assert [s for _, s in ranked] == [h.score for h in every]
+    # four runs of equal scores (n % 4): a page cut at the end of a run is the full order's slice
+    ends = [n + 1 for n in range(len(ranked) - 1) if ranked[n][1] != ranked[n + 1][1]]
+    assert len(ends) == 3
+    assert ids(ix.search_page("nguyen", limit=ends[1] - 3, offset=3)[1]) == [i for i, _ in ranked[3:ends[1]]]
+    assert ix.ranked("") == [] and ix.ranked("không có") == []
+
+
 def test_upsert_does_not_duplicate(ix):
     assert ix.add([paper(1, "bản cũ"), paper(2, "giấy tờ khác")]) == [1, 2]
     assert ix.add([paper(1, "bản mới")]) == [1]

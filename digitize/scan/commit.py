@@ -37,7 +37,8 @@ class BatchPlace:
     record_code: str | None
 
 
-def paper_row(source: Path, paper: Paper, sha256: str, user: str) -> tuple[NewPaper, list[str]]:
+def paper_row(source: Path, paper: Paper, sha256: str, user: str,
+              agency: str | None = None) -> tuple[NewPaper, list[str]]:
     """The catalog row of a paper with its pages, and why pages of it should be scanned again."""
     texts, pages, rescan = [], [], []
     for n, (page, read) in enumerate(paper.pages, 1):
@@ -55,7 +56,7 @@ def paper_row(source: Path, paper: Paper, sha256: str, user: str) -> tuple[NewPa
     row = NewPaper(
         sha256=sha256, source_name=source.name, source_path=str(source.resolve()),
         pdf_path="", text="\f".join(texts), pages=pages, ocr_languages=",".join(languages),
-        scanned_by=user,  # pdf_sha256: of the archived copy, once written
+        scanned_by=user, agency=agency,  # pdf_sha256: of the archived copy, once written
     )
     return row, rescan
 

@@ -72,13 +72,14 @@ _END = object()  # marks the last item of a file in the queue
 
 class Scanner:
     def __init__(self, archive: Archive, engine, user: str, processes: int | None = None, split: str = "none",
-                 read_codes: bool | None = None, force_ocr: bool = False):
+                 read_codes: bool | None = None, force_ocr: bool = False, agency: str | None = None):
         if split not in SPLITS:
             raise BadArgument("{split} {value!r}: choose one of {choices}", field="split", value=split,
                               choices=", ".join(SPLITS))
         self.archive = archive
         self.engine = engine
         self.user = user
+        self.agency = agency  # the clerk's, noted on each new paper (who sees it while on no record)
         self.processes = max(1, processes or os.cpu_count() or 1)
         self.split = split
         self.read_codes = split != "none" if read_codes is None else read_codes
@@ -232,7 +233,7 @@ class Scanner:
                 raise
             return self._fail(file, InputError(f"the archive PDF could not be assembled ({exc})"))
         try:
-            row, rescan = paper_row(file.path, paper, sha, self.user)
+            row, rescan = paper_row(file.path, paper, sha, self.user, self.agency)
             target, note = target_for_code(self.archive.catalog, paper.record_code, self.target)
             archived = commit_paper(self.archive, self.user, row, pdf, target, place)
         finally:

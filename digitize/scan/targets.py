@@ -27,19 +27,24 @@ class Target:
         return {"record_code": self.record_code, "component": self.component, "is_result": self.is_result}
 
 
-def resolve_target(archive: Archive, record: str | None, component: str | None, result: bool) -> Target | None:
-    """Check a record, component and result against the register, naming the valid choices."""
+def resolve_target(archive: Archive, record: str | None, component: str | None, result: bool,
+                   agencies: tuple[str, ...] | None = None) -> Target | None:
+    """Check a record, component and result against the register, naming the valid choices.
+    `agencies`: those the asker serves (None: all); another agency's record is unknown to them."""
     if record is None:
         if component or result:
             raise BadArgument("{component} and {result} need {record:CODE}", field="record")
         return None
     found = archive.catalog.get_record(record.strip())
-    if found is None:
-        codes = archive.catalog.record_codes()
-        close = difflib.get_close_matches(record, codes, n=5, cutoff=0.6)
-        hint = f"did you mean {', '.join(close)}?" if close else (
-            "import the register first (sohoa records import FILE.csv)" if not codes
-            else f"registered codes include {', '.join(codes[:5])}{' …' if len(codes) > 5 else ''}")
+    if found is None or (agencies is not None and found.agency not in agencies):
+        if agencies is not None:  # the register's codes would name other agencies' records
+            hint = "list yours with sohoa records list"
+        else:
+            codes = archive.catalog.record_codes()
+            close = difflib.get_close_matches(record, codes, n=5, cutoff=0.6)
+            hint = f"did you mean {', '.join(close)}?" if close else (
+                "import the register first (sohoa records import FILE.csv)" if not codes
+                else f"registered codes include {', '.join(codes[:5])}{' …' if len(codes) > 5 else ''}")
         raise NotFound("unknown record code {value!r}; {hint}", field="record", value=record, hint=hint)
     if component and result:
         raise BadArgument("give either {component:NAME} or {result}, not both", field="component")

@@ -13,6 +13,8 @@ paper on no record belongs to the agency of the clerk who scanned it.
 
 from __future__ import annotations
 
+import unicodedata
+
 from digitize.errors import Forbidden
 from digitize.services.actor import Actor
 
@@ -70,8 +72,9 @@ def may_show_ids(actor: Actor) -> bool:
 
 
 def agencies(actor: Actor) -> tuple[str, ...] | None:
-    """The agencies whose records `actor` sees, or None for all."""
-    return actor.agencies or None
+    """The agencies whose records `actor` sees, or None for all; NFC, as the catalog stores names
+    (an agency typed with combining marks is the same agency)."""
+    return tuple(unicodedata.normalize("NFC", a).strip() for a in actor.agencies) or None
 
 
 def sees_agency(actor: Actor, agency: str | None) -> bool:

@@ -1,10 +1,13 @@
-"""What every service uses: what an actor is shown of citizen IDs, date values, a paper that must exist."""
+"""What every service uses: what an actor is shown of citizen IDs, date values, a paper that must exist
+and be in the actor's agencies' scope."""
 
 from __future__ import annotations
 
 from digitize import audit
 from digitize.archive import Archive
 from digitize.dates import date_given
+from digitize.errors import NotFound
+from digitize.services.access import agencies
 from digitize.services.actor import Actor
 
 
@@ -33,7 +36,46 @@ def date(value: str | None, field: str) -> str | None:
     return None if value is None else date_given(value, field)
 
 
-def paper(archive: Archive, paper_id: int) -> dict:
-    """The catalog's row of a paper, or NotFound."""
+def seen(archive: Archive, actor: Actor, paper_ids) -> set[int]:
+    """Those of `paper_ids` `actor` may see (Decree 30: rights per record; see Papers.seen_by).
+    Unscoped: all of them."""
+    ids = list(paper_ids)
+    scope = agencies(actor)
+    return set(ids) if scope is None else archive.catalog.papers.seen_by(ids, scope)
+
+
+def in_scope(archive: Archive, actor: Actor, paper_id: int) -> bool:
+    return paper_id in seen(archive, actor, [paper_id])
+
+
+def require_in_scope(archive: Archive, actor: Actor, paper_id: int) -> None:
+    """NotFound unless the paper exists and `actor` may see it: one out of scope is not revealed
+    (the same message as an unknown id)."""
     archive.catalog.require_paper(paper_id)
+    if not in_scope(archive, actor, paper_id):
+        raise NotFound(f"no paper {paper_id} in {archive.catalog.path.parent}; find ids with sohoa search")
+
+
+def records_in_scope(archive: Archive, actor: Actor, rows: list[dict]) -> list[dict]:
+    """Those of `rows` (each with a `record_code`) whose record is of `actor`'s agencies: a paper
+    both agencies see does not name the other's records. Unscoped: all of them."""
+    scope = agencies(actor)
+    if scope is None:
+        return rows
+    of = archive.catalog.records.agencies_of(sorted({r["record_code"] for r in rows if r.get("record_code")}))
+    return [r for r in rows if of.get(r.get("record_code")) in scope]
+
+
+def require_record_in_scope(archive: Archive, actor: Actor, record_code: str | None) -> None:
+    """NotFound if the record is unknown or of an agency `actor` does not serve, with the same
+    message either way (nothing given: nothing to check)."""
+    if record_code:
+        from digitize.scan.targets import resolve_target
+
+        resolve_target(archive, record_code, None, True, agencies(actor))
+
+
+def paper(archive: Archive, actor: Actor, paper_id: int) -> dict:
+    """The catalog's row of a paper, or NotFound (also when out of `actor`'s scope)."""
+    require_in_scope(archive, actor, paper_id)
     return archive.catalog.get_paper(paper_id)

@@ -25,8 +25,9 @@ from digitize.errors import NotFound, SohoaError
 from digitize.intake import sha256_file
 from digitize.scan.targets import resolve_target
 from digitize.services import scanning
-from digitize.services.access import require
+from digitize.services.access import agencies, require
 from digitize.services.actor import Actor
+from digitize.services.common import seen
 
 log = logging.getLogger("sohoa.worker")
 LEASE_SECONDS = float(os.environ.get("SOHOA_JOB_LEASE", 60))  # renewed at every page; a page takes seconds
@@ -67,12 +68,22 @@ def _shown(job: dict) -> dict:
     return {k: job[k] for k in _SHOWN}
 
 
+def _shown_to(archive: Archive, actor: Actor, job: dict) -> dict:
+    """The job as `actor` is shown it: a clerk of several agencies may share a job with one of
+    another, so its papers are only those `actor` may see (Decree 30)."""
+    shown = _shown(job)
+    if agencies(actor) is not None and shown["papers"]:
+        visible = seen(archive, actor, [p["id"] for p in shown["papers"] if p.get("id") is not None])
+        shown["papers"] = [p for p in shown["papers"] if p.get("id") is None or p["id"] in visible]
+    return shown
+
+
 def submit_scan(archive: Archive, actor: Actor, path: Path, source_name: str, record: str | None = None,
                 component: str | None = None, result: bool = False, split: str = "none") -> dict:
     """Queue the scan of an uploaded file (which the job now owns): the target is checked now, the
     file's checks are the scan's. The job as `get` shows it."""
     require(actor, "scan")
-    resolve_target(archive, record, component, result)  # a wrong record is the uploader's error, now
+    resolve_target(archive, record, component, result, agencies(actor))  # a wrong record is the uploader's error, now
     folder = archive.root / "tmp" / JOBS_DIR / secrets.token_hex(8)
     folder.mkdir(parents=True, mode=0o770)
     kept = folder / safe_name(source_name)
@@ -88,19 +99,19 @@ def get(archive: Archive, actor: Actor, job_id: int) -> dict:
     job = archive.catalog.jobs.get(job_id)
     if job is None or not _visible(actor, job):
         raise NotFound("no job {job}", field="job", job=job_id)
-    return _shown(job)
+    return _shown_to(archive, actor, job)
 
 
 def list_jobs(archive: Archive, actor: Actor, state: str | None = None, limit: int = 50) -> list[dict]:
     """The jobs `actor` may see, newest first."""
     require(actor, "jobs")
-    seen: list[dict] = []
+    shown: list[dict] = []
     for job in archive.catalog.jobs.list(state, limit=100_000 if actor.agencies else limit):
         if _visible(actor, job):
-            seen.append(_shown(job))
-            if len(seen) == limit:
+            shown.append(_shown_to(archive, actor, job))
+            if len(shown) == limit:
                 break
-    return seen
+    return shown
 
 
 def events(archive: Archive, actor: Actor, job_id: int, poll: float = 0.25) -> Iterator[dict]:

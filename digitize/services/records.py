@@ -8,15 +8,15 @@ from pathlib import Path
 from digitize import batches, register
 from digitize import coverage as indicators
 from digitize.archive import Archive
-from digitize.services.access import require
+from digitize.services.access import agencies, require
 from digitize.services.actor import Actor
-from digitize.services.common import date, shown
+from digitize.services.common import date, require_in_scope, require_record_in_scope, seen, shown
 
 
 def import_register(archive: Archive, actor: Actor, file: Path) -> dict:
     """Import or update records from a register CSV or JSON file (by record code): {file, new, updated}."""
     require(actor, "import_register")
-    new, updated = register.import_register(archive.catalog, file)
+    new, updated = register.import_register(archive.catalog, file, agencies(actor))
     archive.sync_index()  # papers of corrected records (the catalog marked them) carry the new fields
     return {"file": str(file), "new": new, "updated": updated}
 
@@ -28,13 +28,14 @@ def list_records(archive: Archive, actor: Actor, agency: str | None = None, proc
     require(actor, "list_records")
     rows = register.list_records(archive.catalog, agency=agency, procedure=procedure,
                                  date_from=date(date_from, "from"), date_to=date(date_to, "to"),
-                                 not_digitized=not_digitized, rule=rule)
+                                 not_digitized=not_digitized, rule=rule, agencies=agencies(actor))
     return shown(archive, actor, show_ids, "records list", rows, key=None)
 
 
 def show_record(archive: Archive, actor: Actor, code: str, show_ids: bool = False) -> dict:
     """A record: its components with their papers (reused or not), its results and result papers."""
     require(actor, "show_record")
+    require_record_in_scope(archive, actor, code)
     found = register.show_record(archive, code)
     return shown(archive, actor, show_ids, f"records show {found['record_code']}", found, key=None,
                  record_code=found["record_code"])
@@ -47,7 +48,7 @@ def coverage(archive: Archive, actor: Actor, by: str | None = None, date_from: s
     require(actor, "coverage")
     period = {"date_from": date(date_from, "from"), "date_to": date(date_to, "to")}
     return indicators.coverage(archive.catalog, by=by, rule=rule, max_points=indicators.parse_max_points(max_points),
-                               **period)
+                               agencies=agencies(actor), **period)
 
 
 def coverage_html(archive: Archive, actor: Actor, file: Path, date_from: str | None = None,
@@ -57,7 +58,8 @@ def coverage_html(archive: Archive, actor: Actor, file: Path, date_from: str | N
     from digitize.report_html import write_html
 
     period = {"date_from": date(date_from, "from"), "date_to": date(date_to, "to")}
-    write_html(archive.catalog, file, rule=rule, max_points=indicators.parse_max_points(max_points), **period)
+    write_html(archive.catalog, file, rule=rule, max_points=indicators.parse_max_points(max_points),
+               agencies=agencies(actor), **period)
 
 
 MISSING_LIMIT = 1000  # a clerk's work list, not the whole register
@@ -70,13 +72,15 @@ def missing(archive: Archive, actor: Actor, date_from: str | None = None, date_t
     require(actor, "missing")
     period = {"date_from": date(date_from, "from"), "date_to": date(date_to, "to")}
     limit = MISSING_LIMIT if limit is None else limit or None
-    return indicators.missing(archive.catalog, rule=rule, limit=limit, **period)
+    return indicators.missing(archive.catalog, rule=rule, limit=limit, agencies=agencies(actor), **period)
 
 
 def rescan_list(archive: Archive, actor: Actor) -> list[dict]:
     """Pages to scan again (under 200 dpi, low confidence, blank, nearly empty) with their papers."""
     require(actor, "rescan_list")
     rows = batches.rescan_list(archive.catalog)
+    visible = seen(archive, actor, {r["id"] for r in rows})
+    rows = [r for r in rows if r["id"] in visible]
     for row in rows:
         row["pdf_path"] = str(archive.paper_path(row["pdf_path"]))
     return rows
@@ -86,4 +90,5 @@ def accept_rescan(archive: Archive, actor: Actor, paper_id: int, pages: list[int
                   reason: str | None = None) -> dict:
     """Keep a paper's flagged pages (or these `pages` of it) as they are, for `reason` (logged)."""
     require(actor, "accept_rescan")
+    require_in_scope(archive, actor, paper_id)
     return batches.accept_rescan(archive.catalog, paper_id, list(pages or ()), reason, user=actor.name)

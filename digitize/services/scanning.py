@@ -15,7 +15,7 @@ from digitize.scan.scanner import Outcome, Scanner
 from digitize.scan.scanner import exit_code as exit_code_of
 from digitize.scan.targets import Target, resolve_target
 from digitize.errors import SohoaError
-from digitize.services.access import require
+from digitize.services.access import agencies, require
 from digitize.services.actor import Actor
 from digitize.services.common import masked
 from digitize.services.signing import Key, sign_paper
@@ -91,10 +91,10 @@ def scan(archive: Archive, actor: Actor, paths: Iterable[Path], record: str | No
     the target is checked against the register first, and the pages counted. `sign`: the officer's
     key, to sign each new paper once archived (B-T with `tsa_url`)."""
     require(actor, "scan")
-    target = resolve_target(archive, record, component, result)
+    target = resolve_target(archive, record, component, result, agencies(actor))
     files = list(find_inputs(list(paths)))
     scanner = Scanner(archive, TesseractEngine(), user=actor.name, processes=processes, split=split,
-                      force_ocr=force_ocr)
+                      force_ocr=force_ocr, agency=_agency(actor))
     pages = sum(count_pages(f) for f in files if not f.is_symlink())
     return ScanBatch(archive, scanner, files, target, pages, actor=actor, sign=sign, tsa_url=tsa_url)
 
@@ -114,8 +114,13 @@ def watch(archive: Archive, actor: Actor, inbox: Path, record_from_code: bool = 
     """Archive each scan landing in `inbox` and move it to done/ or failed/ (see digitize.watch)."""
     require(actor, "scan")
     scanner = Scanner(archive, TesseractEngine(), user=actor.name, processes=processes, split=split,
-                      read_codes=record_from_code or split == "code")
+                      read_codes=record_from_code or split == "code", agency=_agency(actor))
     return _watched(scanner, Path(inbox), poll, once)
+
+
+def _agency(actor: Actor) -> str | None:
+    """The agency a new paper is noted under: the clerk's first; None when unscoped."""
+    return actor.agencies[0] if actor.agencies else None
 
 
 def _watched(scanner: Scanner, inbox: Path, poll: float, once: bool) -> Iterator[Watched]:

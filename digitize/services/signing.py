@@ -9,7 +9,8 @@ Trust roots for verification: the files given (`--trust`), else the PEM/DER file
 
 For a server (issue 16): `sign_paper` with a server-held key opened by `Key.open`; for an officer's
 USB token at the clerk's PC, `prepare_signing` (the digest and attributes to sign, as JSON the server
-keeps) then `finish_signing` (the token's signature value embedded, recorded like any signature).
+keeps) then `finish_signing` (the token's signature value embedded, recorded like any signature);
+`sign_at_server` is that PC's side, over the server's API.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from typing import Iterator
 from digitize import audit
 from digitize import signatures as sig
 from digitize.archive import Archive
-from digitize.errors import BadArgument, InputError, NotFound, SignatureInvalid
+from digitize.errors import ArchiveError, BadArgument, Forbidden, InputError, NotFound, SignatureInvalid, SohoaError
+from digitize.errors import TooManyAttempts, Unauthorized
 from digitize.services.access import require
 from digitize.services.actor import Actor
 from digitize.services.common import paper
@@ -80,7 +82,7 @@ def sign(archive: Archive, actor: Actor, paper_ids: list[int], key: Key, tsa_url
     """Sign each paper's archived copy with the officer's key: one row per paper (see `sign_paper`)."""
     require(actor, "sign")
     for paper_id in paper_ids:
-        paper(archive, paper_id)  # every id known before the key is asked for its first signature
+        paper(archive, actor, paper_id)  # every id known before the key is asked for its first signature
     with key.open() as signer:
         return [sign_paper(archive, actor, paper_id, signer, tsa_url) for paper_id in paper_ids]
 
@@ -88,7 +90,7 @@ def sign(archive: Archive, actor: Actor, paper_ids: list[int], key: Key, tsa_url
 def sign_paper(archive: Archive, actor: Actor, paper_id: int, signer, tsa_url: str | None = None) -> dict:
     """Sign one paper's copy with an open signer: {id, pdf_path, pdf_sha256, signature: {...}}."""
     require(actor, "sign")
-    found = paper(archive, paper_id)
+    found = paper(archive, actor, paper_id)
     source = current_copy(archive, found)
     with archive.work_dir("sign-") as work:
         out = work / "signed.pdf"
@@ -117,7 +119,7 @@ def prepare_signing(archive: Archive, actor: Actor, paper_id: int, certificate_d
     """Step 1: the paper's copy with the signature's place reserved; `.to_sign` goes to the token,
     `.to_json()` is what the server keeps until the signature value comes back."""
     require(actor, "sign")
-    found = paper(archive, paper_id)
+    found = paper(archive, actor, paper_id)
     return sig.prepare(current_copy(archive, found), certificate_der, tsa_url=tsa_url)
 
 
@@ -126,7 +128,7 @@ def finish_signing(archive: Archive, actor: Actor, paper_id: int, prepared: sig.
     """Step 2: embed the token's signature value and record it, as `sign_paper` does. Refused when
     the copy changed since step 1 (another signature came first): prepare again."""
     require(actor, "sign")
-    found = paper(archive, paper_id)
+    found = paper(archive, actor, paper_id)
     source = current_copy(archive, found)
     from digitize.intake import sha256_file
 
@@ -137,6 +139,59 @@ def finish_signing(archive: Archive, actor: Actor, paper_id: int, prepared: sig.
         out = work / "signed.pdf"
         signed = sig.finish(prepared, signature_value, out)
         return _record(archive, actor, found, out, signed)
+
+
+# -- the clerk's PC: the interrupted flow over a server's API --------------------------------------
+# Errors that are not about one paper: no point asking the server about the next one.
+_STOPS = (Unauthorized, Forbidden, TooManyAttempts, ArchiveError)
+
+
+def read_api_token(token_file: Path | None) -> str:
+    """The API token from `token_file`'s first line, else env SOHOA_TOKEN."""
+    if token_file is not None:
+        try:
+            return Path(token_file).read_text(encoding="utf-8").splitlines()[0].strip()
+        except (OSError, UnicodeDecodeError, IndexError) as exc:
+            raise BadArgument("{api_token_file} {value}: cannot read the token ({why})", field="api_token_file",
+                              value=str(token_file), why=getattr(exc, "strerror", None) or "empty file") from None
+    token = os.environ.get("SOHOA_TOKEN", "").strip()
+    if not token:
+        raise BadArgument("no API token for the server: give {api_token_file:FILE} or set SOHOA_TOKEN",
+                          field="api_token_file")
+    return token
+
+
+def sign_at_server(server_url: str, api_token: str, paper_ids: list[int], key: Key,
+                   tsa_url: str | None = None) -> Iterator[tuple[int, dict | SohoaError]]:
+    """Sign papers archived on a server with the officer's token here: per paper, the server
+    prepares (POST …/sign/prepare with the token's certificate), the token signs what it gives, the
+    server embeds it (…/sign/finish). Yields (id, the signature record) or (id, the error) per paper;
+    an error that is not about one paper (the API token refused, the server unreachable) is raised."""
+    import base64
+
+    from digitize.remote import Server
+
+    server = Server(server_url, api_token)
+    with key.open() as signer:  # the PIN is checked once, before the first paper
+        certificate = sig.certificate_pem(signer)
+        for paper_id in paper_ids:
+            try:
+                prepared = server.post(f"/papers/{paper_id}/sign/prepare",
+                                       {"certificate": certificate, **({"tsa": tsa_url} if tsa_url else {})})
+                try:
+                    to_sign, signing_id = base64.b64decode(prepared["to_sign"]), prepared["signing_id"]
+                except (KeyError, TypeError, ValueError):
+                    raise ArchiveError(f"the server {server.url} answered the prepare step without what "
+                                       "to sign; is it a Sohoa server of this version?") from None
+                value = sig.sign_attributes(signer, to_sign)
+                done = server.post(f"/papers/{paper_id}/sign/finish", {
+                    "signing_id": signing_id, "signature": base64.b64encode(value).decode()})
+            except _STOPS:
+                raise
+            except SohoaError as exc:
+                yield paper_id, exc
+                continue
+            yield paper_id, done
 
 
 # -- verification -------------------------------------------------------------------------------
@@ -152,7 +207,7 @@ def verify(archive: Archive, actor: Actor, target: str, trust: list[Path] | tupl
     """The signatures of paper `target` (an id) or of a PDF file: {paper_id, file, valid, trust,
     signatures: [Check]}. `valid` only when there is at least one and all are valid."""
     require(actor, "verify")
-    paper_id, path = _target(archive, target)
+    paper_id, path = _target(archive, actor, target)
     roots = trust_files(archive, trust)
     checks = sig.verify_file(path, sig.trust_roots(roots), fetch=fetch)
     return {"paper_id": paper_id, "file": str(path), "trust": [str(p) for p in roots],
@@ -160,7 +215,7 @@ def verify(archive: Archive, actor: Actor, target: str, trust: list[Path] | tupl
             "signatures": [c.to_json() for c in checks]}
 
 
-def _target(archive: Archive, target: str) -> tuple[int | None, Path]:
+def _target(archive: Archive, actor: Actor, target: str) -> tuple[int | None, Path]:
     path = Path(target)
     if path.suffix.lower() == ".pdf" or path.exists():
         if not path.is_file():
@@ -170,7 +225,7 @@ def _target(archive: Archive, target: str) -> tuple[int | None, Path]:
         paper_id = int(target)
     except ValueError:
         raise BadArgument("{value!r} is neither a paper ID nor a PDF file", field="target", value=target) from None
-    found = paper(archive, paper_id)
+    found = paper(archive, actor, paper_id)
     return paper_id, archive.paper_path(found["pdf_path"])
 
 

@@ -26,7 +26,7 @@ MIN_WIDTH, MAX_WIDTH = 16, 4000
 def pdf(archive: Archive, actor: Actor, paper_id: int) -> Path:
     """The archived PDF of a paper; the view is logged."""
     require(actor, "view")
-    path = archive.paper_path(paper(archive, paper_id)["pdf_path"])
+    path = archive.paper_path(paper(archive, actor, paper_id)["pdf_path"])
     audit.log(archive.catalog, actor, "view-pdf", paper_id=paper_id)
     return path
 
@@ -35,7 +35,7 @@ def page_image(archive: Archive, actor: Actor, paper_id: int, page: int, width: 
     """Page `page` of a paper as PNG, `width` pixels wide (clamped to 16..4000; None: 150 dpi),
     rendered once and then served from the cache; the view is logged."""
     require(actor, "view")
-    found = _page(archive, paper_id, page)
+    found = _page(archive, actor, paper_id, page)
     if width is not None:
         width = min(max(int(width), MIN_WIDTH), MAX_WIDTH)
     source = archive.paper_path(found["pdf_path"])
@@ -58,7 +58,7 @@ def page_words(archive: Archive, actor: Actor, paper_id: int, page: int) -> list
     """The words of a page with their boxes as fractions 0..1 of the page's width and height
     (origin top left): [{text, x0, y0, x1, y1}]."""
     require(actor, "view")
-    found = _page(archive, paper_id, page)
+    found = _page(archive, actor, paper_id, page)
     layout = poppler.words_layout(archive.paper_path(found["pdf_path"]), page)
     try:
         root = ET.fromstring(layout)
@@ -77,9 +77,9 @@ def page_words(archive: Archive, actor: Actor, paper_id: int, page: int) -> list
     return words
 
 
-def _page(archive: Archive, paper_id: int, page: int) -> dict:
-    """The paper's row, or NotFound if it has no page `page`."""
-    found = paper(archive, paper_id)
+def _page(archive: Archive, actor: Actor, paper_id: int, page: int) -> dict:
+    """The paper's row, or NotFound if it has no page `page` (or is out of `actor`'s scope)."""
+    found = paper(archive, actor, paper_id)
     if not 1 <= page <= found["page_count"]:
         raise NotFound("paper {paper_id} has no page {number} (it has {count})", field="page",
                        paper_id=paper_id, number=page, count=found["page_count"])

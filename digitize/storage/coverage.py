@@ -5,7 +5,8 @@ issues a paper result and the register does not say it is pending (or a result p
 anyway). Strict: every listed component has a paper and a due result is attached. Lenient: every
 component has a paper, or the result is attached. A record is *reused* when a reused paper serves one
 of its components. Dimensions: agency, procedure (labelled "code name" by its latest record),
-channel, month ("YYYY-MM" of the received date).
+channel, month ("YYYY-MM" of the received date). `agencies` (totals, groups, missing): only the
+records of these agencies (a user bound to them, Decree 30); None: all.
 """
 
 from __future__ import annotations
@@ -15,20 +16,21 @@ from abc import ABC, abstractmethod
 
 class Coverage(ABC):
     @abstractmethod
-    def totals(self, rule: str, date_from: str | None, date_to: str | None) -> tuple[int, int, int, int, int]:
+    def totals(self, rule: str, date_from: str | None, date_to: str | None,
+               agencies: tuple[str, ...] | None = None) -> tuple[int, int, int, int, int]:
         """(received, digitized, results_required, results_digitized, reused) over the period;
         results_required counts records whose procedure issues a paper result and whose result is due,
         results_digitized those with a result paper attached."""
 
     @abstractmethod
-    def groups(self, dims: list[str], rule: str, date_from: str | None,
-               date_to: str | None) -> list[tuple[tuple, list[int]]]:
+    def groups(self, dims: list[str], rule: str, date_from: str | None, date_to: str | None,
+               agencies: tuple[str, ...] | None = None) -> list[tuple[tuple, list[int]]]:
         """Per group of the dimensions: (its label per dimension, the five `totals`), ordered by
         key (a procedure's key is its code), groups without records left out."""
 
     @abstractmethod
-    def missing(self, rule: str, date_from: str | None, date_to: str | None,
-                limit: int | None) -> tuple[int, list[dict]]:
+    def missing(self, rule: str, date_from: str | None, date_to: str | None, limit: int | None,
+                agencies: tuple[str, ...] | None = None) -> tuple[int, list[dict]]:
         """How many records of the period are not digitized under the rule, and the first `limit`
         (all when None), oldest due date first (none last), then received date and code:
         [{record_code, agency, procedure_code, procedure_name, received_date, due_date,

@@ -37,6 +37,7 @@ class NewPaper:
     ocr_languages: str
     scanned_by: str
     pdf_sha256: str | None = None  # the archived file's own checksum, for `sohoa check`
+    agency: str | None = None  # the scanning clerk's agency; None when scanned unscoped
 
     @property
     def mean_confidence(self) -> float | None:
@@ -73,6 +74,12 @@ class Papers(ABC):
     @abstractmethod
     def records_of(self, paper_id: int) -> list[dict]:
         """[{record_code, component, is_result, reused}]: the records the paper serves, in the order attached."""
+
+    @abstractmethod
+    def seen_by(self, paper_ids: list[int], agencies: tuple[str, ...]) -> set[int]:
+        """Those of `paper_ids` these agencies may see (Decree 30: rights per record): a paper serving
+        a record sees that record's agency; one serving none, the agency it was scanned under, or
+        every agency when scanned unscoped (agency NULL)."""
 
     @abstractmethod
     def first_record(self, paper_id: int) -> str | None:

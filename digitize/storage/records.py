@@ -71,6 +71,10 @@ class Records(ABC):
         """The distinct agencies of the register."""
 
     @abstractmethod
+    def agencies_of(self, record_codes: list[str]) -> dict[str, str]:
+        """{code: agency} of those of `record_codes` that are registered."""
+
+    @abstractmethod
     def procedure_codes(self) -> list[str]:
         """The distinct procedure codes of the register."""
 

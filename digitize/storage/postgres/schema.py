@@ -197,8 +197,12 @@ V9_JOBS = """
         created TEXT NOT NULL, started TEXT, finished TEXT);
     CREATE INDEX jobs_waiting ON jobs (state, id);
 """
+V10_PAPER_AGENCY = """
+    ALTER TABLE papers ADD COLUMN agency TEXT;
+"""
 # Slot for slot as SQLite's MIGRATIONS.
-MIGRATIONS = [V1_BASE, V2_INTAKE, V3_METADATA, V4_REGISTER, V5_TRUST, V6_ACCOUNTS, V7_SIGNATURES, V8_AUDIT, V9_JOBS]
+MIGRATIONS = [V1_BASE, V2_INTAKE, V3_METADATA, V4_REGISTER, V5_TRUST, V6_ACCOUNTS, V7_SIGNATURES, V8_AUDIT, V9_JOBS,
+              V10_PAPER_AGENCY]
 assert len(MIGRATIONS) == SCHEMA_VERSION, "every SQLite migration needs its PostgreSQL twin"
 _MIGRATION_LOCK = 0x50A0A  # pg_advisory_xact_lock key: one migrator at a time
 

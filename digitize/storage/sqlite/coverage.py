@@ -45,13 +45,14 @@ class SqliteCoverage(SqliteStore, Coverage):
     def grouping(self, labels: str, keys: str) -> str:
         return f"GROUP BY {keys} ORDER BY {keys}"
 
-    def totals(self, rule: str, date_from: str | None, date_to: str | None) -> tuple[int, int, int, int, int]:
-        where, params = period(date_from, date_to)
+    def totals(self, rule: str, date_from: str | None, date_to: str | None,
+               agencies: tuple[str, ...] | None = None) -> tuple[int, int, int, int, int]:
+        where, params = period(date_from, date_to, agencies)
         return tuple(self.db.execute(f"SELECT {self.counts(rule)} FROM records {where}", params).fetchone())
 
-    def groups(self, dims: list[str], rule: str, date_from: str | None,
-               date_to: str | None) -> list[tuple[tuple, list[int]]]:
-        where, params = period(date_from, date_to)
+    def groups(self, dims: list[str], rule: str, date_from: str | None, date_to: str | None,
+               agencies: tuple[str, ...] | None = None) -> list[tuple[tuple, list[int]]]:
+        where, params = period(date_from, date_to, agencies)
         labels = ", ".join(self.dimensions[d][0] for d in dims)
         keys = ", ".join(self.dimensions[d][1] for d in dims)
         found = self.db.execute(  # MAX(): the bare-column trick above needs exactly one
@@ -59,9 +60,9 @@ class SqliteCoverage(SqliteStore, Coverage):
             f"{self.grouping(labels, keys)}", params)
         return merge_groups(dims, found)
 
-    def missing(self, rule: str, date_from: str | None, date_to: str | None,
-                limit: int | None) -> tuple[int, list[dict]]:
-        where, params = period(date_from, date_to)
+    def missing(self, rule: str, date_from: str | None, date_to: str | None, limit: int | None,
+                agencies: tuple[str, ...] | None = None) -> tuple[int, list[dict]]:
+        where, params = period(date_from, date_to, agencies)
         where = f"{where} {'AND' if where else 'WHERE'} NOT {DIGITIZED[rule]}"
         count = self.db.execute(f"SELECT count(*) FROM records {where}", params).fetchone()[0]
         rows = self.db.execute(
@@ -122,8 +123,12 @@ def merge_groups(dims: list[str], found) -> list[tuple[tuple, list[int]]]:
     return [(groups[key][0], groups[key][1]) for key in sorted(groups)]  # Python's str order is SQLite's BINARY order
 
 
-def period(date_from: str | None, date_to: str | None) -> tuple[str, list]:
+def period(date_from: str | None, date_to: str | None,
+           agencies: tuple[str, ...] | None = None) -> tuple[str, list]:
     conditions, params = [], []
+    if agencies is not None:  # none given: no record ("1 = 0": PostgreSQL has no WHERE 0)
+        conditions.append(f"agency IN ({', '.join('?' * len(agencies))})" if agencies else "1 = 0")
+        params.extend(agencies)
     if date_from:
         conditions.append("received_date >= ?")
         params.append(date_from)

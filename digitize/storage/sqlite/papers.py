@@ -19,11 +19,11 @@ class SqlitePapers(SqliteStore, Papers):
         with self.transaction():
             cur = self.db.execute(
                 """INSERT INTO papers (sha256, source_name, source_path, pdf_path, page_count,
-                   mean_confidence, text, ocr_languages, scanned_by, scanned_at, pdf_sha256)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING id""",
+                   mean_confidence, text, ocr_languages, scanned_by, scanned_at, pdf_sha256, agency)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id""",
                 (paper.sha256, nfc(paper.source_name), nfc(paper.source_path), paper.pdf_path,
                  len(paper.pages), paper.mean_confidence, nfc(paper.text), paper.ocr_languages,
-                 nfc(paper.scanned_by), now_iso(), paper.pdf_sha256),
+                 nfc(paper.scanned_by), now_iso(), paper.pdf_sha256, paper.agency),
             )
             paper_id = cur.fetchall()[0][0]
             self.db.executemany(
@@ -120,6 +120,20 @@ class SqlitePapers(SqliteStore, Papers):
         return [dict(a) for a in self.db.execute(
             "SELECT record_code, component, is_result, reused FROM attachments WHERE paper_id = ? "
             f"ORDER BY {self.link_order}", (paper_id,))]
+
+    def seen_by(self, paper_ids: list[int], agencies: tuple[str, ...]) -> set[int]:
+        seen: set[int] = set()
+        marks = ", ".join("?" * len(agencies)) or "NULL"  # none: only what every agency sees
+        for start in range(0, len(paper_ids), 500):  # bounded: SQLite's variables per statement
+            chunk = list(paper_ids[start:start + 500])
+            served = ("SELECT 1 FROM attachments a JOIN records r ON r.record_code = a.record_code "
+                      "WHERE a.paper_id = p.id")
+            seen.update(r[0] for r in self.db.execute(
+                f"""SELECT p.id FROM papers p WHERE p.id IN ({", ".join("?" * len(chunk))})
+                    AND (EXISTS ({served} AND r.agency IN ({marks}))
+                         OR (NOT EXISTS ({served}) AND (p.agency IS NULL OR p.agency IN ({marks}))))""",
+                (*chunk, *agencies, *agencies)))
+        return seen
 
     def first_record(self, paper_id: int) -> str | None:
         row = self.db.execute(

@@ -101,6 +101,14 @@ class SqliteRecords(SqliteStore, Records):
     def agencies(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT agency FROM records")]
 
+    def agencies_of(self, record_codes: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for i in range(0, len(record_codes), 500):  # bounded: SQLite's variables per statement
+            chunk = record_codes[i:i + 500]
+            found.update(self.db.execute(f"SELECT record_code, agency FROM records WHERE record_code IN "
+                                         f"({','.join('?' * len(chunk))})", chunk).fetchall())
+        return found
+
     def procedure_codes(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT procedure_code FROM records")]
 

@@ -347,7 +347,14 @@ V9_JOBS = """
     CREATE INDEX jobs_waiting ON jobs (state, id);
 """
 
-MIGRATIONS = [V1_BASE, V2_INTAKE, V3_METADATA, V4_REGISTER, V5_TRUST, V6_ACCOUNTS, V7_SIGNATURES, V8_AUDIT, V9_JOBS]
+V10_PAPER_AGENCY = """
+    -- The agency of the clerk who scanned a paper (Decree 30: rights per record): a paper on no
+    -- record is seen by that agency only. NULL: scanned unscoped (the command line), seen by all.
+    ALTER TABLE papers ADD COLUMN agency TEXT;
+"""
+
+MIGRATIONS = [V1_BASE, V2_INTAKE, V3_METADATA, V4_REGISTER, V5_TRUST, V6_ACCOUNTS, V7_SIGNATURES, V8_AUDIT, V9_JOBS,
+              V10_PAPER_AGENCY]
 SCHEMA_VERSION = len(MIGRATIONS)
 NO_ROOM = 1 << 20  # bytes free under which an I/O error opening the catalog is the full disk
 
