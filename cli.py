@@ -53,11 +53,15 @@ def archive_command(group, name=None, writes: bool = True, remote: str | None = 
                       help=f"Archive folder [env SOHOA_ARCHIVE; default {default_root()}]")
         @click.option("--user", envvar="SOHOA_USER", default=lambda: _os_user(),
                       help="Who is working, for the catalog [env SOHOA_USER; default: the OS user]")
+        @click.option("--catalog", "catalog_url", envvar="SOHOA_CATALOG", metavar="URL",
+                      help="A PostgreSQL catalog, postgresql://USER@HOST/DB, instead of catalog.sqlite; the archive "
+                           "records it (never its password: PGPASSWORD or ~/.pgpass) [env SOHOA_CATALOG; default: "
+                           "the catalog the archive records]")
         @wraps(func)
-        def command(archive_root, user, **options):
+        def command(archive_root, user, catalog_url, **options):
             if remote is not None and options.get(remote):
                 return func(None, Actor(user), **options)
-            with Archive(archive_root) as archive:
+            with Archive(archive_root, catalog_url=catalog_url) as archive:
                 if writes:
                     archive.require_writable(click.get_current_context().command_path)
                 return func(archive, Actor(user), **options)
@@ -747,7 +751,8 @@ def init(archive, actor, engine):
     from digitize.services.upkeep import init as set_up
 
     done = set_up(archive, actor, engine=engine)
-    click.echo(f"{'created' if done['created'] else 'already set up:'} {archive.root} (search engine: {done['engine']})")
+    click.echo(f"{'created' if done['created'] else 'already set up:'} {archive.root} (search engine: {done['engine']}"
+               f"{', catalog: ' + done['catalog'] if done['catalog'] else ''})")
 
 
 # -- trust: integrity, backup, audit --------------------------------------------------------------

@@ -70,13 +70,32 @@ def attach_papers(catalog: Path, rng: random.Random) -> tuple[int, float]:
     db.execute("PRAGMA cache_size = -400000")
     started = time.perf_counter()
     db.execute("BEGIN")
-    records = db.execute("SELECT rowid, record_code, requires_paper_result FROM records").fetchall()
+    papers, links = paper_links(db.execute("SELECT record_code, requires_paper_result FROM records").fetchall(),
+                                db.execute("SELECT record_code, name FROM components"), rng)
+    db.executemany(
+        f"""INSERT INTO papers (sha256, source_name, source_path, pdf_path, page_count, text, ocr_languages,
+            scanned_by, scanned_at, indexed) VALUES (?, 'scan.pdf', '/in/scan.pdf', 'ab/x.pdf', 1, '', 'vie',
+            'bench', '{STAMP}', 1)""", papers)
+    db.executemany(
+        f"""INSERT INTO attachments (paper_id, record_code, component, is_result, reused, attached_by, attached_at)
+            VALUES (?,?,?,?,?, 'bench', '{STAMP}')""", links)
+    db.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    db.close()
+    return len(links), elapsed
+
+
+STAMP = "2025-12-31T12:00:00+07:00"
+
+
+def paper_links(records, components, rng: random.Random) -> tuple[list[tuple], list[tuple]]:
+    """The papers [(sha256,)] and links [(paper_id, record_code, component, is_result, reused)] of
+    `attach_papers` for records [(record_code, requires_paper_result)] and components [(code, name)]."""
     comps = {}
-    for code, name in db.execute("SELECT record_code, name FROM components"):
+    for code, name in components:
         comps.setdefault(code, []).append(name)
     papers, links = [], []
-    stamp = "2025-12-31T12:00:00+07:00"
-    for rowid, code, requires in records:
+    for code, requires in records:
         complete = rng.random() < 0.75  # most records fully scanned; the rest miss one component
         names = comps[code]
         skip = -1 if complete else rng.randrange(len(names))
@@ -91,17 +110,7 @@ def attach_papers(catalog: Path, rng: random.Random) -> tuple[int, float]:
         if requires and rng.random() < 0.85:
             papers.append((f"{len(papers) + 1:064x}",))
             links.append((len(papers), code, "", 1, 0))
-    db.executemany(
-        f"""INSERT INTO papers (sha256, source_name, source_path, pdf_path, page_count, text, ocr_languages,
-            scanned_by, scanned_at, indexed) VALUES (?, 'scan.pdf', '/in/scan.pdf', 'ab/x.pdf', 1, '', 'vie',
-            'bench', '{stamp}', 1)""", papers)
-    db.executemany(
-        f"""INSERT INTO attachments (paper_id, record_code, component, is_result, reused, attached_by, attached_at)
-            VALUES (?,?,?,?,?, 'bench', '{stamp}')""", links)
-    db.execute("COMMIT")
-    elapsed = time.perf_counter() - started
-    db.close()
-    return len(links), elapsed
+    return papers, links
 
 
 def run(archive: Path, *args: str) -> tuple[float, float]:

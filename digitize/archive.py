@@ -2,6 +2,8 @@
 
     ARCHIVE/
       catalog.sqlite            source of truth (SQLite, WAL)
+      catalog.url               or: the PostgreSQL catalog it uses instead (`sohoa init --catalog URL`),
+                                without its password (PGPASSWORD or ~/.pgpass give it, or the URL at run time)
       papers/ab/abcd….pdf       one searchable PDF per paper, named by the SHA-256 of its original
       papers/ab/abcd….s1.pdf    a later version of that copy (signed, converted to PDF/A), which the
                                 catalog then names instead
@@ -33,9 +35,10 @@ from functools import cached_property
 from pathlib import Path
 
 from digitize import crashpoints
-from digitize.catalog import Catalog
-from digitize.errors import ArchiveError, ArchiveReadOnly, disk_full, library_errors
+from digitize.catalog import Catalog, without_password
+from digitize.errors import ArchiveError, ArchiveReadOnly, BadArgument, disk_full, library_errors
 
+CATALOG_URL = "catalog.url"  # an archive on PostgreSQL names its catalog here
 WORK_DIRS = ("scan-", "backup-", "sign-", "export-", "pdfa-")  # work_dir prefixes: the only folders of tmp/ ever removed
 PARTIAL_PAPER = ".paper-"  # temporary files of write_paper and quarantine
 STALE_AGE = 3600  # seconds: a work file this old without a live owner is a crash's leftover
@@ -54,16 +57,19 @@ def default_root() -> Path:
 
 
 class Archive:
-    def __init__(self, root: Path | None = None, wait: float = 30.0):
-        """`wait`: seconds a write waits for the catalog's other writers (a server waits less)."""
+    def __init__(self, root: Path | None = None, wait: float = 30.0, catalog_url: str | None = None):
+        """`wait`: seconds a write waits for the catalog's other writers (a server waits less).
+        `catalog_url`: a PostgreSQL catalog (else $SOHOA_CATALOG, else the one the archive records,
+        else its catalog.sqlite); the first time, the archive records it (less any password)."""
         self.root = Path(root) if root else default_root()
         if self.root.exists() and not self.root.is_dir():
             raise ArchiveError("{root}: is a file, not an archive folder; choose another {archive}", field="archive",
                                root=self.root)
         catalog = self.root / "catalog.sqlite"
+        url = catalog_url or os.environ.get("SOHOA_CATALOG") or None
         # A read-only mount, or permissions that deny this user: reading commands still work.
         self.read_only = self.root.is_dir() and not all(_writable(p) for p in (self.root, catalog) if p.exists())
-        if self.read_only and not catalog.exists():
+        if self.read_only and not catalog.exists() and not (self.root / CATALOG_URL).exists():
             raise ArchiveError("{root}: no Sohoa archive here (no catalog.sqlite), and the folder cannot be "
                                "written to start one; check {archive}", field="archive", root=self.root)
         if not self.read_only:
@@ -73,7 +79,27 @@ class Archive:
                     (self.root / sub).mkdir(DIR_MODE, exist_ok=True)
             except OSError as exc:
                 raise ArchiveError(f"{self.root}: cannot create the archive folder ({exc.strerror})") from None
-        self.catalog = Catalog(catalog, wait=wait, read_only=self.read_only)
+        url = self._catalog_url(url, catalog)
+        self.catalog_url = without_password(url) if url else None  # what may be shown
+        self.catalog = Catalog(catalog, wait=wait, read_only=self.read_only, url=url)
+        if url and not (self.root / CATALOG_URL).exists() and not self.read_only:
+            _write_private(self.root / CATALOG_URL, (without_password(url) + "\n").encode())
+
+    def _catalog_url(self, given: str | None, sqlite: Path) -> str | None:
+        """The PostgreSQL catalog to open, or None for catalog.sqlite: what was given must be the one
+        the archive records, and an archive with a SQLite catalog keeps it."""
+        recorded_file = self.root / CATALOG_URL
+        recorded = recorded_file.read_text(encoding="utf-8").strip() if recorded_file.exists() else None
+        if given and not given.startswith(("postgresql://", "postgres://")):
+            raise BadArgument("{catalog} takes a PostgreSQL URL, postgresql://USER@HOST/DB; got {given}",
+                              field="catalog", given=without_password(given))
+        if given and recorded and without_password(given) != recorded:
+            raise BadArgument(f"{self.root}: the archive's catalog is {recorded}, not {without_password(given)}; "
+                              "leave out {catalog} (and SOHOA_CATALOG) or give the same one", field="catalog")
+        if given and not recorded and sqlite.exists():
+            raise BadArgument(f"{self.root}: the archive's catalog is {sqlite.name} (SQLite); leave out {{catalog}} "
+                              "(and SOHOA_CATALOG) for it, or start a new archive on PostgreSQL", field="catalog")
+        return given or recorded
 
     def require_writable(self, command: str) -> None:
         if self.read_only:

@@ -53,6 +53,10 @@ def backup(archive: Archive, file: Path, user: str) -> dict:
     file = Path(file)
     if file.is_dir():
         raise BadArgument(f"{file}: is a folder; give the backup a file name such as sohoa-backup.tar")
+    if archive.catalog_url:  # a restore would take the dump for a SQLite file: refused, not half done
+        raise ArchiveError(f"{archive.root}: its catalog is the PostgreSQL database {archive.catalog_url}, which "
+                           "sohoa backup does not copy yet; back it up with pg_dump (or the server's own backups) "
+                           "and the archive's papers/ folder with it")
     mode = "w:gz" if file.name.endswith((".tar.gz", ".tgz")) else "w"
     partial = file.with_name(f".{file.name}.partial")
     files: dict[str, dict] = {}

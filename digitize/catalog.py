@@ -13,7 +13,7 @@ from typing import Iterable, Iterator
 from digitize.errors import NotFound
 from digitize.storage import (  # noqa: F401 (values callers import from here)
     METADATA_FIELDS, Accounts, Audit, Batches, Coverage, Database, Metadata, NewPaper, PageInfo, Papers, Record, Records,
-    RegisterResult, Reuse, Signatures, Jobs, nfc, now_iso)
+    RegisterResult, Reuse, Signatures, Jobs, nfc, now_iso, without_password)
 from digitize.storage.sqlite.accounts import SqliteAccounts
 from digitize.storage.sqlite.audit import SqliteAudit
 from digitize.storage.sqlite.batches import SqliteBatches
@@ -26,28 +26,40 @@ from digitize.storage.sqlite.signatures import SqliteSignatures
 from digitize.storage.sqlite.jobs import SqliteJobs
 from digitize.storage.sqlite.schema import SCHEMA_VERSION, SqliteDatabase  # noqa: F401
 
+SQLITE_STORES = {"records": SqliteRecords, "papers": SqlitePapers, "metadata": SqliteMetadata, "reuse": SqliteReuse,
+                 "batches": SqliteBatches, "audit": SqliteAudit, "coverage": SqliteCoverage,
+                 "accounts": SqliteAccounts, "signatures": SqliteSignatures, "jobs": SqliteJobs}
+
 
 class Catalog:
-    """The catalog's stores, one per aggregate, on one SQLite file; domain modules use only their
-    interfaces (digitize/storage/) and `transaction()`. The methods below the stores are the calls
-    made before the stores existed (pipeline, archive, tests)."""
+    """The catalog's stores, one per aggregate, on one SQLite file or a PostgreSQL database (`url`);
+    domain modules use only their interfaces (digitize/storage/) and `transaction()`. The methods
+    below the stores are the calls made before the stores existed (pipeline, archive, tests)."""
 
-    def __init__(self, path: Path, wait: float = 30.0, read_only: bool = False):
+    def __init__(self, path: Path, wait: float = 30.0, read_only: bool = False, url: str | None = None):
+        """`path`: the SQLite file, or where it would be (its folder is the archive) when `url` names
+        a PostgreSQL catalog (postgresql://USER@HOST/DB) instead."""
         self.path = Path(path)
         self.read_only = read_only
-        database = SqliteDatabase(self.path, wait, read_only)
+        self.url = url
+        if url:
+            from digitize.storage import postgres  # psycopg is an extra: imported only when used
+
+            database, stores = postgres.open_database(url, wait), postgres.STORES
+        else:
+            database, stores = SqliteDatabase(self.path, wait, read_only), SQLITE_STORES
         self.database: Database = database
-        self.db = database.db  # the SQLite connection, for tests
-        self.records: Records = SqliteRecords(database)
-        self.papers: Papers = SqlitePapers(database)
-        self.metadata: Metadata = SqliteMetadata(database)
-        self.reuse: Reuse = SqliteReuse(database)
-        self.batches: Batches = SqliteBatches(database)
-        self.audit: Audit = SqliteAudit(database)
-        self.coverage: Coverage = SqliteCoverage(database)
-        self.accounts: Accounts = SqliteAccounts(database)
-        self.signatures: Signatures = SqliteSignatures(database)
-        self.jobs: Jobs = SqliteJobs(database)
+        self.db = database.db  # the backend's connection, for tests
+        self.records: Records = stores["records"](database)
+        self.papers: Papers = stores["papers"](database)
+        self.metadata: Metadata = stores["metadata"](database)
+        self.reuse: Reuse = stores["reuse"](database)
+        self.batches: Batches = stores["batches"](database)
+        self.audit: Audit = stores["audit"](database)
+        self.coverage: Coverage = stores["coverage"](database)
+        self.accounts: Accounts = stores["accounts"](database)
+        self.signatures: Signatures = stores["signatures"](database)
+        self.jobs: Jobs = stores["jobs"](database)
 
     def close(self) -> None:
         self.database.close()

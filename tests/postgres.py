@@ -108,3 +108,25 @@ def postgres_server():
 @pytest.fixture
 def postgres_url(postgres_server) -> str:
     return postgres_server.database()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def catalog_backend(request, monkeypatch) -> str:
+    """Runs a test once per catalog backend: on PostgreSQL, SOHOA_CATALOG names a fresh database, so
+    every archive the test opens (in process or in a `sohoa` subprocess) keeps its catalog there.
+    A module opts in with `pytestmark = pytest.mark.usefixtures("catalog_backend")`."""
+    if request.param == "postgres":
+        monkeypatch.setenv("SOHOA_CATALOG", request.getfixturevalue("postgres_url"))
+    else:
+        monkeypatch.delenv("SOHOA_CATALOG", raising=False)
+    return request.param
+
+
+def archive_sql(root: Path, statement: str, params: tuple = ()) -> list:
+    """One SQL statement (`?` placeholders) on an archive's catalog, whichever backend keeps it; its rows.
+    For tests that set up a state no command makes, or read what no command shows."""
+    from digitize.archive import Archive
+
+    with Archive(root) as archive:
+        cursor = archive.catalog.db.execute(statement, params)
+        return cursor.fetchall() if cursor.description else []

@@ -12,6 +12,8 @@ import pytest
 
 from tests.conftest import RECORDS, make_scan, page_lines
 
+pytestmark = pytest.mark.usefixtures("catalog_backend")  # on SQLite and on PostgreSQL (tests/postgres.py)
+
 CODE_AN, CODE_HUONG, CODE_ANH = (r[0] for r in RECORDS)
 
 

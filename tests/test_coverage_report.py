@@ -18,9 +18,11 @@ WARD = "000.00.53.H48"
 DISTRICT = "000.00.12.H48"
 
 
-@pytest.fixture
-def catalog(tmp_path):
-    cat = Catalog(tmp_path / "catalog.sqlite")
+@pytest.fixture(params=["sqlite", "postgres"])
+def catalog(request, tmp_path):
+    """A new catalog, on SQLite and on PostgreSQL (a fresh database of tests/postgres.py's server)."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    cat = Catalog(tmp_path / "catalog.sqlite", url=url)
     yield cat
     cat.close()
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -18,6 +17,9 @@ from digitize.errors import Forbidden, NotFound
 from digitize.services import jobs, papers
 from digitize.services.actor import Actor
 from tests.conftest import SOHOA, Sohoa, make_scan, page_lines
+from tests.postgres import archive_sql
+
+pytestmark = pytest.mark.usefixtures("catalog_backend")  # on SQLite and on PostgreSQL (tests/postgres.py)
 
 CLERK = Actor("thu", role="clerk", agencies=("UBND phường Bến Nghé",), channel="api", address="10.0.0.7")
 
@@ -162,7 +164,6 @@ def test_a_worker_killed_mid_job_has_its_job_run_again_and_the_paper_archived_on
     second.wait(120)
     done = job(root, queued["id"])
     assert done["state"] == "done" and done["attempts"] == 2 and done["pages_done"] == 5
-    with sqlite3.connect(root / "catalog.sqlite") as db:
-        assert db.execute("SELECT count(*) FROM papers").fetchone()[0] == 1
+    assert archive_sql(root, "SELECT count(*) FROM papers") == [(1,)]
     check = subprocess.run([str(SOHOA), "check", "--archive", str(root)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr

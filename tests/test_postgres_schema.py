@@ -7,6 +7,7 @@ import pytest
 
 pytest.importorskip("psycopg", reason="psycopg is in the `postgresql` extra")
 
+from digitize.errors import ArchiveError, CatalogBusy  # noqa: E402
 from digitize.storage.postgres.schema import PostgresDatabase  # noqa: E402
 from digitize.storage.sqlite.schema import SCHEMA_VERSION  # noqa: E402
 
@@ -61,3 +62,26 @@ def test_triggers_keep_the_coverage_counters(postgres_url):
     db.execute("UPDATE records SET applicant_name = 'Bình'")  # a corrected register re-indexes its papers
     assert [r[0] for r in db.execute("SELECT indexed FROM papers ORDER BY id")] == [0, 1]
     database.close()
+
+
+def test_a_lock_held_too_long_is_catalog_busy_and_undoes_the_write(postgres_url):
+    holder, waiter = PostgresDatabase(postgres_url), PostgresDatabase(postgres_url, wait=0.5)
+    holder.db.execute("INSERT INTO users (name, role, password_hash, created) VALUES ('a', 'clerk', 'h', 'now')")
+    with holder.transaction():
+        holder.db.execute("UPDATE users SET role = 'staff' WHERE name = 'a'")
+        with pytest.raises(CatalogBusy, match="busy in another session"):
+            with waiter.transaction():
+                waiter.db.execute("UPDATE users SET disabled = 1 WHERE name = 'a'")
+    assert waiter.db.execute("SELECT role, disabled FROM users").fetchone() == ("staff", 0)
+    holder.close()
+    waiter.close()
+
+
+def test_an_unreachable_server_names_the_url_without_its_password():
+    from tests.serving import free_port
+
+    url = f"postgresql://clerk:s3cret@127.0.0.1:{free_port()}/sohoa"
+    with pytest.raises(ArchiveError) as refused:
+        PostgresDatabase(url, wait=1)
+    assert f"postgresql://clerk@127.0.0.1:{url.rsplit(':', 1)[1].split('/')[0]}/sohoa" in str(refused.value)
+    assert "s3cret" not in str(refused.value) and "\n" not in str(refused.value)

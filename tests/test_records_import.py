@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
-import sqlite3
+
+import pytest
 
 from tests.conftest import REGISTER_HEADER, RECORDS
+from tests.postgres import archive_sql
+
+pytestmark = pytest.mark.usefixtures("catalog_backend")  # on SQLite and on PostgreSQL (tests/postgres.py)
 
 
 def _count(archive_dir, table: str) -> int:
-    with sqlite3.connect(archive_dir / "catalog.sqlite") as db:
-        return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return archive_sql(archive_dir, f"SELECT count(*) FROM {table}")[0][0]
 
 
 def test_import_then_reimport_updates_without_duplicates(sohoa, archive_dir, register_csv):
@@ -23,8 +26,7 @@ def test_import_then_reimport_updates_without_duplicates(sohoa, archive_dir, reg
 
     assert "3 records imported (0 new, 3 updated)" in again.stdout
     assert _count(archive_dir, "records") == 3
-    with sqlite3.connect(archive_dir / "catalog.sqlite") as db:
-        name = db.execute("SELECT applicant_name FROM records WHERE record_code = ?", (RECORDS[1][0],)).fetchone()[0]
+    (name,), = archive_sql(archive_dir, "SELECT applicant_name FROM records WHERE record_code = ?", (RECORDS[1][0],))
     assert name == "Đặng Thị Thu Hương"
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from tests.conftest import RECORDS, make_scan, page_lines
+from tests.postgres import archive_sql
+
+pytestmark = pytest.mark.usefixtures("catalog_backend")  # on SQLite and on PostgreSQL (tests/postgres.py)
 
 CODE_AN, CODE_HUONG, CODE_ANH = (r[0] for r in RECORDS)
 
@@ -38,8 +39,7 @@ def test_components_with_their_papers_and_the_result(sohoa, archive_dir, paper):
 
 def test_a_reused_paper_is_shown_as_such(sohoa, archive_dir, paper):
     sohoa("attach", paper, "--record", CODE_HUONG, "--component", "Tờ khai đăng ký khai sinh")
-    with sqlite3.connect(archive_dir / "catalog.sqlite") as db:  # as `sohoa reuse` marks a link
-        db.execute("UPDATE attachments SET reused = 1 WHERE record_code = ?", (CODE_HUONG,))
+    archive_sql(archive_dir, "UPDATE attachments SET reused = 1 WHERE record_code = ?", (CODE_HUONG,))  # as reuse does
     shown = sohoa.json("records", "show", CODE_HUONG)
     assert shown["reused"] is True and shown["components"][0]["papers"][0]["reused"] is True
     assert f"#{paper} giay-chung-sinh.png (reused)" in sohoa("records", "show", CODE_HUONG).stdout

@@ -15,7 +15,7 @@ import pytest
 
 from digitize.catalog import METADATA_FIELDS, SCHEMA_VERSION, Catalog, NewPaper, PageInfo, Record, RegisterResult
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgres"]
 V1_FIXTURE = Path(__file__).parent / "fixtures" / "archive-v1" / "catalog.sqlite"
 
 WARD, JUSTICE = "UBND phường Bến Nghé", "Sở Tư pháp"
@@ -23,10 +23,13 @@ BIRTH = ("1.001193", "Đăng ký khai sinh")
 RECORD_CHECK = ("1.004227", "Cấp phiếu lý lịch tư pháp")
 
 
-def open_catalog(backend: str, place: Path) -> Catalog:
-    """The catalog of `backend` kept at `place`: new the first time, the same one again after."""
+def open_catalog(backend: str, place: Path, url: str | None = None) -> Catalog:
+    """The catalog of `backend` kept at `place` (PostgreSQL: in the database `url`): new the first
+    time, the same one again after."""
     if backend == "sqlite":
         return Catalog(place / "catalog.sqlite")
+    if backend == "postgres":
+        return Catalog(place / "catalog.sqlite", url=url)
     raise ValueError(f"no such backend {backend!r}")
 
 
@@ -36,8 +39,14 @@ def backend(request) -> str:
 
 
 @pytest.fixture
-def catalog(backend, tmp_path):
-    cat = open_catalog(backend, tmp_path)
+def url(backend, request) -> str | None:
+    """The backend's database for one test (a fresh PostgreSQL database; None for SQLite's file)."""
+    return request.getfixturevalue("postgres_url") if backend == "postgres" else None
+
+
+@pytest.fixture
+def catalog(backend, tmp_path, url):
+    cat = open_catalog(backend, tmp_path, url)
     yield cat
     cat.close()
 
@@ -83,13 +92,13 @@ def test_a_new_catalog_is_at_the_current_version_and_consistent(catalog):
     assert catalog.database.quick_check() == ["ok"]
 
 
-def test_reopening_keeps_everything(backend, tmp_path):
-    first = open_catalog(backend, tmp_path)
+def test_reopening_keeps_everything(backend, tmp_path, url):
+    first = open_catalog(backend, tmp_path, url)
     first.records.upsert([AN])
     pid = first.papers.add(new_paper(1))
     first.close()
 
-    again = open_catalog(backend, tmp_path)
+    again = open_catalog(backend, tmp_path, url)
     assert again.database.version == SCHEMA_VERSION
     assert again.records.get(AN.record_code) == AN
     assert again.papers.get(pid)["text"] == "Họ và tên: Nguyễn Văn An"

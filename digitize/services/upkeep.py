@@ -13,12 +13,13 @@ from digitize.services.common import date, require_in_scope, seen, shown
 
 
 def init(archive: Archive, actor: Actor, engine: str | None = None) -> dict:
-    """Set up an archive's search index with `engine` (default Whoosh): {engine, created}."""
+    """Set up an archive's search index with `engine` (default Whoosh): {engine, created, catalog (its
+    PostgreSQL URL without password, None for catalog.sqlite)}. Opening the archive made the catalog."""
     from index import init_index
 
     with library_errors():
         name, created = init_index(archive.root / "index", engine)
-    return {"engine": name, "created": created}
+    return {"engine": name, "created": created, "catalog": archive.catalog_url}
 
 
 def reindex(archive: Archive, actor: Actor, engine: str | None = None) -> int:

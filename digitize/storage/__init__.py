@@ -29,7 +29,8 @@ from digitize.storage.records import Record, Records, RegisterResult
 from digitize.storage.reuse import Reuse
 from digitize.storage.schema import Database
 from digitize.storage.signatures import Signatures
-from digitize.storage.values import nfc, now_iso
+from digitize.storage.values import nfc, now_iso, without_password
 
 __all__ = ["Accounts", "Audit", "Batches", "Coverage", "Database", "Jobs", "METADATA_FIELDS", "Metadata", "NewPaper", "PageInfo",
-           "Papers", "Record", "Records", "RegisterResult", "Reuse", "Signatures", "nfc", "now_iso"]
+           "Papers", "Record", "Records", "RegisterResult", "Reuse", "Signatures", "nfc", "now_iso",
+           "without_password"]

@@ -3,14 +3,26 @@
 The same schema versions as SQLite (digitize/storage/sqlite/schema.py), in PostgreSQL's DDL; the
 coverage counters are PL/pgSQL triggers. The version lives in the one-row table schema_version;
 migrating takes an advisory lock, so two processes opening a new catalog do each step once.
+
+The stores (digitize/storage/postgres/*.py) are the SQLite stores with the statements PostgreSQL
+reads otherwise rewritten: most of the catalog's SQL is standard, and one text for both keeps the
+two backends from drifting. So the connection here speaks as sqlite3's does: `?` placeholders, rows
+read by index or by name, and what the server says of a full disk, a lock waited for too long or a
+lost connection leaves it as digitize.errors' kinds.
 """
 
 from __future__ import annotations
 
-import psycopg
+import subprocess
+from contextlib import suppress
+from pathlib import Path
 
-from digitize.errors import ArchiveError
+import psycopg
+from psycopg import errors as pg
+
+from digitize.errors import ArchiveError, ArchiveReadOnly, CatalogBusy, DiskFull, one_line
 from digitize.storage.schema import Database
+from digitize.storage.values import without_password
 from digitize.storage.sqlite.schema import PAPER_VALUES_V3, SCHEMA_VERSION
 
 V1_BASE = """
@@ -201,13 +213,21 @@ _MIGRATION_LOCK = 0x50A0A  # pg_advisory_xact_lock key: one migrator at a time
 class PostgresDatabase(Database):
     integrity_error = psycopg.IntegrityError
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, wait: float = 30.0):
+        """`wait`: seconds a statement waits for another's row or table lock before CatalogBusy."""
         self.url = url
         try:
-            self.db = psycopg.connect(url, autocommit=True)
-        except psycopg.OperationalError as exc:
-            raise ArchiveError(f"cannot reach the PostgreSQL catalog ({str(exc).strip()})") from None
-        self._migrate()
+            raw = psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(wait)),
+                                  options=f"-c lock_timeout={int(wait * 1000)}")
+        except psycopg.Error as exc:
+            raise ArchiveError(f"cannot reach the PostgreSQL catalog {without_password(url)}: {one_line(exc)}; "
+                               "check that the server runs and the URL, user and password") from None
+        self.db = _Connection(raw, url)
+        try:
+            self._migrate()
+        except BaseException:
+            self.close()
+            raise
 
     @property
     def version(self) -> int:
@@ -215,18 +235,20 @@ class PostgresDatabase(Database):
         return self.db.execute("SELECT version FROM schema_version").fetchone()[0] if found else 0
 
     def _migrate(self) -> None:
+        if self.version == SCHEMA_VERSION:  # the usual case: no lock, nothing written
+            return
         with self.transaction():
-            self.db.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+            self.db.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
             version = self.version  # read again under the lock: another process may have migrated
             if version > SCHEMA_VERSION:
-                raise ArchiveError(f"{self.url}: catalog schema version {version} is newer than this Sohoa "
-                                   f"understands ({SCHEMA_VERSION}); upgrade Sohoa to open this archive")
+                raise ArchiveError(f"{without_password(self.url)}: catalog schema version {version} is newer than this "
+                                   f"Sohoa understands ({SCHEMA_VERSION}); upgrade Sohoa to open this archive")
             if version == 0:
                 self.db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
                 self.db.execute("INSERT INTO schema_version VALUES (0)")
             for step in range(version, SCHEMA_VERSION):
                 self.db.execute(MIGRATIONS[step])  # no parameters: psycopg runs the whole script
-                self.db.execute("UPDATE schema_version SET version = %s", (step + 1,))
+                self.db.execute("UPDATE schema_version SET version = ?", (step + 1,))
 
     def transaction(self):
         return _Transaction(self.db)
@@ -235,17 +257,125 @@ class PostgresDatabase(Database):
         self.db.execute("SELECT 1")  # the server keeps its own pages consistent; reaching it is the check
         return ["ok"]
 
-    def snapshot(self, target):
-        raise NotImplementedError("snapshots of a PostgreSQL catalog: pg_dump (not yet)")
+    def snapshot(self, target: Path) -> tuple[int, list[tuple[int, str, str | None]]]:
+        """pg_dump (custom format) of one exported snapshot, which the version and papers are read in too."""
+        reader = psycopg.connect(self.url, autocommit=True)
+        try:
+            reader.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            exported = reader.execute("SELECT pg_export_snapshot()").fetchone()[0]
+            version = reader.execute("SELECT version FROM schema_version").fetchone()[0]
+            papers = [tuple(r) for r in reader.execute("SELECT id, pdf_path, pdf_sha256 FROM papers ORDER BY id")]
+            done = subprocess.run(["pg_dump", "--format=custom", f"--snapshot={exported}", f"--file={target}",
+                                   "--no-password", f"--dbname={self.url}"], capture_output=True, text=True)
+            reader.execute("COMMIT")
+        finally:
+            reader.close()
+        if done.returncode != 0:
+            said = one_line(done.stderr)
+            if "No space left" in said:
+                raise DiskFull(f"the disk is full ({said}); free space and run the same command again")
+            raise ArchiveError(f"pg_dump of {without_password(self.url)} failed: {said}")
+        return version, papers
 
     def close(self) -> None:
-        self.db.close()
+        with suppress(Exception):
+            self.db.raw.close()
+
+
+class PostgresStore:
+    """What every PostgreSQL store shares: its catalog's one connection, and its transactions; and the
+    SQL that differs from SQLite's, which the stores' shared statements are built with (SqliteStore)."""
+
+    collate = ' COLLATE "C"'  # text ordered by its bytes, as SQLite does, whatever the database's locale
+    link_order = "attached_at, attached_seq"
+    first_link = ("LEFT JOIN LATERAL (SELECT * FROM attachments WHERE paper_id = p.id "
+                  "ORDER BY attached_at, attached_seq LIMIT 1) a ON true")
+
+    def __init__(self, database: PostgresDatabase):
+        self.db = database.db
+        self.transaction = database.transaction
+
+    @staticmethod
+    def as_int(condition: str) -> str:
+        return f"CAST({condition} AS INTEGER)"
+
+    @staticmethod
+    def joined(expression: str, separator: int) -> str:
+        return f"string_agg({expression}, chr({separator}))"
+
+
+class Row(tuple):
+    """A row read by index, by column name, or as a dict (dict(row)): what sqlite3.Row gives."""
+
+    names: tuple[str, ...] = ()
+    positions: dict[str, int] = {}
+
+    def keys(self):
+        return self.names
+
+    def __getitem__(self, key):
+        return tuple.__getitem__(self, self.positions[key] if isinstance(key, str) else key)
+
+
+def _rows(cursor):
+    names = tuple(c.name for c in cursor.description or ())
+    kind = type("Row", (Row,), {"names": names, "positions": {n: i for i, n in enumerate(names)}})
+    return lambda values: kind(values)
+
+
+def _qmark(sql: str) -> str:
+    """sqlite3's `?` placeholders as psycopg's `%s` (the stores' SQL has no `?` or `%` of its own)."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class _Connection:
+    """The psycopg connection as the stores use sqlite3's: execute/executemany with `?`, rows by name
+    or index, the server's errors a user acts on as our kinds (`_raise_kind`)."""
+
+    def __init__(self, raw: psycopg.Connection, url: str):
+        self.raw, self.url = raw, url
+        raw.row_factory = _rows
+
+    @property
+    def info(self):
+        return self.raw.info
+
+    def execute(self, sql: str, params=None):
+        try:
+            return self.raw.execute(sql if params is None else _qmark(sql), params)
+        except psycopg.Error as exc:
+            _raise_kind(exc, self.url)
+            raise
+
+    def executemany(self, sql: str, params):
+        cursor = self.raw.cursor()
+        try:
+            cursor.executemany(_qmark(sql), params)
+        except psycopg.Error as exc:
+            _raise_kind(exc, self.url)
+            raise
+        return cursor
+
+
+def _raise_kind(exc: psycopg.Error, url: str) -> None:
+    """Raise the error kind of what PostgreSQL said, if it is one a user acts on; else return."""
+    said = one_line(exc)
+    if isinstance(exc, (pg.SerializationFailure, pg.DeadlockDetected, pg.LockNotAvailable)):
+        raise CatalogBusy(f"the catalog is busy in another session ({said}); try again") from exc
+    if isinstance(exc, (pg.DiskFull, pg.InsufficientResources)):
+        raise DiskFull(f"the catalog's disk is full ({said}); free space and run the same command again") from exc
+    if isinstance(exc, pg.ReadOnlySqlTransaction):
+        raise ArchiveReadOnly(f"{without_password(url)}: the catalog is read-only ({said}); "
+                              "connect to the primary server and run the command again") from exc
+    if isinstance(exc, psycopg.OperationalError) and exc.sqlstate is None:  # no answer: the connection
+        raise ArchiveError(f"lost the connection to the PostgreSQL catalog {without_password(url)} ({said}); "
+                           "run the command again once the server is back") from exc
 
 
 class _Transaction:
     """BEGIN … COMMIT on the autocommit connection; nested, a savepoint (as SQLite's _Transaction)."""
 
-    def __init__(self, db: psycopg.Connection):
+    def __init__(self, db: _Connection):
         self.db = db
         self.nested = False
 
@@ -259,6 +389,12 @@ class _Transaction:
             if exc_type is not None:
                 self.db.execute("ROLLBACK TO nested")
             self.db.execute("RELEASE nested")
-        else:
+            return False
+        try:
             self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        except Exception:  # a COMMIT the server refused (disk full, serialization) leaves nothing open
+            if self.db.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                with suppress(Exception):
+                    self.db.raw.execute("ROLLBACK")
+            raise
         return False

@@ -34,7 +34,7 @@ class SqliteAccounts(SqliteStore, Accounts):
 
     def users(self) -> list[dict]:
         return [_row(r) for r in self.db.execute(
-            "SELECT name, role, agencies, disabled, created FROM users ORDER BY name")]
+            f"SELECT name, role, agencies, disabled, created FROM users ORDER BY name{self.collate}")]
 
     def set_disabled(self, name: str, disabled: bool = True) -> bool:
         with self.transaction():
@@ -63,7 +63,7 @@ class SqliteAccounts(SqliteStore, Accounts):
 
     def tokens(self) -> list[dict]:
         return [_row(r) for r in self.db.execute(
-            "SELECT name, role, agencies, created, revoked FROM tokens ORDER BY name")]
+            f"SELECT name, role, agencies, created, revoked FROM tokens ORDER BY name{self.collate}")]
 
     def revoke_token(self, name: str) -> bool:
         with self.transaction():

@@ -23,7 +23,7 @@ class SqliteAudit(SqliteStore, Audit):
                holder_ids: list[str], detail: str, channel: str | None = None, address: str | None = None,
                role: str | None = None) -> None:
         self.db.execute(
-            "INSERT INTO audit (at, user, action, paper_id, record_code, holder_ids, detail, channel, address, role)"
+            "INSERT INTO audit (at, \"user\", action, paper_id, record_code, holder_ids, detail, channel, address, role)"
             " VALUES (?,?,?,?,?,?,?,?,?,?)",
             (now_iso(), nfc(user), action, paper_id, record_code, ",".join(holder_ids), nfc(detail), channel, address,
              role),
@@ -42,6 +42,6 @@ class SqliteAudit(SqliteStore, Audit):
             where.append("substr(at, 1, 10) >= ?")
             args.append(since)
         rows = self.db.execute(
-            f"SELECT id, at, user, action, paper_id, record_code, holder_ids, detail, channel, address, role FROM audit "
+            f'SELECT id, at, "user", action, paper_id, record_code, holder_ids, detail, channel, address, role FROM audit '
             f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY id", args)
         return [dict(r, holder_ids=[h for h in r["holder_ids"].split(",") if h]) for r in rows]

@@ -10,12 +10,12 @@ from digitize.storage.values import now_iso
 class SqliteBatches(SqliteStore, Batches):
     def note_paper(self, paper_id: int, batch_sha256: str, first: int, last: int, record_code: str | None) -> None:
         self.db.execute(
-            "INSERT OR IGNORE INTO batch_papers (paper_id, batch_sha256, first_page, last_page, record_code) "
-            "VALUES (?,?,?,?,?)", (paper_id, batch_sha256, first, last, record_code))
+            "INSERT INTO batch_papers (paper_id, batch_sha256, first_page, last_page, record_code) "
+            "VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING", (paper_id, batch_sha256, first, last, record_code))
 
     def complete(self, sha256: str, source_name: str, split: str, pages: int) -> None:
-        self.db.execute("INSERT OR IGNORE INTO batches (sha256, source_name, split, pages, scanned_at) "
-                        "VALUES (?,?,?,?,?)", (sha256, source_name, split, pages, now_iso()))
+        self.db.execute("INSERT INTO batches (sha256, source_name, split, pages, scanned_at) "
+                        "VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING", (sha256, source_name, split, pages, now_iso()))
 
     def papers(self, sha256: str) -> list[dict] | None:
         if self.db.execute("SELECT 1 FROM batches WHERE sha256 = ?", (sha256,)).fetchone() is None:

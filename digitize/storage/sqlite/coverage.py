@@ -28,54 +28,50 @@ DIMENSIONS = {
     # index, where grouping by a computed month would sort every record.
     "month": ("received_date", "received_date"),
 }
-COUNTS = {rule: (f"COUNT(*), COALESCE(SUM({digitized}), 0), COALESCE(SUM({RESULT_DUE}), 0), "
-                 "COALESCE(SUM(requires_paper_result = 1 AND result_papers > 0), 0), COALESCE(SUM(reused > 0), 0)")
-          for rule, digitized in DIGITIZED.items()}
 
 
 class SqliteCoverage(SqliteStore, Coverage):
+    dimensions = DIMENSIONS
+    #: The names of a record's components without a paper, in register order, joined by the unit separator.
+    missing_names = """SELECT group_concat(name, char(31)) FROM (
+                           SELECT name FROM components c
+                           WHERE c.record_code = records.record_code AND c.papers = 0 ORDER BY position)"""
+
+    def counts(self, rule: str) -> str:
+        """The five sums of `totals`, as SQL over the records table."""
+        return ", ".join(["COUNT(*)"] + [f"COALESCE(SUM({self.as_int(c)}), 0)" for c in (
+            DIGITIZED[rule], RESULT_DUE, "requires_paper_result = 1 AND result_papers > 0", "reused > 0")])
+
+    def grouping(self, labels: str, keys: str) -> str:
+        return f"GROUP BY {keys} ORDER BY {keys}"
+
     def totals(self, rule: str, date_from: str | None, date_to: str | None,
                agencies: tuple[str, ...] | None = None) -> tuple[int, int, int, int, int]:
-        where, params = _period(date_from, date_to, agencies)
-        return tuple(self.db.execute(f"SELECT {COUNTS[rule]} FROM records {where}", params).fetchone())
+        where, params = period(date_from, date_to, agencies)
+        return tuple(self.db.execute(f"SELECT {self.counts(rule)} FROM records {where}", params).fetchone())
 
     def groups(self, dims: list[str], rule: str, date_from: str | None, date_to: str | None,
                agencies: tuple[str, ...] | None = None) -> list[tuple[tuple, list[int]]]:
-        where, params = _period(date_from, date_to, agencies)
-        labels = ", ".join(DIMENSIONS[d][0] for d in dims)
-        keys = ", ".join(DIMENSIONS[d][1] for d in dims)
+        where, params = period(date_from, date_to, agencies)
+        labels = ", ".join(self.dimensions[d][0] for d in dims)
+        keys = ", ".join(self.dimensions[d][1] for d in dims)
         found = self.db.execute(  # MAX(): the bare-column trick above needs exactly one
-            f"SELECT {labels}, {COUNTS[rule]}, MAX(received_date) FROM records {where} GROUP BY {keys} ORDER BY {keys}",
-            params)
-        groups: dict[tuple, list] = {}
-        for values in found:
-            label = tuple(v[:7] if d == "month" else v for d, v in zip(dims, values))
-            key = tuple(v.partition(" ")[0] if d == "procedure" else v for d, v in zip(dims, label))
-            sums, latest = list(values[len(dims):len(dims) + 5]), values[-1]
-            if key not in groups:
-                groups[key] = [label, sums, latest]
-                continue
-            group = groups[key]
-            group[1] = [a + b for a, b in zip(group[1], sums)]
-            if latest > group[2]:  # a procedure is labelled by its latest record
-                group[0], group[2] = label, latest
-        return [(groups[key][0], groups[key][1]) for key in sorted(groups)]  # Python's str order is SQLite's BINARY order
+            f"SELECT {labels}, {self.counts(rule)}, MAX(received_date) FROM records {where} "
+            f"{self.grouping(labels, keys)}", params)
+        return merge_groups(dims, found)
 
     def missing(self, rule: str, date_from: str | None, date_to: str | None, limit: int | None,
                 agencies: tuple[str, ...] | None = None) -> tuple[int, list[dict]]:
-        where, params = _period(date_from, date_to, agencies)
+        where, params = period(date_from, date_to, agencies)
         where = f"{where} {'AND' if where else 'WHERE'} NOT {DIGITIZED[rule]}"
         count = self.db.execute(f"SELECT count(*) FROM records {where}", params).fetchone()[0]
         rows = self.db.execute(
             f"""SELECT record_code, agency, procedure_code, procedure_name, received_date, due_date,
                        {RESULT_DUE} AND result_papers = 0 AS result_missing,
-                       CASE WHEN missing > 0 THEN (  -- joined by the unit separator: splits faster than JSON parses
-                           SELECT group_concat(name, char(31)) FROM (
-                               SELECT name FROM components c
-                               WHERE c.record_code = records.record_code AND c.papers = 0 ORDER BY position))
-                       END AS components
+                       -- joined by the unit separator: splits faster than JSON parses
+                       CASE WHEN missing > 0 THEN ({self.missing_names}) END AS components
                 FROM records {where}
-                ORDER BY due_date IS NULL, due_date, received_date, record_code
+                ORDER BY due_date IS NULL, due_date, received_date, record_code{self.collate}
                 {'LIMIT ?' if limit is not None else ''}""",
             (*params, *([limit] if limit is not None else []))).fetchall()
         return count, [{
@@ -87,7 +83,7 @@ class SqliteCoverage(SqliteStore, Coverage):
 
     def records(self, rule: str, date_from: str | None, date_to: str | None, agency: str | None = None,
                 procedure: str | None = None, not_digitized: bool = False) -> list[dict]:
-        where, params = _period(date_from, date_to)
+        where, params = period(date_from, date_to)
         conditions = [where.removeprefix("WHERE ")] if where else []
         if agency is not None:
             conditions.append("agency = ?")
@@ -101,15 +97,34 @@ class SqliteCoverage(SqliteStore, Coverage):
             f"""SELECT record_code, agency, procedure_code, procedure_name, channel, received_date, due_date,
                        resolved_date, applicant_name, requires_paper_result,
                        (SELECT count(*) FROM components c WHERE c.record_code = records.record_code) AS components,
-                       missing AS components_missing, result_papers > 0 AS result_digitized,
-                       {RESULT_DUE} AS result_due, reused > 0 AS reused, {DIGITIZED[rule]} AS digitized
+                       missing AS components_missing, {self.as_int('result_papers > 0')} AS result_digitized,
+                       {self.as_int(RESULT_DUE)} AS result_due, {self.as_int('reused > 0')} AS reused,
+                       {self.as_int(DIGITIZED[rule])} AS digitized
                 FROM records {'WHERE ' + ' AND '.join(conditions) if conditions else ''}
-                ORDER BY received_date, record_code""", params)
+                ORDER BY received_date, record_code{self.collate}""", params)
         return [dict(r) for r in rows]
 
 
-def _period(date_from: str | None, date_to: str | None,
-            agencies: tuple[str, ...] | None = None) -> tuple[str, list]:
+def merge_groups(dims: list[str], found) -> list[tuple[tuple, list[int]]]:
+    """Rows of (label per dimension, the five counts, latest received date) as `Coverage.groups` gives
+    them: days rolled up into months, a procedure's rows into one labelled by its latest record."""
+    groups: dict[tuple, list] = {}
+    for values in found:
+        label = tuple(v[:7] if d == "month" else v for d, v in zip(dims, values))
+        key = tuple(v.partition(" ")[0] if d == "procedure" else v for d, v in zip(dims, label))
+        sums, latest = list(values[len(dims):len(dims) + 5]), values[-1]
+        if key not in groups:
+            groups[key] = [label, sums, latest]
+            continue
+        group = groups[key]
+        group[1] = [a + b for a, b in zip(group[1], sums)]
+        if latest > group[2]:  # a procedure is labelled by its latest record
+            group[0], group[2] = label, latest
+    return [(groups[key][0], groups[key][1]) for key in sorted(groups)]  # Python's str order is SQLite's BINARY order
+
+
+def period(date_from: str | None, date_to: str | None,
+           agencies: tuple[str, ...] | None = None) -> tuple[str, list]:
     conditions, params = [], []
     if agencies is not None:  # none given: no record ("1 = 0": PostgreSQL has no WHERE 0)
         conditions.append(f"agency IN ({', '.join('?' * len(agencies))})" if agencies else "1 = 0")

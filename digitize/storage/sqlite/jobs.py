@@ -22,12 +22,14 @@ def _row(row) -> dict | None:
 
 
 class SqliteJobs(SqliteStore, Jobs):
+    claim_lock = ""  # SQLite's writer lock serialises claims already
+
     def add(self, kind: str, source_name: str, path: str, sha256: str, options: dict, actor: dict) -> int:
         return self.db.execute(
             "INSERT INTO jobs (kind, state, source_name, path, sha256, options, actor, created) "
-            "VALUES (?, 'queued', ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, 'queued', ?, ?, ?, ?, ?, ?) RETURNING id",
             (kind, nfc(source_name), path, sha256, json.dumps(options, ensure_ascii=False),
-             json.dumps(actor, ensure_ascii=False), now_iso())).lastrowid
+             json.dumps(actor, ensure_ascii=False), now_iso())).fetchall()[0][0]  # all: the statement ends
 
     def claim(self, worker: str, lease_seconds: float, max_attempts: int) -> dict | None:
         now = time.time()
@@ -42,7 +44,7 @@ class SqliteJobs(SqliteStore, Jobs):
                 "UPDATE jobs SET state = 'running', worker = ?, lease_until = ?, attempts = attempts + 1, "
                 "papers = '[]', pages_done = 0, started = coalesce(started, ?) "
                 "WHERE id = (SELECT id FROM jobs WHERE state = 'queued' OR (state = 'running' AND lease_until < ?) "
-                "ORDER BY id LIMIT 1) RETURNING *",
+                f"ORDER BY id LIMIT 1{self.claim_lock}) RETURNING *",
                 (worker, now + lease_seconds, now_iso(), now)).fetchone()
         return _row(row)
 

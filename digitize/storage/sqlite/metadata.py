@@ -52,6 +52,8 @@ class SqliteMetadata(SqliteStore, Metadata):
         where, args = "", []
         if paper_ids is not None:
             ids = list(paper_ids)
+            if not ids:
+                return []
             where, args = f"WHERE id IN ({','.join('?' * len(ids))})", ids
         elif not_extracted:
             where = "WHERE extracted_at IS NULL"

@@ -20,12 +20,12 @@ class SqlitePapers(SqliteStore, Papers):
             cur = self.db.execute(
                 """INSERT INTO papers (sha256, source_name, source_path, pdf_path, page_count,
                    mean_confidence, text, ocr_languages, scanned_by, scanned_at, pdf_sha256, agency)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id""",
                 (paper.sha256, nfc(paper.source_name), nfc(paper.source_path), paper.pdf_path,
                  len(paper.pages), paper.mean_confidence, nfc(paper.text), paper.ocr_languages,
                  nfc(paper.scanned_by), now_iso(), paper.pdf_sha256, paper.agency),
             )
-            paper_id = cur.lastrowid
+            paper_id = cur.fetchall()[0][0]
             self.db.executemany(
                 """INSERT INTO pages (paper_id, page_no, width, height, dpi, mode, confidence, text_source, language,
                    rotation, skew, rescan) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
@@ -39,9 +39,9 @@ class SqlitePapers(SqliteStore, Papers):
     def attach(self, paper_id: int, record_code: str, component: str | None, is_result: bool,
                user: str, reused: bool = False) -> bool:
         cur = self.db.execute(
-            """INSERT OR IGNORE INTO attachments
+            """INSERT INTO attachments
                (paper_id, record_code, component, is_result, reused, attached_by, attached_at)
-               VALUES (?,?,?,?,?,?,?)""",
+               VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING""",
             (paper_id, record_code, nfc(component or ""), int(is_result), int(reused), nfc(user), now_iso()),
         )
         if cur.rowcount != 1:
@@ -64,7 +64,7 @@ class SqlitePapers(SqliteStore, Papers):
         paper["attachments"] = [
             dict(a) for a in self.db.execute(
                 "SELECT record_code, component, is_result, reused, attached_by, attached_at "
-                "FROM attachments WHERE paper_id = ? ORDER BY attached_at", (paper_id,))
+                f"FROM attachments WHERE paper_id = ? ORDER BY {self.link_order}", (paper_id,))
         ]
         return paper
 
@@ -79,22 +79,21 @@ class SqlitePapers(SqliteStore, Papers):
                        v.doc_type, v.holder_name, v.holder_id, v.issue_date, v.birth_date, v.expiry_date,
                        v.number, v.issuer, v.replaced_by, coalesce(v.procedure_code, r.procedure_code) AS procedure_code,
                        -- the other records the paper serves (reuse, a second hand-in), searchable too
-                       (SELECT group_concat(code, char(10)) FROM (
+                       (SELECT {self.joined('code', 10)} FROM (
                             SELECT DISTINCT o.record_code AS code FROM attachments o
-                            WHERE o.paper_id = p.id AND o.record_code != a.record_code)) AS linked_records,
-                       (SELECT group_concat(name, char(10)) FROM (
+                            WHERE o.paper_id = p.id AND o.record_code != a.record_code) d) AS linked_records,
+                       (SELECT {self.joined('name', 10)} FROM (
                             SELECT DISTINCT lr.applicant_name AS name FROM attachments o
                             JOIN records lr ON lr.record_code = o.record_code
-                            WHERE o.paper_id = p.id AND o.record_code != a.record_code)) AS linked_applicants,
-                       (SELECT group_concat(pid, ',') FROM (
+                            WHERE o.paper_id = p.id AND o.record_code != a.record_code) d) AS linked_applicants,
+                       (SELECT {self.joined('pid', 44)} FROM (
                             SELECT DISTINCT lr.applicant_id AS pid FROM attachments o
                             JOIN records lr ON lr.record_code = o.record_code
                             WHERE o.paper_id = p.id AND o.record_code != a.record_code
-                              AND lr.applicant_id IS NOT NULL AND lr.applicant_id != '')) AS linked_applicant_ids
+                              AND lr.applicant_id IS NOT NULL AND lr.applicant_id != '') d) AS linked_applicant_ids
                 FROM papers p
                 JOIN paper_values v ON v.paper_id = p.id
-                LEFT JOIN attachments a ON a.rowid = (
-                    SELECT rowid FROM attachments WHERE paper_id = p.id ORDER BY attached_at, rowid LIMIT 1)
+                {self.first_link}
                 LEFT JOIN records r ON r.record_code = a.record_code
                 {where} ORDER BY p.id"""
         ).fetchall()
@@ -120,7 +119,7 @@ class SqlitePapers(SqliteStore, Papers):
     def records_of(self, paper_id: int) -> list[dict]:
         return [dict(a) for a in self.db.execute(
             "SELECT record_code, component, is_result, reused FROM attachments WHERE paper_id = ? "
-            "ORDER BY attached_at, rowid", (paper_id,))]
+            f"ORDER BY {self.link_order}", (paper_id,))]
 
     def seen_by(self, paper_ids: list[int], agencies: tuple[str, ...]) -> set[int]:
         seen: set[int] = set()
@@ -138,7 +137,7 @@ class SqlitePapers(SqliteStore, Papers):
 
     def first_record(self, paper_id: int) -> str | None:
         row = self.db.execute(
-            "SELECT record_code FROM attachments WHERE paper_id = ? ORDER BY attached_at, rowid LIMIT 1",
+            f"SELECT record_code FROM attachments WHERE paper_id = ? ORDER BY {self.link_order} LIMIT 1",
             (paper_id,)).fetchone()
         return row[0] if row else None
 

@@ -12,6 +12,8 @@ from digitize.storage.values import nfc, now_iso
 
 
 class SqliteRecords(SqliteStore, Records):
+    listed = "SELECT value FROM json_each(?)"  # the names of a JSON array given as a parameter
+
     def upsert(self, records: Iterable[Record]) -> tuple[int, int]:
         """Set-wise (executemany) rather than record by record: a million records import in about a minute."""
         records = list(records)
@@ -51,7 +53,7 @@ class SqliteRecords(SqliteStore, Records):
                 (*values(r), r.resolved_date, int(result_pending(r))) for r in records if r.results is not None))
 
             self.db.executemany(
-                "DELETE FROM components WHERE record_code = ? AND name NOT IN (SELECT value FROM json_each(?))",
+                f"DELETE FROM components WHERE record_code = ? AND name NOT IN ({self.listed})",
                 ((r.record_code, json.dumps([nfc(c) for c in r.components])) for r in records
                  if r.record_code in existing))
             self.db.executemany(
@@ -94,7 +96,7 @@ class SqliteRecords(SqliteStore, Records):
         return [r[0] for r in rows]
 
     def codes(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT record_code FROM records ORDER BY record_code")]
+        return [r[0] for r in self.db.execute(f"SELECT record_code FROM records ORDER BY record_code{self.collate}")]
 
     def agencies(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT agency FROM records")]
@@ -118,8 +120,9 @@ class SqliteRecords(SqliteStore, Records):
         row = self.db.execute(
             f"""SELECT record_code, procedure_code, procedure_name, agency, channel, received_date, due_date,
                        resolved_date, applicant_name, applicant_id, requires_paper_result, updated_at,
-                       {DIGITIZED['strict']} AS digitized, {DIGITIZED['lenient']} AS digitized_lenient,
-                       {RESULT_DUE} AS result_due, reused > 0 AS reused
+                       {self.as_int(DIGITIZED['strict'])} AS digitized,
+                       {self.as_int(DIGITIZED['lenient'])} AS digitized_lenient,
+                       {self.as_int(RESULT_DUE)} AS result_due, {self.as_int('reused > 0')} AS reused
                 FROM records WHERE record_code = ?""", (record_code,)).fetchone()
         return dict(row) if row else None
 

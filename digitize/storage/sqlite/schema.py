@@ -492,7 +492,28 @@ class SqliteDatabase(Database):
 
 
 class SqliteStore:
-    """What every SQLite store shares: the one connection of its catalog, and its transactions."""
+    """What every SQLite store shares: the one connection of its catalog, and its transactions.
+
+    The stores' SQL is written to be read by PostgreSQL too where that costs nothing (its stores
+    reuse it, digitize/storage/postgres/); what differs is a class attribute or method they override."""
+
+    #: Put after a text column in ORDER BY: SQLite compares bytes; PostgreSQL says "C" to do the same.
+    collate = ""
+    #: The order links to a paper were made in: their time, then their insertion order.
+    link_order = "attached_at, rowid"
+    #: Joins `a`, the first link made to paper `p` (None when it has none).
+    first_link = ("LEFT JOIN attachments a ON a.rowid = ("
+                  "SELECT rowid FROM attachments WHERE paper_id = p.id ORDER BY attached_at, rowid LIMIT 1)")
+
+    @staticmethod
+    def as_int(condition: str) -> str:
+        """A condition as 0 or 1, which SQLite's comparisons already are (PostgreSQL's are booleans)."""
+        return condition
+
+    @staticmethod
+    def joined(expression: str, separator: int) -> str:
+        """The aggregate joining `expression` with the character of code `separator`."""
+        return f"group_concat({expression}, char({separator}))"
 
     def __init__(self, database: SqliteDatabase):
         self.db = database.db
