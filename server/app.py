@@ -56,7 +56,7 @@ def create_app(archive_root: Path, settings: Settings | None = None) -> FastAPI:
 
         return await run_in_threadpool(probe)
 
-    @api.post("/login", tags=["session"])
+    @api.post("/login", tags=["session"], responses=errors.declared(401, 429))
     async def login(request: Request, response: Response, body: Login) -> dict:
         """Log in with a name and password: sets the session cookie and returns {name, role,
         agencies, csrf_token}; send csrf_token as X-CSRF-Token with every change."""
@@ -97,4 +97,5 @@ def create_app(archive_root: Path, settings: Settings | None = None) -> FastAPI:
     # route itself: the route walk test reads them there.
     for router in (api, records.router, scans.router, papers.router, search.router, coverage.router, admin.router):
         app.router.routes.extend(router.routes)
+    errors.declare(app)
     return app

@@ -22,7 +22,7 @@ SPLITS = ("none", "blank", "code")
 State = Literal["queued", "running", "done", "failed"]
 
 
-@router.post("/scans", status_code=202, **needs("scan", openapi_extra=multipart(
+@router.post("/scans", status_code=202, **needs("scan", 404, 413, 415, openapi_extra=multipart(
     {"files": True}, {"record": {"type": "string"}, "component": {"type": "string"},
                       "result": {"type": "boolean"}, "split": {"type": "string", "enum": list(SPLITS)}},
     required=("files",))))
@@ -57,14 +57,13 @@ async def list_jobs(request: Request, state: State | None = None, limit: int = Q
     return await call(request, lambda archive, actor: jobs.list_jobs(archive, actor, state=state, limit=limit))
 
 
-@router.get("/jobs/{job_id}", **needs("jobs"))
+@router.get("/jobs/{job_id}", **needs("jobs", 404))
 async def job(request: Request, job_id: RowId) -> dict:
     """{id, state, pages_done, pages_total, papers: [the objects of `scan --json`], source_name, error}."""
     return await call(request, lambda archive, actor: jobs.get(archive, actor, job_id))
 
 
-@router.get("/jobs/{job_id}/events", response_class=StreamingResponse, **needs("jobs"),
-            responses={200: {"content": {"text/event-stream": {}}}})
+@router.get("/jobs/{job_id}/events", response_class=StreamingResponse, **needs("jobs", 404, returns="text/event-stream"))
 async def job_events(request: Request, job_id: RowId) -> StreamingResponse:
     """The job's state as Server-Sent Events, one each time it changes, until it is done or failed."""
     await call(request, lambda archive, actor: jobs.get(archive, actor, job_id))  # 404 before the stream starts

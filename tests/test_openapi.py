@@ -1,0 +1,71 @@
+"""The API against its own OpenAPI description (/api/openapi.json), with schemathesis: every
+operation, with valid and invalid inputs, as each role — no 500, every status and content type
+declared, every body as its declared schema (errors as {"error": {kind, message, field}}). A real
+server (tests/serving.py) of its own, with one scan worker so the jobs its uploads make end."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings, strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
+                                               status_code_conformance)
+
+from digitize.services.access import ROLES
+from tests.serving import serve_copy
+
+pytestmark = pytest.mark.slow  # a few minutes: hundreds of requests per role
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+EXAMPLES = 15  # per operation and role: valid and invalid inputs mixed
+
+
+@pytest.fixture(scope="module")
+def fuzzed(scanned, tmp_path_factory):
+    """A server of its own: what schemathesis sends changes papers, users and tokens."""
+    running = serve_copy(scanned, tmp_path_factory.mktemp("fuzzed"), "--max-upload", "3MB", workers=1)
+    yield running
+    running.server.stop()
+
+
+@pytest.fixture(scope="module")
+def api(fuzzed):
+    return schemathesis.openapi.from_url(fuzzed.server.url + "/api/openapi.json")
+
+
+def operations(api) -> list:
+    found = [result.ok() for result in api.get_all_operations()]
+    assert len(found) >= 30
+    return found
+
+
+def cases(operation):
+    modes = [operation.as_strategy(GenerationMode.POSITIVE)]
+    if operation.path_parameters or operation.query or operation.body:
+        modes.append(operation.as_strategy(GenerationMode.NEGATIVE))
+    return st.one_of(modes)
+
+
+def fuzz(operation, headers: dict) -> str | None:
+    """The first failure schemathesis finds on `operation` (its report), or None."""
+
+    @given(case=cases(operation))
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    def run(case):
+        case.call_and_validate(headers=headers, checks=CHECKS, timeout=60)
+
+    try:
+        run()
+    except (FailureGroup, Exception) as exc:  # a check failed, or schemathesis could not send: both reported
+        return f"{operation.label}: {exc}"
+    return None
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_operation_keeps_its_description(fuzzed, api, role):
+    headers = {"Authorization": f"Bearer {fuzzed.tokens[role]}"}
+    failures = [f for f in (fuzz(op, headers) for op in operations(api)) if f]
+    assert not failures, "\n\n".join(failures)
