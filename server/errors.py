@@ -14,7 +14,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException
 
 from digitize.errors import DiskFull, SohoaError, disk_full
@@ -26,12 +27,14 @@ _HTTP_KINDS = {404: "NotFound", 405: "MethodNotAllowed", 413: "TooLarge", 415: "
 
 
 class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     kind: str = Field(description="The error kind (digitize/errors.py): BadArgument, NotFound, Forbidden…")
     message: str = Field(description="What went wrong and what to do, in one line.")
     field: str | None = Field(description="The parameter, JSON key or form field at fault, if one is.")
 
 
 class ErrorBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     error: ErrorDetail
 
 
@@ -41,14 +44,20 @@ def _kinds(kind: type[SohoaError] = SohoaError):
         yield from _kinds(sub)
 
 
+ERROR_REF = "#/components/schemas/ErrorBody"
+
+
 def declared(*statuses: int) -> dict[int, dict]:
-    """OpenAPI `responses` of these error statuses, each described by the kinds that answer it."""
+    """OpenAPI `responses` of these error statuses, each described by the kinds that answer it. The
+    body is always JSON, whatever the route's own type (text, PDF, CSV), hence the schema by
+    reference (`declare` adds it) rather than a `model` FastAPI would file under that type."""
     def kinds(status: int) -> str:
         names = sorted({k.__name__ for k in _kinds() if k.http_status == status} |
                        ({_HTTP_KINDS[status]} if status in _HTTP_KINDS else set()))
         return ", ".join(names) or "error"
 
-    return {status: {"model": ErrorBody, "description": kinds(status)} for status in statuses}
+    content = {"application/json": {"schema": {"$ref": ERROR_REF}}}
+    return {status: {"description": kinds(status), "content": content} for status in statuses}
 
 
 # What any route may answer: the catalog held by another process (423); busy, damaged or read-only,
@@ -69,7 +78,18 @@ def declare(app: FastAPI) -> None:
         if (route.dependant.query_params or route.dependant.path_params or route.body_field
                 or "requestBody" in (route.openapi_extra or {})):
             statuses.append(422)
-        route.responses = {**declared(*statuses), **route.responses}
+        route.responses = dict(sorted({**declared(*statuses), **route.responses}.items(), key=lambda kv: str(kv[0])))
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = generate()
+            _, found = models_json_schema([(ErrorBody, "serialization")],
+                                          ref_template="#/components/schemas/{model}")
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(found["$defs"])
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def spell(field: str, metavar: str) -> str:
@@ -113,7 +133,8 @@ def _validation(request: Request, exc: RequestValidationError):
 
 def _http(request: Request, exc: HTTPException):
     if exc.status_code == 400:  # FastAPI's own: a JSON body that does not decode (not UTF-8, say)
-        return respond(request, 422, "BadArgument", f"the request body does not parse ({exc.detail}); send JSON in UTF-8")
+        return respond(request, 422, "BadArgument",
+                       f"the request body does not parse ({exc.detail}); send JSON in UTF-8")
     kind = _HTTP_KINDS.get(exc.status_code, "SohoaError")
     message = {404: f"no such route: {request.method} {request.url.path}; see /api/docs",
                405: f"{request.method} is not allowed on {request.url.path}; see /api/docs"}.get(
