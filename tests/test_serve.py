@@ -246,8 +246,8 @@ def test_hostile_requests_are_answered_without_a_traceback(served, path):
 def test_a_scan_upload_over_the_limit_is_413_and_makes_no_job(small, tmp_path):
     clerk = small.as_role("clerk")
     before = clerk.get("/jobs").json()
-    found = error(clerk.post("/scans", files=[("files", ("lớn.png", b"\x89PNG\r\n\x1a\n" + b"0" * 50_000, "image/png"))]),
-                  413, "TooLarge")
+    big = b"\x89PNG\r\n\x1a\n" + b"0" * 50_000
+    found = error(clerk.post("/scans", files=[("files", ("lớn.png", big, "image/png"))]), 413, "TooLarge")
     assert found["field"] == "files"
     assert clerk.get("/jobs").json() == before
     assert not [p for p in (small.root / "tmp").rglob("*") if p.is_file() and p.stat().st_size >= 10_000]
@@ -259,19 +259,21 @@ def test_an_uploaded_file_name_is_kept_as_text_never_used_as_a_path(served, name
     (no worker runs here: the job stays queued with the upload it took)."""
     boundary = "sohoa-name-test"
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\n"
-            f"Content-Type: image/png\r\n\r\n").encode() + b"\x89PNG\r\n\x1a\n" + f"\r\n--{boundary}--\r\n".encode()
+            "Content-Type: image/png\r\n\r\n").encode() + b"\x89PNG\r\n\x1a\n" + f"\r\n--{boundary}--\r\n".encode()
     clerk = served.as_role("clerk")
     sent = clerk.post("/scans", content=body, headers={"content-type": f"multipart/form-data; boundary={boundary}"})
     assert sent.status_code == 202, sent.text
     [queued] = sent.json()["jobs"]
     assert queued["source_name"] == name
     assert clerk.get(f"/jobs/{queued['id']}").json()["source_name"] == name
-    made = [p for p in served.root.parent.rglob("*") if p.name in ("ngoài.png", "passwd", "x.png") or "b.png" in p.name]
+    made = [p for p in served.root.parent.rglob("*")
+            if p.name in ("ngoài.png", "passwd", "x.png") or "b.png" in p.name]
     assert all(p.is_relative_to(served.root / "tmp" / "jobs") for p in made), made  # the job's own copy
 
 
 def test_a_json_body_that_is_not_utf8_is_a_422_bad_argument(served):
-    answer = served.server.client().post("/login", content=b"\xff\xfe{\x00", headers={"content-type": "application/json"})
+    answer = served.server.client().post("/login", content=b"\xff\xfe{\x00",
+                                         headers={"content-type": "application/json"})
     error(answer, 422, "BadArgument")
 
 
