@@ -20,8 +20,8 @@ from pypdf import PdfWriter
 
 from tests.citizen_papers import COMPONENTS, MARRIAGE
 from tests.conftest import REGISTER_HEADER, SOHOA, make_scan, page_lines
+from tests.pdfs import png_bomb
 from tests.serving import Server, add_accounts
-from tests.test_bad_input import png_bomb
 
 BIRTH = "000.00.53.H48-261201-0042"
 
