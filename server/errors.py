@@ -111,6 +111,15 @@ def respond(request: Request, status: int, kind: str, message: str, field: str |
     return JSONResponse(body(kind, message, field), status_code=status, headers=headers)
 
 
+def event(exc: Exception) -> dict:
+    """The error body of `exc` where no status can be sent any more (a stream already started):
+    a SohoaError as itself, anything else logged and named InternalError, as the handlers do."""
+    if isinstance(exc, SohoaError):
+        return body(type(exc).__name__, exc.render(spell), exc.field)
+    log.error("internal error in a stream", exc_info=exc)
+    return body("InternalError", "internal error; the server's log has the details")
+
+
 def sohoa_error(request: Request, exc: SohoaError):
     headers = {}
     if exc.http_status == 401:

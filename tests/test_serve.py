@@ -11,6 +11,8 @@ import zipfile
 import httpx
 import pytest
 
+from digitize.errors import NotFound
+from server import errors
 from tests.citizen_papers import COMPONENTS, MARRIAGE
 from tests.conftest import write_register
 from tests.serving import PASSWORD, serve_copy
@@ -291,3 +293,11 @@ def test_the_openapi_description_declares_every_error_as_the_error_body(served):
                 assert {"401", "403", "503"} <= set(operation["responses"]), (method, path)
     assert "404" in described["paths"]["/api/v1/papers/{paper_id}/text"]["get"]["responses"]
     assert {"413", "415"} <= set(described["paths"]["/api/v1/scans"]["post"]["responses"])
+
+
+def test_an_error_in_a_started_stream_is_the_error_body_and_hides_a_bug_s_text():
+    """GET /jobs/{id}/events has sent its 200 when an error comes: it ends the stream as an event."""
+    assert errors.event(NotFound("no paper 7")) == {"error": {"kind": "NotFound", "message": "no paper 7",
+                                                              "field": None}}
+    hidden = errors.event(ValueError("/srv/archive/catalog.sqlite: row 12"))["error"]
+    assert hidden["kind"] == "InternalError" and "/srv" not in hidden["message"]

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from digitize.errors import BadArgument
 from digitize.services import jobs
+from server import errors
 from server.context import API, RowId, call, needs, opened
 from server.routes.forms import flag, form, multipart
 from server.uploads import fsync_all
@@ -82,7 +83,7 @@ async def job_events(request: Request, job_id: RowId) -> StreamingResponse:
                     if stop.is_set():
                         break
         except Exception as exc:  # the stream has started: the error becomes its last event
-            loop.call_soon_threadsafe(queue.put_nowait, {"error": {"kind": type(exc).__name__, "message": str(exc)}})
+            loop.call_soon_threadsafe(queue.put_nowait, errors.event(exc))
         finally:
             loop.call_soon_threadsafe(queue.put_nowait, done)
 
