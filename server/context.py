@@ -38,7 +38,8 @@ def needs(action: str | None, *errors: int, returns: str | None = None, **route)
     declaring the error statuses `errors` of its own (those all routes share: server.errors.declare)
     and the media type it `returns` if not JSON."""
     extra = {ACTION: action, **route.pop("openapi_extra", {})}
-    responses = {**declared(*errors), **({200: {"content": {returns: {}}}} if returns else {})}
+    responses = {**declared(*errors), **({200: {"content": {returns: {}}}} if returns else {}),
+                 **route.pop("responses", {})}
     return {"dependencies": [Depends(allowed(action))], "openapi_extra": extra, "responses": responses, **route}
 
 

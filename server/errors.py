@@ -78,7 +78,8 @@ def declare(app: FastAPI) -> None:
         if (route.dependant.query_params or route.dependant.path_params or route.body_field
                 or "requestBody" in (route.openapi_extra or {})):
             statuses.append(422)
-        route.responses = dict(sorted({**declared(*statuses), **route.responses}.items(), key=lambda kv: str(kv[0])))
+        responses = {**declared(*statuses), **route.responses}
+        route.responses = dict(sorted(responses.items(), key=lambda kv: str(kv[0])))
     generate = app.openapi
 
     def openapi() -> dict:
