@@ -301,3 +301,19 @@ def test_an_error_in_a_started_stream_is_the_error_body_and_hides_a_bug_s_text()
                                                               "field": None}}
     hidden = errors.event(ValueError("/srv/archive/catalog.sqlite: row 12"))["error"]
     assert hidden["kind"] == "InternalError" and "/srv" not in hidden["message"]
+
+
+@pytest.mark.parametrize("method, path, send", [
+    ("POST", "/users", {"json": {"name": "x", "role": "\r}{", "password": PASSWORD}}),
+    ("POST", "/users", {"json": {"name": "a\x00{b}", "role": "staff", "password": PASSWORD}}),
+    ("POST", "/users/{0}/disable", {}), ("POST", "/tokens/}{/revoke", {}),
+    ("POST", "/scans", {"content": b"x", "headers": {"content-type": "text/{plain}"}}),
+    ("POST", "/scans", {"files": [("files", ("a.png", b"x", "image/png"))], "data": {"split": "{x}"}}),
+    ("POST", "/scans", {"files": [("files", ("a.png", b"x", "image/png"))], "data": {"result": "}"}}),
+])
+def test_braces_in_a_value_sent_are_text_in_the_error_not_a_500(served, method, path, send):
+    """schemathesis sent a role of "\\r}…": the message's template read the user's brace as a field."""
+    role = "admin" if path.startswith(("/users", "/tokens")) else "clerk"
+    found = error(served.as_role(role).request(method, path, **send), 404 if "disable" in path or "revoke" in path
+                  else 415 if "content" in send else 422)
+    assert "{" in found["message"] or "}" in found["message"]

@@ -37,7 +37,7 @@ async def scan(request: Request) -> JSONResponse:
             raise BadArgument("send one or more scans in the form field {files}", field="files")
         split = upload.value("split") or "none"
         if split not in SPLITS:
-            raise BadArgument("{split} must be one of none, blank, code, not " + repr(split), field="split")
+            raise BadArgument("{split} must be one of none, blank, code, not {value!r}", field="split", value=split)
         options = {"record": upload.value("record") or None, "component": upload.value("component") or None,
                    "result": flag(upload, "result"), "split": split}
         fsync_all(upload)
@@ -64,7 +64,8 @@ async def job(request: Request, job_id: RowId) -> dict:
     return await call(request, lambda archive, actor: jobs.get(archive, actor, job_id))
 
 
-@router.get("/jobs/{job_id}/events", response_class=StreamingResponse, **needs("jobs", 404, returns="text/event-stream"))
+@router.get("/jobs/{job_id}/events", response_class=StreamingResponse,
+            **needs("jobs", 404, returns="text/event-stream"))
 async def job_events(request: Request, job_id: RowId) -> StreamingResponse:
     """The job's state as Server-Sent Events, one each time it changes, until it is done or failed."""
     await call(request, lambda archive, actor: jobs.get(archive, actor, job_id))  # 404 before the stream starts
