@@ -63,7 +63,7 @@ def create_app(archive_root: Path, settings: Settings | None = None) -> FastAPI:
 
         return await run_in_threadpool(probe)
 
-    @api.post("/login", tags=["session"])
+    @api.post("/login", tags=["session"], responses=errors.declared(401, 429))
     async def login(request: Request, response: Response, body: Login) -> dict:
         """Log in with a name and password: sets the session cookie and returns {name, role,
         agencies, csrf_token}; send csrf_token as X-CSRF-Token with every change."""
@@ -106,4 +106,5 @@ def create_app(archive_root: Path, settings: Settings | None = None) -> FastAPI:
                    web_pages.router, web_counter.router, web_desk.router, web_dashboard.router, web_admin.router):
         app.router.routes.extend(router.routes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    errors.declare(app)
     return app

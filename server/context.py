@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from digitize.archive import Archive
 from server.auth import allowed
+from server.errors import declared
 
 ACTION = "x-sohoa-action"
 # An id in a path: a catalog row id, which SQLite keeps in 64 bits (a bigger one is a 422, not a 500).
@@ -32,10 +33,14 @@ class Settings:
     signer: object | None = None  # the unit's key (`sohoa serve --signing-key`), opened once at start
 
 
-def needs(action: str | None, **route) -> dict:
-    """The keyword arguments of a route that only actors allowed `action` may call (None: any user)."""
+def needs(action: str | None, *errors: int, returns: str | None = None, **route) -> dict:
+    """The keyword arguments of a route that only actors allowed `action` may call (None: any user),
+    declaring the error statuses `errors` of its own (those all routes share: server.errors.declare)
+    and the media type it `returns` if not JSON."""
     extra = {ACTION: action, **route.pop("openapi_extra", {})}
-    return {"dependencies": [Depends(allowed(action))], "openapi_extra": extra, **route}
+    responses = {**declared(*errors), **({200: {"content": {returns: {}}}} if returns else {}),
+                 **route.pop("responses", {})}
+    return {"dependencies": [Depends(allowed(action))], "openapi_extra": extra, "responses": responses, **route}
 
 
 @contextmanager

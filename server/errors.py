@@ -1,6 +1,9 @@
 """Every error as `{"error": {"kind", "message", "field"}}` with a status from its kind
 (digitize/errors.py). A request that does not parse is a BadArgument (422) about its first wrong
-field; anything else is a bug: logged here with its traceback, answered 500 with a generic message."""
+field; anything else is a bug: logged here with its traceback, answered 500 with a generic message.
+
+Each route's OpenAPI declares the statuses it may answer with this body (`declared`, `declare`), so
+a client — and tests/test_openapi.py, which holds the API to its description — knows them all."""
 
 from __future__ import annotations
 
@@ -10,6 +13,9 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException
 
 from digitize.errors import DiskFull, SohoaError, disk_full
@@ -18,6 +24,73 @@ log = logging.getLogger("sohoa.server")
 
 # Statuses Starlette itself raises (no such route, wrong method) by the kind a client reads.
 _HTTP_KINDS = {404: "NotFound", 405: "MethodNotAllowed", 413: "TooLarge", 415: "UnsupportedMedia"}
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Field(description="The error kind (digitize/errors.py): BadArgument, NotFound, Forbidden…")
+    message: str = Field(description="What went wrong and what to do, in one line.")
+    field: str | None = Field(description="The parameter, JSON key or form field at fault, if one is.")
+
+
+class ErrorBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    error: ErrorDetail
+
+
+def _kinds(kind: type[SohoaError] = SohoaError):
+    yield kind
+    for sub in kind.__subclasses__():
+        yield from _kinds(sub)
+
+
+ERROR_REF = "#/components/schemas/ErrorBody"
+
+
+def declared(*statuses: int) -> dict[int, dict]:
+    """OpenAPI `responses` of these error statuses, each described by the kinds that answer it. The
+    body is always JSON, whatever the route's own type (text, PDF, CSV), hence the schema by
+    reference (`declare` adds it) rather than a `model` FastAPI would file under that type."""
+    def kinds(status: int) -> str:
+        names = sorted({k.__name__ for k in _kinds() if k.http_status == status} |
+                       ({_HTTP_KINDS[status]} if status in _HTTP_KINDS else set()))
+        return ", ".join(names) or "error"
+
+    content = {"application/json": {"schema": {"$ref": ERROR_REF}}}
+    return {status: {"description": kinds(status), "content": content} for status in statuses}
+
+
+# What any route may answer: the catalog held by another process (423); busy, damaged or read-only,
+# a program missing (503); the disk full (507) — reading routes write too: every view is logged.
+ANY_ROUTE = (423, 503, 507)
+NEEDS_USER = (401, 403)  # no or bad credentials; a role or agency that may not (or no CSRF header)
+
+
+def declare(app: FastAPI) -> None:
+    """Declare on every route the error statuses all routes share, and 422 (our body, not FastAPI's
+    own) on those with parameters or a body."""
+    for route in app.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        statuses = list(ANY_ROUTE)
+        if route.dependencies:  # server.context.needs: who is asking is checked first
+            statuses += NEEDS_USER
+        if (route.dependant.query_params or route.dependant.path_params or route.body_field
+                or "requestBody" in (route.openapi_extra or {})):
+            statuses.append(422)
+        responses = {**declared(*statuses), **route.responses}
+        route.responses = dict(sorted(responses.items(), key=lambda kv: str(kv[0])))
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = generate()
+            _, found = models_json_schema([(ErrorBody, "serialization")],
+                                          ref_template="#/components/schemas/{model}")
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(found["$defs"])
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def spell(field: str, metavar: str) -> str:
@@ -49,6 +122,15 @@ def respond(request: Request, status: int, kind: str, message: str, field: str |
     return JSONResponse(body(kind, message, field), status_code=status, headers=headers)
 
 
+def event(exc: Exception) -> dict:
+    """The error body of `exc` where no status can be sent any more (a stream already started):
+    a SohoaError as itself, anything else logged and named InternalError, as the handlers do."""
+    if isinstance(exc, SohoaError):
+        return body(type(exc).__name__, exc.render(spell), exc.field)
+    log.error("internal error in a stream", exc_info=exc)
+    return body("InternalError", "internal error; the server's log has the details")
+
+
 def sohoa_error(request: Request, exc: SohoaError):
     headers = {}
     if exc.http_status == 401:
@@ -70,6 +152,9 @@ def _validation(request: Request, exc: RequestValidationError):
 
 
 def _http(request: Request, exc: HTTPException):
+    if exc.status_code == 400:  # FastAPI's own: a JSON body that does not decode (not UTF-8, say)
+        return respond(request, 422, "BadArgument",
+                       f"the request body does not parse ({exc.detail}); send JSON in UTF-8")
     kind = _HTTP_KINDS.get(exc.status_code, "SohoaError")
     message = {404: f"no such route: {request.method} {request.url.path}; see /api/docs",
                405: f"{request.method} is not allowed on {request.url.path}; see /api/docs"}.get(

@@ -59,8 +59,8 @@ async def read_form(request: Request, tmp: Path, limit: int) -> Form:
     a body that is not multipart/form-data."""
     ctype, options = parse_options_header(request.headers.get("content-type", ""))
     if ctype != b"multipart/form-data" or b"boundary" not in options:
-        raise UnsupportedMedia("send the files as multipart/form-data (a form upload), not "
-                               f"{ctype.decode('latin-1') or 'an untyped body'}", field="content-type")
+        raise UnsupportedMedia("send the files as multipart/form-data (a form upload), not {value}",
+                               field="content-type", value=ctype.decode("latin-1") or "an untyped body")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise TooLarge(f"the upload is {megabytes(int(declared))}, over this server's limit of {megabytes(limit)}; "
@@ -115,7 +115,7 @@ async def _parse(request: Request, boundary: bytes, form: Form, limit: int) -> N
         else:
             part["value"] += data[start:end]
             if len(part["value"]) > FIELD_LIMIT:
-                raise BadArgument(f"the form field {part['name']!r} is too long", field=part["name"])
+                raise BadArgument("the form field {value!r} is too long", field=part["name"], value=part["name"])
 
     def on_part_end():
         if "file" in part:

@@ -1,6 +1,7 @@
 """PDFs built by hand at test time, for what scanners and office software write that a plain
 `Image.save("x.pdf")` cannot: raw image streams (any filter, any page box), vector pages, text in a
 font whose ToUnicode map lies, and JBIG2 (encoded here, as office scanners do; no encoder is packaged).
+And decompression bombs, a PDF's and a PNG's, small on disk and huge decoded.
 """
 
 from __future__ import annotations
@@ -243,3 +244,19 @@ def jbig2(image: Image.Image) -> bytes:
     page = struct.pack(">IIIIBH", w, h, 0, 0, 0, 0)
     region = struct.pack(">IIIIBB8b", w, h, 0, 0, 0, 0x08, *_AT) + _generic_region(ink)  # 0x08: template 0, TPGDON
     return _segment(0, 48, page) + _segment(1, 39, region)
+
+
+def png_bomb(path: Path, side: int) -> Path:
+    """A ~100 KB 1-bit PNG that decodes to side × side pixels."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    idat = deflated_rows(b"\x00" * (1 + (side + 7) // 8), side)  # each row: filter byte + bits
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
+                     + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+    return path
+
+
+def pdf_bomb(path: Path, side: int) -> Path:
+    """A one-page PDF whose only image is a deflated side × side bitmap (~200 KB on disk)."""
+    return image_pdf(path, [(deflated_rows(b"\x00" * ((side + 7) // 8), side), side, side, "/FlateDecode")],
+                     size_pt=(595, 842), bits=1)

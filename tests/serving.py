@@ -95,11 +95,11 @@ class Served:
         return self.server.bearer(self.tokens[role])
 
 
-def serve_copy(scanned, folder: Path, *options: str) -> Served:
+def serve_copy(scanned, folder: Path, *options: str, workers: int = 0) -> Served:
     root, ids = scanned
     shutil.copytree(root, folder / "archive")
     tokens = add_accounts(folder / "archive", folder)
-    return Served(Server(folder / "archive", *options), tokens, ids)
+    return Served(Server(folder / "archive", *options, workers=workers), tokens, ids)
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,11 @@ import subprocess
 import time
 
 import pytest
+from pypdf import PdfWriter
 
 from tests.citizen_papers import COMPONENTS, MARRIAGE
 from tests.conftest import REGISTER_HEADER, SOHOA, make_scan, page_lines
+from tests.pdfs import png_bomb
 from tests.serving import Server, add_accounts
 
 BIRTH = "000.00.53.H48-261201-0042"
@@ -107,6 +109,28 @@ def test_a_bad_upload_fails_its_job_with_its_reason(server):
     assert clerk.post("/scans", data={"record": "000.00.53.H48-260105-9999"},
                       files=[("files", ("a.png", b"x", "image/png"))]).status_code == 404
     assert not any((srv.root / "tmp" / "uploads").iterdir())
+
+
+def test_a_pixel_bomb_and_an_encrypted_pdf_fail_their_jobs_with_one_line(server, tmp_path):
+    srv, tokens = server
+    clerk = srv.bearer(tokens["clerk"])
+    locked = PdfWriter()
+    locked.add_blank_page(595, 842)
+    locked.encrypt("mật-khẩu", algorithm="AES-256")
+    sealed = io.BytesIO()
+    locked.write(sealed)
+    bomb = png_bomb(tmp_path / "bom.png", 30_000).read_bytes()  # 900 megapixels in a few kB
+    sent = clerk.post("/scans", files=[("files", ("bom ảnh.png", bomb, "image/png")),
+                                       ("files", ("khoá.pdf", sealed.getvalue(), "application/pdf"))])
+    assert sent.status_code == 202, sent.text
+    wanted = {"bom ảnh.png": ("InputError", "megapixels"), "khoá.pdf": ("EncryptedPDF", "qpdf --decrypt")}
+    for queued in sent.json()["jobs"]:
+        job = wait_job(clerk, queued["id"])
+        kind, words = wanted[queued["source_name"]]
+        assert job["state"] == "failed" and job["error"]["kind"] == kind, job
+        message = job["error"]["message"]
+        assert message.startswith(queued["source_name"] + ":") and words in message and "\n" not in message
+        assert all(p["id"] is None and p["status"] == "failed" for p in job["papers"])  # nothing archived
 
 
 @pytest.mark.slow

@@ -14,10 +14,8 @@ import os
 import re
 import shutil
 import stat
-import struct
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 import pytest
@@ -27,25 +25,9 @@ from pypdf import PdfWriter
 from digitize.intake import count_pages
 from digitize.progress import Progress
 from tests.conftest import make_scan, page_lines
-from tests.pdfs import deflated_rows, image_pdf
+from tests.pdfs import pdf_bomb, png_bomb
 
 LINES = page_lines("GIẤY CHỨNG SINH", "Đặng Thị Hương")
-
-
-def png_bomb(path: Path, side: int) -> Path:
-    """A ~100 KB 1-bit PNG that decodes to side × side pixels."""
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    idat = deflated_rows(b"\x00" * (1 + (side + 7) // 8), side)  # each row: filter byte + bits
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
-                     + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
-    return path
-
-
-def pdf_bomb(path: Path, side: int) -> Path:
-    """A one-page PDF whose only image is a deflated side × side bitmap (~200 KB on disk)."""
-    return image_pdf(path, [(deflated_rows(b"\x00" * ((side + 7) // 8), side), side, side, "/FlateDecode")],
-                     size_pt=(595, 842), bits=1)
 
 
 def broken_xref_pdf(path: Path) -> Path:

@@ -11,6 +11,8 @@ import zipfile
 import httpx
 import pytest
 
+from digitize.errors import NotFound
+from server import errors
 from tests.citizen_papers import COMPONENTS, MARRIAGE
 from tests.conftest import write_register
 from tests.serving import PASSWORD, serve_copy
@@ -241,3 +243,77 @@ def test_hostile_requests_are_answered_without_a_traceback(served, path):
     assert "Traceback" not in answer.text
     if answer.status_code >= 400:
         error(answer, answer.status_code)
+
+
+def test_a_scan_upload_over_the_limit_is_413_and_makes_no_job(small, tmp_path):
+    clerk = small.as_role("clerk")
+    before = clerk.get("/jobs").json()
+    big = b"\x89PNG\r\n\x1a\n" + b"0" * 50_000
+    found = error(clerk.post("/scans", files=[("files", ("lớn.png", big, "image/png"))]), 413, "TooLarge")
+    assert found["field"] == "files"
+    assert clerk.get("/jobs").json() == before
+    assert not [p for p in (small.root / "tmp").rglob("*") if p.is_file() and p.stat().st_size >= 10_000]
+
+
+@pytest.mark.parametrize("name", ["../../../ngoài.png", "/etc/passwd", "a\x00b.png", "..\\..\\x.png"])
+def test_an_uploaded_file_name_is_kept_as_text_never_used_as_a_path(served, name):
+    """The name goes into the job as it was sent; a file on disk is only ever in the job's own folder
+    (no worker runs here: the job stays queued with the upload it took)."""
+    boundary = "sohoa-name-test"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\n"
+            "Content-Type: image/png\r\n\r\n").encode() + b"\x89PNG\r\n\x1a\n" + f"\r\n--{boundary}--\r\n".encode()
+    clerk = served.as_role("clerk")
+    sent = clerk.post("/scans", content=body, headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    assert sent.status_code == 202, sent.text
+    [queued] = sent.json()["jobs"]
+    assert queued["source_name"] == name
+    assert clerk.get(f"/jobs/{queued['id']}").json()["source_name"] == name
+    made = [p for p in served.root.parent.rglob("*")
+            if p.name in ("ngoài.png", "passwd", "x.png") or "b.png" in p.name]
+    assert all(p.is_relative_to(served.root / "tmp" / "jobs") for p in made), made  # the job's own copy
+
+
+def test_a_json_body_that_is_not_utf8_is_a_422_bad_argument(served):
+    answer = served.server.client().post("/login", content=b"\xff\xfe{\x00",
+                                         headers={"content-type": "application/json"})
+    error(answer, 422, "BadArgument")
+
+
+def test_the_openapi_description_declares_every_error_as_the_error_body(served):
+    described = httpx.get(served.server.url + "/api/openapi.json").json()
+    assert "HTTPValidationError" not in described["components"]["schemas"]  # FastAPI's own {"detail"} body
+    assert set(described["components"]["schemas"]["ErrorDetail"]["required"]) == {"kind", "message", "field"}
+    for path, methods in described["paths"].items():
+        for method, operation in methods.items():
+            for status, response in operation["responses"].items():
+                if int(status) >= 400:
+                    assert response["content"] == {"application/json": {"schema": {
+                        "$ref": "#/components/schemas/ErrorBody"}}}, (method, path, status)
+            if path not in ("/health", "/api/v1/health", "/api/v1/login"):
+                assert {"401", "403", "503"} <= set(operation["responses"]), (method, path)
+    assert "404" in described["paths"]["/api/v1/papers/{paper_id}/text"]["get"]["responses"]
+    assert {"413", "415"} <= set(described["paths"]["/api/v1/scans"]["post"]["responses"])
+
+
+def test_an_error_in_a_started_stream_is_the_error_body_and_hides_a_bug_s_text():
+    """GET /jobs/{id}/events has sent its 200 when an error comes: it ends the stream as an event."""
+    assert errors.event(NotFound("no paper 7")) == {"error": {"kind": "NotFound", "message": "no paper 7",
+                                                              "field": None}}
+    hidden = errors.event(ValueError("/srv/archive/catalog.sqlite: row 12"))["error"]
+    assert hidden["kind"] == "InternalError" and "/srv" not in hidden["message"]
+
+
+@pytest.mark.parametrize("method, path, send", [
+    ("POST", "/users", {"json": {"name": "x", "role": "\r}{", "password": PASSWORD}}),
+    ("POST", "/users", {"json": {"name": "a\x00{b}", "role": "staff", "password": PASSWORD}}),
+    ("POST", "/users/{0}/disable", {}), ("POST", "/tokens/}{/revoke", {}),
+    ("POST", "/scans", {"content": b"x", "headers": {"content-type": "text/{plain}"}}),
+    ("POST", "/scans", {"files": [("files", ("a.png", b"x", "image/png"))], "data": {"split": "{x}"}}),
+    ("POST", "/scans", {"files": [("files", ("a.png", b"x", "image/png"))], "data": {"result": "}"}}),
+])
+def test_braces_in_a_value_sent_are_text_in_the_error_not_a_500(served, method, path, send):
+    """schemathesis sent a role of "\\r}…": the message's template read the user's brace as a field."""
+    role = "admin" if path.startswith(("/users", "/tokens")) else "clerk"
+    found = error(served.as_role(role).request(method, path, **send), 404 if "disable" in path or "revoke" in path
+                  else 415 if "content" in send else 422)
+    assert "{" in found["message"] or "}" in found["message"]

@@ -46,7 +46,8 @@ def _dummy_hash() -> str:
 
 def _role(role: str) -> str:
     if role not in access.ROLES:
-        raise BadArgument("{role} must be one of " + ", ".join(access.ROLES) + f", not {role!r}", field="role")
+        raise BadArgument("{role} must be one of " + ", ".join(access.ROLES) + ", not {value!r}", field="role",
+                          value=role)
     return role
 
 
@@ -59,7 +60,7 @@ def _password(password: str) -> str:
 def _name(name: str, what: str) -> str:
     name = name.strip()
     if not name or any(not c.isprintable() for c in name):
-        raise BadArgument(f"a {what} name must be printable text, not {name!r}", field="name")
+        raise BadArgument(f"a {what} name must be printable text, not {{value!r}}", field="name", value=name)
     return name
 
 
@@ -73,8 +74,8 @@ def add_user(archive: Archive, actor: Actor, name: str, role: str, password: str
     access.require(actor, "users")
     name, role = _name(name, "user"), _role(role)
     if archive.catalog.accounts.user(name) is not None:
-        raise Conflict(f"there is already a user {name!r}; change their password with sohoa users passwd",
-                       field="name")
+        raise Conflict("there is already a user {value!r}; change their password with sohoa users passwd",
+                       field="name", value=name)
     archive.catalog.accounts.add_user(name, role, tuple(agencies), _hasher().hash(_password(password)))
     return _shown(archive.catalog.accounts.user(name))
 
@@ -88,14 +89,14 @@ def disable_user(archive: Archive, actor: Actor, name: str) -> dict:
     """The user can no longer log in; a session they hold stops at its next request."""
     access.require(actor, "users")
     if not archive.catalog.accounts.set_disabled(name):
-        raise NotFound(f"no user {name!r}; see sohoa users list", field="name")
+        raise NotFound("no user {value!r}; see sohoa users list", field="name", value=name)
     return _shown(archive.catalog.accounts.user(name))
 
 
 def set_password(archive: Archive, actor: Actor, name: str, password: str) -> dict:
     access.require(actor, "users")
     if not archive.catalog.accounts.set_password(name, _hasher().hash(_password(password))):
-        raise NotFound(f"no user {name!r}; see sohoa users list", field="name")
+        raise NotFound("no user {value!r}; see sohoa users list", field="name", value=name)
     return _shown(archive.catalog.accounts.user(name))
 
 
@@ -105,7 +106,7 @@ def create_token(archive: Archive, actor: Actor, name: str, role: str, agencies:
     access.require(actor, "tokens")
     name, role = _name(name, "token"), _role(role)
     if any(t["name"] == name for t in archive.catalog.accounts.tokens()):
-        raise Conflict(f"there is already a token {name!r}; revoke it or choose another name", field="name")
+        raise Conflict("there is already a token {value!r}; revoke it or choose another name", field="name", value=name)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     archive.catalog.accounts.add_token(name, role, tuple(agencies), _sha256(secret))
     found = archive.catalog.accounts.token_by_secret(_sha256(secret))
@@ -120,7 +121,7 @@ def list_tokens(archive: Archive, actor: Actor) -> list[dict]:
 def revoke_token(archive: Archive, actor: Actor, name: str) -> dict:
     access.require(actor, "tokens")
     if not archive.catalog.accounts.revoke_token(name):
-        raise NotFound(f"no token {name!r}; see sohoa tokens list", field="name")
+        raise NotFound("no token {value!r}; see sohoa tokens list", field="name", value=name)
     return next(_shown(t) for t in archive.catalog.accounts.tokens() if t["name"] == name)
 
 

@@ -73,17 +73,17 @@ async def users(request: Request) -> list[dict]:
     return await call(request, accounts.list_users)
 
 
-@router.post("/users", status_code=201, **needs("users"))
+@router.post("/users", status_code=201, **needs("users", 409))
 async def add_user(request: Request, body: NewUser) -> dict:
     return await call(request, accounts.add_user, body.name, body.role, body.password, tuple(body.agencies))
 
 
-@router.post("/users/{name}/disable", **needs("users"))
+@router.post("/users/{name}/disable", **needs("users", 404))
 async def disable_user(request: Request, name: str) -> dict:
     return await call(request, accounts.disable_user, name)
 
 
-@router.post("/users/{name}/password", **needs("users"))
+@router.post("/users/{name}/password", **needs("users", 404))
 async def set_password(request: Request, name: str, body: Password) -> dict:
     return await call(request, accounts.set_password, name, body.password)
 
@@ -93,12 +93,12 @@ async def tokens(request: Request) -> list[dict]:
     return await call(request, accounts.list_tokens)
 
 
-@router.post("/tokens", status_code=201, **needs("tokens"))
+@router.post("/tokens", status_code=201, **needs("tokens", 409))
 async def create_token(request: Request, body: NewToken) -> dict:
     """A new token; its secret (`token`) is in this answer only."""
     return await call(request, accounts.create_token, body.name, body.role, tuple(body.agencies))
 
 
-@router.post("/tokens/{name}/revoke", **needs("tokens"))
+@router.post("/tokens/{name}/revoke", **needs("tokens", 404))
 async def revoke_token(request: Request, name: str) -> dict:
     return await call(request, accounts.revoke_token, name)

@@ -35,8 +35,7 @@ async def coverage(request: Request, by: str | None = None, date_from: str | Non
                       max_points=max_points)
 
 
-@router.get("/coverage.csv", response_class=Response, **needs("coverage"),
-            responses={200: {"content": {"text/csv": {}}}})
+@router.get("/coverage.csv", response_class=Response, **needs("coverage", returns="text/csv"))
 async def coverage_csv(request: Request, by: str | None = None, date_from: str | None = From,
                        date_to: str | None = To, rule: Rule = "strict", max_points: str | None = None) -> Response:
     """The indicators as CSV (as `coverage --csv`)."""
@@ -75,7 +74,7 @@ async def rescan(request: Request) -> list[dict]:
     return await call(request, records.rescan_list)
 
 
-@router.post("/rescan/{paper_id}/accept", **needs("accept_rescan"))
+@router.post("/rescan/{paper_id}/accept", **needs("accept_rescan", 404, 409))
 async def accept(request: Request, paper_id: RowId, body: Accept = Body(...)) -> dict:
     """Keep a paper's flagged pages (or `pages` of it) as they are, for `reason` (logged)."""
     return await call(request, records.accept_rescan, paper_id, body.pages, body.reason)

@@ -25,5 +25,5 @@ async def form(request: Request) -> Form:
 def flag(form: Form, name: str) -> bool:
     value = (form.value(name) or "false").strip().lower()
     if value not in ("true", "false", "1", "0", "yes", "no", "on", "off", ""):
-        raise BadArgument(f"{{{name}}} must be true or false, not {value!r}", field=name)
+        raise BadArgument("{" + name + "} must be true or false, not {value!r}", field=name, value=value)
     return value in ("true", "1", "yes", "on")

@@ -63,68 +63,66 @@ async def of_holder(request: Request, holder_id: str = Query(min_length=1, max_l
     return await call(request, papers.of_holder, holder_id, valid=valid, show_ids=show_ids)
 
 
-@router.get("/papers/{paper_id}", **needs("show"))
+@router.get("/papers/{paper_id}", **needs("show", 404))
 async def show(request: Request, paper_id: Id, show_ids: bool = False) -> dict:
     """A paper's catalog entry, metadata and validity (as `show --json`)."""
     return await call(request, papers.show, paper_id, show_ids=show_ids)
 
 
-@router.get("/papers/{paper_id}/text", response_class=PlainTextResponse, **needs("view"))
+@router.get("/papers/{paper_id}/text", response_class=PlainTextResponse, **needs("view", 404))
 async def text(request: Request, paper_id: Id) -> PlainTextResponse:
     """A paper's OCR text, pages separated by form feeds (the view is logged)."""
     return PlainTextResponse(await call(request, papers.text, paper_id))
 
 
-@router.get("/papers/{paper_id}/pdf", response_class=FileResponse, **needs("view"),
-            responses={200: {"content": {"application/pdf": {}}}})
+@router.get("/papers/{paper_id}/pdf", response_class=FileResponse, **needs("view", 404, returns="application/pdf"))
 async def pdf(request: Request, paper_id: Id) -> FileResponse:
     """The archived PDF (the view is logged)."""
     path = await call(request, views.pdf, paper_id)
     return FileResponse(path, media_type="application/pdf", filename=f"paper-{paper_id}.pdf")
 
 
-@router.get("/papers/{paper_id}/pages/{page}.png", response_class=FileResponse, **needs("view"),
-            responses={200: {"content": {"image/png": {}}}})
+@router.get("/papers/{paper_id}/pages/{page}.png", response_class=FileResponse, **needs("view", 404, returns="image/png"))
 async def page_image(request: Request, paper_id: Id, page: int, width: int | None = Query(None, ge=16, le=4000)):
     """One page as PNG, `width` pixels wide if given (rendered once, then cached; the view is logged)."""
     path = await call(request, views.page_image, paper_id, page, width=width)
     return FileResponse(path, media_type="image/png")
 
 
-@router.get("/papers/{paper_id}/pages/{page}/words", **needs("view"))
+@router.get("/papers/{paper_id}/pages/{page}/words", **needs("view", 404))
 async def page_words(request: Request, paper_id: Id, page: int, q: str | None = None) -> list[dict]:
     """The word boxes of a page, for highlighting hits over its image (`q`: a search, each word
     then says whether it matched)."""
     return await call(request, views.page_words, paper_id, page, q)
 
 
-@router.patch("/papers/{paper_id}", **needs("edit"))
+@router.patch("/papers/{paper_id}", **needs("edit", 404, 409))
 async def edit(request: Request, paper_id: Id, changes: Edit) -> dict:
     """Correct fields of a paper ("" or null clears one): {id, changes, metadata, validity}."""
     given = {f: ("" if v is None else v) for f, v in changes.model_dump(exclude_unset=True).items()}
     return await call(request, papers.edit, paper_id, given)
 
 
-@router.post("/papers/{paper_id}/reuse", **needs("reuse"))
+@router.post("/papers/{paper_id}/reuse", **needs("reuse", 404, 409))
 async def reuse(request: Request, paper_id: Id, body: Reuse) -> dict:
     """Attach the paper to a component of another record, marked reused (an invalid one only with force and reason)."""
     return await call(request, papers.reuse, paper_id, body.record, body.component, force=body.force,
                       reason=body.reason)
 
 
-@router.post("/papers/{paper_id}/replace", **needs("replace"))
+@router.post("/papers/{paper_id}/replace", **needs("replace", 404, 409))
 async def replace(request: Request, paper_id: Id, body: Replace) -> dict:
     """Mark the paper replaced by `new_id`: no longer valid for reuse."""
     return await call(request, papers.replace, paper_id, body.new_id)
 
 
-@router.post("/papers/{paper_id}/attach", **needs("attach"))
+@router.post("/papers/{paper_id}/attach", **needs("attach", 404, 409))
 async def attach(request: Request, paper_id: Id, body: Attach) -> dict:
     """Link the paper to a record's component or result; attaching twice changes nothing."""
     return await call(request, papers.attach, paper_id, body.record, body.component, result=body.result)
 
 
-@router.post("/papers/{paper_id}/sign", **needs("sign"))
+@router.post("/papers/{paper_id}/sign", **needs("sign", 404, 409))
 async def sign(request: Request, paper_id: Id, body: Sign | None = None) -> dict:
     """Sign the paper's archived copy with the server's key: {id, pdf_path, pdf_sha256, signature}."""
     signer = request.app.state.settings.signer
@@ -133,13 +131,13 @@ async def sign(request: Request, paper_id: Id, body: Sign | None = None) -> dict
     return await call(request, signing.sign_paper, paper_id, signer, tsa_url=body.tsa if body else None)
 
 
-@router.post("/papers/{paper_id}/sign/prepare", **needs("sign"))
+@router.post("/papers/{paper_id}/sign/prepare", **needs("sign", 404, 409))
 async def sign_prepare(request: Request, paper_id: Id, body: Prepare) -> dict:
     """Step 1 for an officer's token: {signing_id, to_sign (base64), expires_in}; the server keeps the rest."""
     return await call(request, signing.prepare_kept, paper_id, body.certificate, tsa_url=body.tsa)
 
 
-@router.post("/papers/{paper_id}/sign/finish", **needs("sign"))
+@router.post("/papers/{paper_id}/sign/finish", **needs("sign", 404, 409))
 async def sign_finish(request: Request, paper_id: Id, body: Finish) -> dict:
     """Step 2: the token's signature value embedded and recorded → the signature record."""
     return await call(request, signing.finish_kept, paper_id, body.signing_id, body.signature)

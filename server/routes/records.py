@@ -18,7 +18,7 @@ router = APIRouter(prefix=API, tags=["records"])
 Rule = Literal["strict", "lenient"]
 
 
-@router.post("/records/import", **needs("import_register", openapi_extra=multipart({"file": False}, required=("file",))))
+@router.post("/records/import", **needs("import_register", 413, 415, openapi_extra=multipart({"file": False}, required=("file",))))
 async def import_records(request: Request) -> dict:
     """Import or update records from a register CSV or JSON file (multipart field `file`): {file, new, updated}."""
     upload = await form(request)
@@ -41,7 +41,7 @@ async def list_records(request: Request, agency: str | None = None, procedure: s
                       date_to=date_to, not_digitized=not_digitized, rule=rule, show_ids=show_ids)
 
 
-@router.get("/records/{code}", **needs("show_record"))
+@router.get("/records/{code}", **needs("show_record", 404))
 async def show_record(request: Request, code: str, show_ids: bool = False) -> dict:
     """A record, its components with their papers, its results (as `records show --json`)."""
     return await call(request, records.show_record, code, show_ids=show_ids)
@@ -54,8 +54,7 @@ def _zip(archive, actor, code: str, stack: ExitStack) -> dict:
     return exporting.export_zip(archive, actor, code, folder / "record.zip")
 
 
-@router.get("/records/{code}/export", response_class=FileResponse, **needs("export"),
-            responses={200: {"content": {"application/zip": {}}}})
+@router.get("/records/{code}/export", response_class=FileResponse, **needs("export", 404, returns="application/zip"))
 async def export_record(request: Request, code: str) -> FileResponse:
     """The record's papers as PDF in the order received and its Decree 30 XML, as one zip (logged)."""
     stack = ExitStack()

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from digitize.errors import BadArgument
 from digitize.services import jobs
+from server import errors
 from server.context import API, RowId, call, needs, opened
 from server.routes.forms import flag, form, multipart
 from server.uploads import fsync_all
@@ -22,7 +23,7 @@ SPLITS = ("none", "blank", "code")
 State = Literal["queued", "running", "done", "failed"]
 
 
-@router.post("/scans", status_code=202, **needs("scan", openapi_extra=multipart(
+@router.post("/scans", status_code=202, **needs("scan", 404, 413, 415, openapi_extra=multipart(
     {"files": True}, {"record": {"type": "string"}, "component": {"type": "string"},
                       "result": {"type": "boolean"}, "split": {"type": "string", "enum": list(SPLITS)}},
     required=("files",))))
@@ -36,7 +37,7 @@ async def scan(request: Request) -> JSONResponse:
             raise BadArgument("send one or more scans in the form field {files}", field="files")
         split = upload.value("split") or "none"
         if split not in SPLITS:
-            raise BadArgument("{split} must be one of none, blank, code, not " + repr(split), field="split")
+            raise BadArgument("{split} must be one of none, blank, code, not {value!r}", field="split", value=split)
         options = {"record": upload.value("record") or None, "component": upload.value("component") or None,
                    "result": flag(upload, "result"), "split": split}
         fsync_all(upload)
@@ -57,14 +58,14 @@ async def list_jobs(request: Request, state: State | None = None, limit: int = Q
     return await call(request, lambda archive, actor: jobs.list_jobs(archive, actor, state=state, limit=limit))
 
 
-@router.get("/jobs/{job_id}", **needs("jobs"))
+@router.get("/jobs/{job_id}", **needs("jobs", 404))
 async def job(request: Request, job_id: RowId) -> dict:
     """{id, state, pages_done, pages_total, papers: [the objects of `scan --json`], source_name, error}."""
     return await call(request, lambda archive, actor: jobs.get(archive, actor, job_id))
 
 
-@router.get("/jobs/{job_id}/events", response_class=StreamingResponse, **needs("jobs"),
-            responses={200: {"content": {"text/event-stream": {}}}})
+@router.get("/jobs/{job_id}/events", response_class=StreamingResponse,
+            **needs("jobs", 404, returns="text/event-stream"))
 async def job_events(request: Request, job_id: RowId) -> StreamingResponse:
     """The job's state as Server-Sent Events, one each time it changes, until it is done or failed."""
     await call(request, lambda archive, actor: jobs.get(archive, actor, job_id))  # 404 before the stream starts
@@ -83,7 +84,7 @@ async def job_events(request: Request, job_id: RowId) -> StreamingResponse:
                     if stop.is_set():
                         break
         except Exception as exc:  # the stream has started: the error becomes its last event
-            loop.call_soon_threadsafe(queue.put_nowait, {"error": {"kind": type(exc).__name__, "message": str(exc)}})
+            loop.call_soon_threadsafe(queue.put_nowait, errors.event(exc))
         finally:
             loop.call_soon_threadsafe(queue.put_nowait, done)
 
