@@ -90,6 +90,8 @@ def written_by(path: Path) -> str | None:
         return "tantivy"
     if any(path.glob("_MAIN_*.toc")):
         return "whoosh"
+    if (path / "postgres.json").exists():  # the data is in the database the marker names
+        return "postgres"
     return None
 
 
@@ -259,7 +261,7 @@ class IndexBase:
         with self._lock, self._write_lock(timeout):
             self._recover_interrupted_swap()
             for stale in self._siblings("new"):  # left by older versions of this code
-                shutil.rmtree(stale, ignore_errors=True)
+                self._remove_dir(stale)
             count = self._build(build, docs, chunk, on_progress)
             _record_engine(self.path, self.name)
             self._engine_close()
@@ -274,7 +276,7 @@ class IndexBase:
                 if old.exists():
                     os.rename(old, self.path)
                 raise
-            shutil.rmtree(old, ignore_errors=True)
+            self._remove_dir(old)
             (self.path / PROGRESS_FILE).unlink(missing_ok=True)
             (self.path / PENDING_FILE).unlink(missing_ok=True)
             self._open()
@@ -292,7 +294,7 @@ class IndexBase:
                 for line in pending_file.read_text(encoding="ascii").splitlines():
                     builder.delete(int(line.partition(" ")[0]))
         else:
-            shutil.rmtree(build, ignore_errors=True)
+            self._remove_dir(build)
             build.mkdir(parents=True)
             builder = self._engine_builder(build, fresh=True, bulk=True)
             progress.touch()
@@ -338,6 +340,15 @@ class IndexBase:
             builder.abort()
             raise
         return len(seen)
+
+    def _remove_dir(self, path: Path) -> None:
+        """Delete an index directory no longer used, with what an engine keeps elsewhere for it."""
+        if path.is_dir():
+            try:
+                self._engine_remove(path)
+            except Exception:
+                pass  # what cannot be dropped now stays behind; the directory goes all the same
+        shutil.rmtree(path, ignore_errors=True)
 
     # ----------------------------------------------------------------- reading
 
@@ -403,6 +414,9 @@ class IndexBase:
 
     def _engine_open(self) -> None:
         raise NotImplementedError
+
+    def _engine_remove(self, path: Path) -> None:
+        """Called before the index directory ``path`` is deleted: drop what the engine keeps outside it."""
 
     def _engine_version(self):
         raise NotImplementedError

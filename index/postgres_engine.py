@@ -1,0 +1,365 @@
+"""The PostgreSQL engine (psycopg 3; optional extra `postgresql`): the index in tables of a database.
+
+Same groups and the same queries as the other engines (see whoosh_engine.py). Words are cut
+by Python (``\\w+``, lower case, NFC, exactly what the other engines index) and handed to
+PostgreSQL joined by spaces, so its parser meets nothing but plain words; each group is then a
+pair of tsvectors: ``to_tsvector('vi', …)`` — the ``vi`` configuration, ``unaccent`` then
+``simple``: folded, no stemming, no stop words — and ``to_tsvector('simple', …)`` as typed, for
+exact spellings. One GIN index per vector; citizen IDs are an exact ``text[]`` column, dates
+YYYYMMDD integers. One-edit and OCR-slip neighbours of a word are found in a vocabulary table
+of the folded words (a ``pg_trgm`` GIN index finds the close ones, Python keeps those within
+one edit), then searched like any word, for a constant score below real matches.
+
+The index directory (ARCHIVE/index) holds only ``postgres.json``, naming the table its data is
+in, so building, swapping, resuming and the writers' lock are those of :mod:`index.base`: a
+rebuild fills a new table and the rename of the directory is the switch. The server's URL is
+recorded beside the directory (``index.search-url``, never with a password: libpq takes that
+from PGPASSWORD or ~/.pgpass); ``SOHOA_SEARCH_URL`` overrides it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from .analysis import fold_word, within_one_edit, words
+from .base import IndexBase
+from .documents import GROUPS
+from .errors import IndexDamaged, SearchUnavailable
+from .query import EXACT_BOOST, FUZZY_SCORE, ID_BOOST, Clause, Filters, day_number
+from .query import Query as Parsed
+
+MARKER = "postgres.json"  # in the index directory: {"table": ..., "url": ...}
+URL_SUFFIX = ".search-url"  # ARCHIVE/index.search-url: the server, without a password
+URL_ENV = "SOHOA_SEARCH_URL"
+RANK_SCALE = 10.0  # ts_rank of one plain occurrence is ~0.06: scaled, any real match is above FUZZY_SCORE
+GROUP_COLUMNS = {g: i for i, g in enumerate(GROUPS)}  # group -> its number in the vocabulary table
+
+_SETUP = """
+CREATE EXTENSION IF NOT EXISTS unaccent;
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = 'vi') THEN
+    CREATE TEXT SEARCH CONFIGURATION vi (COPY = simple);
+    ALTER TEXT SEARCH CONFIGURATION vi ALTER MAPPING FOR asciiword, word, numword, asciihword, hword,
+      numhword, hword_asciipart, hword_part, hword_numpart WITH unaccent, simple;
+  END IF;
+END $$;
+"""
+
+
+def url_file(path: Path) -> Path:
+    return path.with_name(path.name + URL_SUFFIX)
+
+
+def without_password(url: str) -> str:
+    """The URL with any password taken out (it belongs in PGPASSWORD or ~/.pgpass, not in a file)."""
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.ProgrammingError as e:
+        raise SearchUnavailable(f"not a PostgreSQL URL: {e}") from None
+    if "password" not in params:
+        return url
+    params.pop("password")
+    host, port, db, user = (params.pop(k, None) for k in ("host", "port", "dbname", "user"))
+    rest = "&".join(f"{k}={v}" for k, v in params.items())
+    return (f"postgresql://{user + '@' if user else ''}{host or ''}{':' + str(port) if port else ''}/{db or ''}"
+            + (f"?{rest}" if rest else ""))
+
+
+def resolve_url(path: Path, url: str | None) -> str | None:
+    """The server for the index at ``path``: ``url``, else $SOHOA_SEARCH_URL, else the recorded one."""
+    if url or os.environ.get(URL_ENV):
+        return url or os.environ[URL_ENV]
+    try:
+        return url_file(path).read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def connect(url: str, autocommit: bool = True) -> psycopg.Connection:
+    try:
+        return psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
+    except psycopg.OperationalError as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise SearchUnavailable(f"cannot reach the search database {without_password(url)}: {first}") from None
+
+
+def _vector(value: str | None) -> str:
+    return " ".join(words(value)) if value else ""
+
+
+class _Builder:
+    """Writes a chunk through a temporary table: COPY the words in, one INSERT … SELECT makes the vectors."""
+
+    def __init__(self, url: str, table: str, fresh: bool):
+        self.db = connect(url, autocommit=False)
+        self.table = table
+        self.t = sql.Identifier(table)
+        cols = [sql.SQL("{} text").format(sql.Identifier("w_" + g)) for g in GROUPS]
+        self.db.execute(sql.SQL("CREATE TEMP TABLE stage (id bigint, {}, ids text[], issued int, expires int,"
+                                " replaced boolean, doc text) ON COMMIT DELETE ROWS").format(sql.SQL(", ").join(cols)))
+        self.db.execute("CREATE TEMP TABLE stage_words (grp smallint, word text) ON COMMIT DELETE ROWS")
+        self.rows: list[tuple] = []
+        self.vocab: set[tuple[int, str]] = set()
+        self.deletes: list[int] = []
+
+    def add(self, p: dict, replace: bool) -> None:
+        value = [_vector(p["groups"].get(g)) for g in GROUPS]
+        for g, text in zip(GROUPS, value):
+            self.vocab.update((GROUP_COLUMNS[g], fold_word(w)) for w in set(text.split()))
+        self.rows.append((p["id"], *value, p["ids"], p["issued"], p["expires"], p["replaced"], p["json"]))
+
+    def delete(self, doc_id: int) -> None:
+        self._flush()
+        self.deletes.append(doc_id)
+
+    def _flush(self) -> None:
+        if not self.rows:
+            return
+        with self.db.cursor() as cur:
+            with cur.copy("COPY stage FROM STDIN") as copy:
+                for row in self.rows:
+                    copy.write_row(row)
+            vectors = [sql.SQL("to_tsvector('vi', {w}), to_tsvector('simple', {w})").format(w=sql.Identifier("w_" + g))
+                       for g in GROUPS]
+            names = [sql.SQL("{f}, {e}").format(f=sql.Identifier("f_" + g), e=sql.Identifier("e_" + g)) for g in GROUPS]
+            updates = [sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c))
+                       for g in GROUPS for c in ("f_" + g, "e_" + g)]
+            updates += [sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c))
+                        for c in ("ids", "issued", "expires", "replaced", "doc")]
+            cur.execute(sql.SQL(
+                "INSERT INTO {t} (id, {names}, ids, issued, expires, replaced, doc)"
+                " SELECT DISTINCT ON (id) id, {vectors}, ids, issued, expires, replaced, doc FROM stage"
+                " ORDER BY id ON CONFLICT (id) DO UPDATE SET {updates}").format(
+                t=self.t, names=sql.SQL(", ").join(names), vectors=sql.SQL(", ").join(vectors),
+                updates=sql.SQL(", ").join(updates)))
+            cur.execute("TRUNCATE stage")
+        self.rows.clear()
+
+    def commit(self) -> None:
+        self._flush()
+        with self.db.cursor() as cur:
+            if self.deletes:
+                cur.execute(sql.SQL("DELETE FROM {} WHERE id = ANY(%s)").format(self.t), (self.deletes,))
+                self.deletes.clear()
+            if self.vocab:
+                with cur.copy("COPY stage_words (grp, word) FROM STDIN") as copy:
+                    for row in self.vocab:
+                        copy.write_row(row)
+                cur.execute(sql.SQL("INSERT INTO {} SELECT DISTINCT grp, word FROM stage_words ON CONFLICT DO NOTHING")
+                            .format(sql.Identifier(self.table + "_words")))
+                cur.execute("TRUNCATE stage_words")
+                self.vocab.clear()
+        self.db.commit()
+
+    def finish(self) -> None:
+        self.db.execute(sql.SQL("ANALYZE {}").format(self.t))
+        self.db.commit()
+        self.db.close()
+
+    def abort(self) -> None:
+        try:
+            self.db.rollback()
+        finally:
+            self.db.close()
+
+
+class PostgresIndex(IndexBase):
+    name = "postgres"
+
+    def __init__(self, path: Path, url: str | None = None):
+        path = Path(path)
+        self.url = resolve_url(path, url)
+        if not self.url:
+            raise SearchUnavailable(
+                f"the search index in {path} is on PostgreSQL and no server is named: give --search-url URL "
+                f"(or set {URL_ENV})")
+        self._db = None
+        super().__init__(path)
+
+    # ----------------------------------------------------------------- tables
+
+    def _conn(self) -> psycopg.Connection:
+        if self._db is None or self._db.closed:
+            self._db = connect(self.url)
+        return self._db
+
+    def _record_url(self) -> None:
+        target = url_file(self.path)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}")
+        tmp.write_text(without_password(self.url) + "\n", encoding="utf-8")
+        os.replace(tmp, target)
+
+    def _create_tables(self, path: Path) -> str:
+        """New, empty tables for the index directory ``path``; writes its marker; returns the table."""
+        table = f"search_{uuid.uuid4().hex[:16]}"
+        t = sql.Identifier(table)
+        vectors = sql.SQL(", ").join(sql.SQL("{} tsvector NOT NULL DEFAULT ''").format(sql.Identifier(p + g))
+                                     for g in GROUPS for p in ("f_", "e_"))
+        db = self._conn()
+        with db.transaction():
+            db.execute("SELECT pg_advisory_xact_lock(7152015)")  # two first commands may both set the database up
+            db.execute(_SETUP)
+            db.execute(sql.SQL("CREATE TABLE {t} (id bigint PRIMARY KEY, {vectors}, ids text[] NOT NULL DEFAULT '{{}}',"
+                               " issued int, expires int, replaced boolean NOT NULL DEFAULT false, doc text NOT NULL)")
+                       .format(t=t, vectors=vectors))
+            for g in GROUPS:
+                for p in ("f_", "e_"):
+                    db.execute(sql.SQL("CREATE INDEX ON {} USING gin ({})").format(t, sql.Identifier(p + g)))
+            db.execute(sql.SQL("CREATE INDEX ON {} USING gin (ids)").format(t))
+            db.execute(sql.SQL("CREATE TABLE {} (grp smallint, word text, PRIMARY KEY (grp, word))")
+                       .format(sql.Identifier(table + "_words")))
+            db.execute(sql.SQL("CREATE INDEX ON {} USING gin (word gin_trgm_ops)").format(sql.Identifier(table + "_words")))
+        tmp = path / f".{MARKER}.{os.getpid()}"
+        tmp.write_text(json.dumps({"table": table, "url": without_password(self.url)}) + "\n", encoding="utf-8")
+        os.replace(tmp, path / MARKER)
+        return table
+
+    def _engine_remove(self, path: Path) -> None:
+        """Drop the tables of the index directory ``path`` (about to be deleted), if it names any."""
+        try:
+            table = json.loads((path / MARKER).read_text(encoding="utf-8"))["table"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        if not re.fullmatch(r"search_[0-9a-f]{16}", str(table)):
+            return
+        db = self._conn()
+        for name in (table, table + "_words"):
+            db.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
+
+    def _engine_create(self, path: Path) -> None:
+        self._create_tables(path)
+        self._record_url()
+
+    def _engine_open(self) -> None:
+        self.table = json.loads((self.path / MARKER).read_text(encoding="utf-8"))["table"]
+        if not re.fullmatch(r"search_[0-9a-f]{16}", str(self.table)):
+            raise IndexDamaged(f"no table named in {self.path / MARKER}")
+        row = self._conn().execute("SELECT to_regclass(%s)", (self.table,)).fetchone()
+        if row[0] is None:
+            raise IndexDamaged(f"table {self.table} is not in the database")
+
+    def _engine_version(self):
+        return 0  # readers see every commit at once: nothing to reload but a swapped directory
+
+    def _engine_reload(self) -> None:
+        pass
+
+    def _engine_close(self) -> None:
+        self.table = None
+
+    def close(self) -> None:
+        super().close()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def _engine_builder(self, path: Path, fresh: bool, bulk: bool) -> _Builder:
+        if fresh:
+            table = self._create_tables(path)
+            self._record_url()
+        else:
+            table = json.loads((path / MARKER).read_text(encoding="utf-8"))["table"]
+        return _Builder(self.url, table, fresh)
+
+    # ----------------------------------------------------------------- reading
+
+    def _near(self, c: Clause, group: str) -> list[str]:
+        """The indexed folded words of ``group`` one edit (long words) or one OCR slip away from the clause's word."""
+        w = c.folded[0]
+        words_table = sql.Identifier(self.table + "_words")
+        found = set()
+        db = self._conn()
+        if c.slips:
+            found |= {r[0] for r in db.execute(sql.SQL("SELECT word FROM {} WHERE grp = %s AND word = ANY(%s)")
+                                               .format(words_table), (GROUP_COLUMNS[group], sorted(c.slips)))}
+        if c.fuzzy:
+            # One edit changes at most 4 of a word's trigrams each side: the similarity of a word
+            # within one edit is at least (n-4)/(n+4), n the word's own trigram count.
+            n = len({f"  {w} "[i:i + 3] for i in range(len(w) + 1)})
+            limit = max(0.0, (n - 4) / (n + 4) - 0.01)
+            db.execute(sql.SQL("SET pg_trgm.similarity_threshold = {}").format(sql.Literal(limit)))
+            rows = db.execute(sql.SQL("SELECT word FROM {} WHERE grp = %s AND word %% %s AND length(word) BETWEEN %s AND %s")
+                              .format(words_table), (GROUP_COLUMNS[group], w, len(w) - 1, len(w) + 1))
+            found |= {r[0] for r in rows if within_one_edit(w, r[0])}
+        found.discard(w)
+        return sorted(found)
+
+    def _clause(self, c: Clause, marked: bool) -> tuple[sql.Composable, sql.Composable]:
+        """(condition, score) of one clause, as SQL."""
+        if c.field == "id":
+            cond = sql.SQL("ids @> ARRAY[{}]::text[]").format(sql.Literal(c.words[0]))
+            return cond, sql.SQL("CASE WHEN {} THEN {} ELSE 0 END").format(cond, sql.Literal(ID_BOOST))
+        group = "all" if c.field is None else c.field
+        f, e = sql.Identifier("f_" + group), sql.Identifier("e_" + group)
+        op = " <-> " if c.phrase else " & "
+        folded = sql.SQL("to_tsquery('vi', {})").format(sql.Literal(op.join(c.folded)))
+        conds = [sql.SQL("{} @@ {}").format(f, folded)]
+        scores = [sql.SQL("ts_rank({}, {}) * {}").format(f, folded, sql.Literal(RANK_SCALE))]
+        if marked:
+            exact = sql.SQL("to_tsquery('simple', {})").format(sql.Literal(op.join(c.words)))
+            scores.append(sql.SQL("ts_rank({}, {}) * {}").format(e, exact, sql.Literal(RANK_SCALE * EXACT_BOOST)))
+        near = [] if c.phrase else self._near(c, group)
+        if near:
+            q = sql.SQL("to_tsquery('vi', {})").format(sql.Literal(" | ".join(near)))
+            conds.append(sql.SQL("{} @@ {}").format(f, q))
+            scores.append(sql.SQL("CASE WHEN {} @@ {} THEN {} ELSE 0 END").format(f, q, sql.Literal(FUZZY_SCORE)))
+        if c.field is None and not c.phrase and c.words[0].isdigit():
+            cond = sql.SQL("ids @> ARRAY[{}]::text[]").format(sql.Literal(c.words[0]))
+            conds.append(cond)
+            scores.append(sql.SQL("CASE WHEN {} THEN {} ELSE 0 END").format(cond, sql.Literal(ID_BOOST)))
+        return _any(conds), sql.SQL(" + ").join(scores)
+
+    def _where(self, q: Parsed, filters: Filters) -> tuple[sql.Composable, sql.Composable]:
+        parts, scores = [], []
+        for g in q.groups:
+            made = [self._clause(c, q.marked) for c in g]
+            parts.append(_any([cond for cond, _ in made]))
+            scores += [score for _, score in made]
+        if q.excluded:
+            parts.append(sql.SQL("NOT {}").format(_any([self._clause(c, q.marked)[0] for c in q.excluded])))
+        for name, low, high in filters.ranges():
+            if low is not None:
+                parts.append(sql.SQL("{} >= {}").format(sql.Identifier(name), sql.Literal(low)))
+            if high is not None:
+                parts.append(sql.SQL("{} <= {}").format(sql.Identifier(name), sql.Literal(high)))
+            if low is None and high is None:
+                parts.append(sql.SQL("{} IS NOT NULL").format(sql.Identifier(name)))
+        if filters.valid_on:
+            parts.append(sql.SQL("(expires IS NULL OR expires >= {}) AND NOT replaced")
+                         .format(sql.Literal(day_number(filters.valid_on))))
+        where = sql.SQL(" AND ").join(parts) if parts else sql.SQL("true")
+        return where, (sql.SQL(" + ").join(scores) if scores else sql.SQL("0"))
+
+    def _engine_search(self, query: Parsed, filters: Filters, limit: int) -> tuple[list[tuple[dict, float]], int]:
+        try:
+            where, score = self._where(query, filters)
+            t = sql.Identifier(self.table)
+            db = self._conn()
+            total = db.execute(sql.SQL("SELECT count(*) FROM {} WHERE {}").format(t, where)).fetchone()[0]
+            if not total:
+                return [], 0
+            rows = db.execute(sql.SQL("SELECT doc, score FROM (SELECT id, doc, ({score})::float8 AS score FROM {t}"
+                                      " WHERE {where}) s ORDER BY score DESC, id LIMIT {limit}")
+                              .format(score=score, t=t, where=where, limit=sql.Literal(limit))).fetchall()
+        except psycopg.errors.UndefinedTable as e:
+            raise OSError(f"the index's table went away: {e}") from None  # swapped by a rebuild: reopen
+        return [(json.loads(doc), s) for doc, s in rows], total
+
+    def _engine_count(self) -> int:
+        return self._conn().execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(self.table))).fetchone()[0]
+
+    def _engine_ids(self) -> set[int]:
+        return {r[0] for r in self._conn().execute(sql.SQL("SELECT id FROM {}").format(sql.Identifier(self.table)))}
+
+
+def _any(conds: list[sql.Composable]) -> sql.Composable:
+    return conds[0] if len(conds) == 1 else sql.SQL("({})").format(sql.SQL(" OR ").join(conds))
