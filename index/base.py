@@ -30,6 +30,8 @@ from .hits import Hit, make_hit
 from .query import Filters, Query, parse
 
 ENGINE_SUFFIX = ".engine"  # ARCHIVE/index.engine: the archive's choice
+URL_SUFFIX = ".search-url"  # ARCHIVE/index.search-url: the postgres engine's server, without a password
+URL_ENV = "SOHOA_SEARCH_URL"  # ...which this overrides
 PROGRESS_FILE = "PROGRESS"  # in a build directory: "id digest" per committed document
 PENDING_FILE = "PENDING"  # in a build directory: the chunk being committed
 BUILD_CHUNK = 10_000  # documents per commit while rebuilding: what a killed build keeps
@@ -105,6 +107,22 @@ def recorded_engine(path: Path) -> str | None:
         return written_by(path) if path.is_dir() else None
     except OSError as e:
         raise IndexDamaged(f"cannot read {_choice_file(path)}: {e}") from e
+
+
+def url_file(path: Path) -> Path:
+    return path.with_name(path.name + URL_SUFFIX)
+
+
+def recorded_url(path: Path) -> str | None:
+    """The postgres engine's server for the index at ``path``: $SOHOA_SEARCH_URL, else the recorded one."""
+    if os.environ.get(URL_ENV):
+        return os.environ[URL_ENV]
+    try:
+        return url_file(Path(path)).read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise IndexDamaged(f"cannot read {url_file(Path(path))}: {e}") from e
 
 
 def _record_engine(path: Path, name: str) -> None:
@@ -343,9 +361,11 @@ class IndexBase:
 
     def _remove_dir(self, path: Path) -> None:
         """Delete an index directory no longer used, with what an engine keeps elsewhere for it."""
-        if path.is_dir():
+        if written_by(path) == "postgres":  # whichever engine replaces it: its tables go with it
             try:
-                self._engine_remove(path)
+                from .postgres_engine import drop_tables
+
+                drop_tables(path, getattr(self, "url", None) or recorded_url(self.path))
             except Exception:
                 pass  # what cannot be dropped now stays behind; the directory goes all the same
         shutil.rmtree(path, ignore_errors=True)
@@ -414,9 +434,6 @@ class IndexBase:
 
     def _engine_open(self) -> None:
         raise NotImplementedError
-
-    def _engine_remove(self, path: Path) -> None:
-        """Called before the index directory ``path`` is deleted: drop what the engine keeps outside it."""
 
     def _engine_version(self):
         raise NotImplementedError

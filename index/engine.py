@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import IndexBase, SearchEngine, recorded_engine, recover_interrupted_swap, written_by
+from .base import IndexBase, SearchEngine, recorded_engine, recorded_url, recover_interrupted_swap, written_by
 from .errors import EngineInUse, EngineMissing, UnknownEngine
 
 ENGINES = ("whoosh", "tantivy", "postgres")
 DEFAULT_ENGINE = "whoosh"
 
 __all__ = ["DEFAULT_ENGINE", "ENGINES", "IndexBase", "SearchEngine", "check_engine", "init_index", "open_index",
-           "recorded_engine", "written_by"]
+           "recorded_engine", "recorded_url", "written_by"]
 
 
 def check_engine(name: str) -> str:

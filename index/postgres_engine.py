@@ -27,18 +27,16 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 
 from .analysis import fold_word, within_one_edit, words
-from .base import IndexBase
+from .base import URL_ENV, IndexBase, recorded_url, url_file
 from .documents import GROUPS
 from .errors import IndexDamaged, SearchUnavailable
 from .query import EXACT_BOOST, FUZZY_SCORE, ID_BOOST, Clause, Filters, day_number
 from .query import Query as Parsed
 
 MARKER = "postgres.json"  # in the index directory: {"table": ..., "url": ...}
-URL_SUFFIX = ".search-url"  # ARCHIVE/index.search-url: the server, without a password
-URL_ENV = "SOHOA_SEARCH_URL"
 RANK_SCALE = 10.0  # ts_rank of one plain occurrence is ~0.06: scaled, any real match is above FUZZY_SCORE
 GROUP_COLUMNS = {g: i for i, g in enumerate(GROUPS)}  # group -> its number in the vocabulary table
 
@@ -53,10 +51,6 @@ DO $$ BEGIN
   END IF;
 END $$;
 """
-
-
-def url_file(path: Path) -> Path:
-    return path.with_name(path.name + URL_SUFFIX)
 
 
 def without_password(url: str) -> str:
@@ -74,22 +68,32 @@ def without_password(url: str) -> str:
             + (f"?{rest}" if rest else ""))
 
 
-def resolve_url(path: Path, url: str | None) -> str | None:
-    """The server for the index at ``path``: ``url``, else $SOHOA_SEARCH_URL, else the recorded one."""
-    if url or os.environ.get(URL_ENV):
-        return url or os.environ[URL_ENV]
-    try:
-        return url_file(path).read_text(encoding="utf-8").strip() or None
-    except FileNotFoundError:
-        return None
-
-
 def connect(url: str, autocommit: bool = True) -> psycopg.Connection:
     try:
         return psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
     except psycopg.OperationalError as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise SearchUnavailable(f"cannot reach the search database {without_password(url)}: {first}") from None
+
+
+def _table(path: Path) -> str:
+    """The table the index directory ``path`` names (IndexDamaged if it names none)."""
+    try:
+        table = json.loads((path / MARKER).read_text(encoding="utf-8"))["table"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise IndexDamaged(f"cannot read {path / MARKER}: {e}") from None
+    if not isinstance(table, str) or not re.fullmatch(r"search_[0-9a-f]{16}", table):
+        raise IndexDamaged(f"no table named in {path / MARKER}")
+    return table
+
+
+def drop_tables(path: Path, url: str | None) -> None:
+    """Drop the tables of the index directory ``path``, which is about to be deleted."""
+    table = _table(path)
+    if url:
+        with connect(url) as db:
+            for name in (table, table + "_words"):
+                db.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
 
 
 def _vector(value: str | None) -> str:
@@ -177,7 +181,7 @@ class PostgresIndex(IndexBase):
 
     def __init__(self, path: Path, url: str | None = None):
         path = Path(path)
-        self.url = resolve_url(path, url)
+        self.url = url or recorded_url(path)
         if not self.url:
             raise SearchUnavailable(
                 f"the search index in {path} is on PostgreSQL and no server is named: give --search-url URL "
@@ -223,26 +227,12 @@ class PostgresIndex(IndexBase):
         os.replace(tmp, path / MARKER)
         return table
 
-    def _engine_remove(self, path: Path) -> None:
-        """Drop the tables of the index directory ``path`` (about to be deleted), if it names any."""
-        try:
-            table = json.loads((path / MARKER).read_text(encoding="utf-8"))["table"]
-        except (OSError, ValueError, KeyError, TypeError):
-            return
-        if not re.fullmatch(r"search_[0-9a-f]{16}", str(table)):
-            return
-        db = self._conn()
-        for name in (table, table + "_words"):
-            db.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
-
     def _engine_create(self, path: Path) -> None:
         self._create_tables(path)
         self._record_url()
 
     def _engine_open(self) -> None:
-        self.table = json.loads((self.path / MARKER).read_text(encoding="utf-8"))["table"]
-        if not re.fullmatch(r"search_[0-9a-f]{16}", str(self.table)):
-            raise IndexDamaged(f"no table named in {self.path / MARKER}")
+        self.table = _table(self.path)
         row = self._conn().execute("SELECT to_regclass(%s)", (self.table,)).fetchone()
         if row[0] is None:
             raise IndexDamaged(f"table {self.table} is not in the database")
@@ -267,7 +257,7 @@ class PostgresIndex(IndexBase):
             table = self._create_tables(path)
             self._record_url()
         else:
-            table = json.loads((path / MARKER).read_text(encoding="utf-8"))["table"]
+            table = _table(path)
         return _Builder(self.url, table, fresh)
 
     # ----------------------------------------------------------------- reading

@@ -404,6 +404,61 @@ def test_switching_engine_is_a_rebuild(tmp_path, before, after):
         assert ix.name == after and ix.ids() == set()
 
 
+@pytest.mark.skipif(find_spec("psycopg") is None, reason="psycopg not installed")
+@pytest.mark.parametrize("before, after", [("whoosh", "postgres"), ("postgres", "whoosh")])
+def test_switching_to_and_from_postgres_is_a_rebuild_that_drops_the_old_tables(tmp_path, postgres_url, before, after):
+    import psycopg
+
+    def tables():
+        with psycopg.connect(postgres_url) as db:
+            return {r[0] for r in db.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+
+    path = tmp_path / "index"
+    with open_index(path, before, url=postgres_url) as ix:
+        ix.add([paper(1, "giấy cũ")])
+        assert ix.rebuild([paper(1, "giấy cũ")]) == 1  # the rebuilt table replaces the first one
+    assert len(tables()) == (2 if before == "postgres" else 0)  # the papers and their words
+    with open_index(path, after, url=postgres_url) as other:
+        with pytest.raises(ArchiveError, match=f"written by {before}.*rebuild"), library_errors():
+            other.search("giay")
+        assert other.rebuild([paper(1, "giấy cũ"), paper(2, "giấy mới")]) == 2
+        assert sorted(ids(other.search("giay"))) == [1, 2]
+    assert len(tables()) == (2 if after == "postgres" else 0)
+    with open_index(path) as ix:
+        assert ix.name == after and ix.ids() == {1, 2}
+
+
+@pytest.mark.skipif(find_spec("psycopg") is None, reason="psycopg not installed")
+def test_postgres_records_its_server_without_the_password_and_needs_one(tmp_path, postgres_url, monkeypatch):
+    monkeypatch.delenv("SOHOA_SEARCH_URL", raising=False)
+    with_password = postgres_url.replace("sohoa@", "sohoa:s3cret@")  # trust auth: the password is not asked
+    assert init_index(tmp_path / "index", "postgres", with_password) == ("postgres", True)
+    recorded = (tmp_path / "index.search-url").read_text()
+    assert "s3cret" not in recorded and "s3cret" not in (tmp_path / "index" / "postgres.json").read_text()
+    with open_index(tmp_path / "index") as ix:  # the recorded server
+        ix.add([paper(1, "giấy")])
+        assert ids(ix.search("giay")) == [1]
+    with pytest.raises(BadArgument, match="no server is named.*--search-url"), library_errors():
+        open_index(tmp_path / "other", "postgres")
+    with pytest.raises(BadArgument, match="cannot reach the search database"), library_errors():
+        open_index(tmp_path / "other", "postgres", url="postgresql://sohoa@127.0.0.1:1/nothing")
+
+
+@pytest.mark.skipif(find_spec("psycopg") is None, reason="psycopg not installed")
+def test_postgres_folds_like_python(postgres_url, tmp_path):
+    import psycopg
+
+    with open_index(tmp_path / "index", "postgres", url=postgres_url):  # sets the vi configuration up
+        pass
+    text = "Đặng Thị Hương ĐOÀN Ưu đãi ở Ô Môn Nguyễn Văn Ân Quỳnh Phượng Hồ Ngọc Dũng ỹ ỳ ữ ự ợ ẫ 000.00.53.H48-220921-0099"
+    from index.analysis import words as python_words
+
+    with psycopg.connect(postgres_url) as db:
+        (vector,) = db.execute("SELECT to_tsvector('vi', %s)::text", (" ".join(python_words(text)),)).fetchone()
+    lexemes = {part.split(":")[0].strip("'") for part in vector.split()}
+    assert lexemes == {t.text for t in VietnameseAnalyzer(folded=True)(text)}
+
+
 @pytest.mark.skipif(find_spec("tantivy") is None, reason="tantivy not installed")
 def test_tantivy_folds_like_python():
     from index.tantivy_engine import FOLDED, _analyzers
