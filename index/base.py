@@ -363,7 +363,7 @@ class IndexBase:
         """Delete an index directory no longer used, with what an engine keeps elsewhere for it."""
         if written_by(path) == "postgres":  # whichever engine replaces it: its tables go with it
             try:
-                from .postgres_engine import drop_tables
+                from .postgres_tables import drop_tables
 
                 drop_tables(path, getattr(self, "url", None) or recorded_url(self.path))
             except Exception:

@@ -21,22 +21,20 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import uuid
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
 
 from .analysis import fold_word, within_one_edit, words
 from .base import URL_ENV, IndexBase, recorded_url, url_file
+from .postgres_tables import MARKER, connect, table_of, without_password
 from .documents import GROUPS
 from .errors import IndexDamaged, SearchUnavailable
 from .query import EXACT_BOOST, FUZZY_SCORE, ID_BOOST, Clause, Filters, day_number
 from .query import Query as Parsed
 
-MARKER = "postgres.json"  # in the index directory: {"table": ..., "url": ...}
 RANK_SCALE = 10.0  # ts_rank of one plain occurrence is ~0.06: scaled, any real match is above FUZZY_SCORE
 GROUP_COLUMNS = {g: i for i, g in enumerate(GROUPS)}  # group -> its number in the vocabulary table
 
@@ -51,49 +49,6 @@ DO $$ BEGIN
   END IF;
 END $$;
 """
-
-
-def without_password(url: str) -> str:
-    """The URL with any password taken out (it belongs in PGPASSWORD or ~/.pgpass, not in a file)."""
-    try:
-        params = conninfo_to_dict(url)
-    except psycopg.ProgrammingError as e:
-        raise SearchUnavailable(f"not a PostgreSQL URL: {e}") from None
-    if "password" not in params:
-        return url
-    params.pop("password")
-    host, port, db, user = (params.pop(k, None) for k in ("host", "port", "dbname", "user"))
-    rest = "&".join(f"{k}={v}" for k, v in params.items())
-    return (f"postgresql://{user + '@' if user else ''}{host or ''}{':' + str(port) if port else ''}/{db or ''}"
-            + (f"?{rest}" if rest else ""))
-
-
-def connect(url: str, autocommit: bool = True) -> psycopg.Connection:
-    try:
-        return psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
-    except psycopg.OperationalError as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise SearchUnavailable(f"cannot reach the search database {without_password(url)}: {first}") from None
-
-
-def _table(path: Path) -> str:
-    """The table the index directory ``path`` names (IndexDamaged if it names none)."""
-    try:
-        table = json.loads((path / MARKER).read_text(encoding="utf-8"))["table"]
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise IndexDamaged(f"cannot read {path / MARKER}: {e}") from None
-    if not isinstance(table, str) or not re.fullmatch(r"search_[0-9a-f]{16}", table):
-        raise IndexDamaged(f"no table named in {path / MARKER}")
-    return table
-
-
-def drop_tables(path: Path, url: str | None) -> None:
-    """Drop the tables of the index directory ``path``, which is about to be deleted."""
-    table = _table(path)
-    if url:
-        with connect(url) as db:
-            for name in (table, table + "_words"):
-                db.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
 
 
 def _vector(value: str | None) -> str:
@@ -232,7 +187,7 @@ class PostgresIndex(IndexBase):
         self._record_url()
 
     def _engine_open(self) -> None:
-        self.table = _table(self.path)
+        self.table = table_of(self.path)
         row = self._conn().execute("SELECT to_regclass(%s)", (self.table,)).fetchone()
         if row[0] is None:
             raise IndexDamaged(f"table {self.table} is not in the database")
@@ -257,7 +212,7 @@ class PostgresIndex(IndexBase):
             table = self._create_tables(path)
             self._record_url()
         else:
-            table = _table(path)
+            table = table_of(path)
         return _Builder(self.url, table, fresh)
 
     # ----------------------------------------------------------------- reading
