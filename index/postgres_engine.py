@@ -176,7 +176,8 @@ class PostgresIndex(IndexBase):
         Not ``indexed``: for a rebuild, which makes its GIN indexes once at the end (several times faster)."""
         table = f"search_{uuid.uuid4().hex[:16]}"
         t = sql.Identifier(table)
-        vectors = sql.SQL(", ").join(sql.SQL("{} tsvector NOT NULL DEFAULT ''").format(sql.Identifier(p + g))
+        # lz4: a row's vectors are unpacked for every search that ranks it, and lz4 unpacks several times faster
+        vectors = sql.SQL(", ").join(sql.SQL("{} tsvector COMPRESSION lz4 NOT NULL DEFAULT ''").format(sql.Identifier(p + g))
                                      for g in GROUPS for p in ("f_", "e_"))
         db = self._conn()
         with db.transaction():
@@ -250,39 +251,55 @@ class PostgresIndex(IndexBase):
         found.discard(w)
         return sorted(found)
 
-    def _clause(self, c: Clause, marked: bool) -> tuple[sql.Composable, sql.Composable]:
-        """(condition, score) of one clause, as SQL."""
+    def _clause(self, c: Clause, marked: bool, ranked: dict) -> tuple[list[tuple], list[sql.Composable]]:
+        """What one clause matches — ("ts", vector column, tsquery text) or ("sql", condition), any of
+        them — and its constant scores; what it ranks by is added to ``ranked``: {(config, column): [tsquery text]}."""
         if c.field == "id":
             cond = sql.SQL("ids @> ARRAY[{}]::text[]").format(sql.Literal(c.words[0]))
-            return cond, sql.SQL("CASE WHEN {} THEN {} ELSE 0 END").format(cond, sql.Literal(ID_BOOST))
+            return [("sql", cond)], [sql.SQL("CASE WHEN {} THEN {} ELSE 0 END").format(cond, sql.Literal(ID_BOOST))]
         group = "all" if c.field is None else c.field
-        f, e = sql.Identifier("f_" + group), sql.Identifier("e_" + group)
+        f = "f_" + group
         op = " <-> " if c.phrase else " & "
-        folded = sql.SQL("to_tsquery('vi', {})").format(sql.Literal(op.join(c.folded)))
-        conds = [sql.SQL("{} @@ {}").format(f, folded)]
-        scores = [sql.SQL("ts_rank({}, {}) * {}").format(f, folded, sql.Literal(RANK_SCALE))]
+        ranked.setdefault(("vi", f), []).append(op.join(c.folded))
         if marked:
-            exact = sql.SQL("to_tsquery('simple', {})").format(sql.Literal(op.join(c.words)))
-            scores.append(sql.SQL("ts_rank({}, {}) * {}").format(e, exact, sql.Literal(RANK_SCALE * EXACT_BOOST)))
+            ranked.setdefault(("simple", "e_" + group), []).append(op.join(c.words))
         near = [] if c.phrase else self._near(c, group)
+        matches = [("ts", f, "(" + " | ".join([op.join(c.folded), *near]) + ")")]  # one lookup for the word and its neighbours
+        scores = []
         if near:
             q = sql.SQL("to_tsquery('vi', {})").format(sql.Literal(" | ".join(near)))
-            conds.append(sql.SQL("{} @@ {}").format(f, q))
-            scores.append(sql.SQL("CASE WHEN {} @@ {} THEN {} ELSE 0 END").format(f, q, sql.Literal(FUZZY_SCORE)))
+            scores.append(sql.SQL("CASE WHEN {} @@ {} THEN {} ELSE 0 END").format(sql.Identifier(f), q, sql.Literal(FUZZY_SCORE)))
         if c.field is None and not c.phrase and c.words[0].isdigit():
             cond = sql.SQL("ids @> ARRAY[{}]::text[]").format(sql.Literal(c.words[0]))
-            conds.append(cond)
+            matches.append(("sql", cond))
             scores.append(sql.SQL("CASE WHEN {} THEN {} ELSE 0 END").format(cond, sql.Literal(ID_BOOST)))
-        return _any(conds), sql.SQL(" + ").join(scores)
+        return matches, scores
 
     def _where(self, q: Parsed, filters: Filters) -> tuple[sql.Composable, sql.Composable]:
-        parts, scores = [], []
+        parts, scores, ranked = [], [], {}
+        by_column: dict[str, list[str]] = {}  # groups that are one tsquery on one vector: ANDed in one tsquery
         for g in q.groups:
-            made = [self._clause(c, q.marked) for c in g]
-            parts.append(_any([cond for cond, _ in made]))
-            scores += [score for _, score in made]
+            matches = []
+            for c in g:
+                more, constant = self._clause(c, q.marked, ranked)
+                matches += more
+                scores += constant
+            if all(m[0] == "ts" for m in matches) and len({m[1] for m in matches}) == 1:
+                by_column.setdefault(matches[0][1], []).append("(" + " | ".join(m[2] for m in matches) + ")")
+            else:
+                parts.append(_any([_condition(m) for m in matches]))
+        # Each condition on a vector unpacks the row's vector again (most of a search's time): one per vector.
+        parts[:0] = [_condition(("ts", column, " & ".join(texts))) for column, texts in by_column.items()]
+        # One ts_rank per vector for all the words that rank by it, for the same reason. ts_rank averages
+        # over the query's words: times their number, each word found counts about as much as one word alone.
+        for (config, column), texts in ranked.items():
+            weight = RANK_SCALE * (EXACT_BOOST if config == "simple" else 1.0) * len({w for t in texts for w in t.split() if w[0] not in "&<"})
+            scores.append(sql.SQL("ts_rank({}, to_tsquery({}, {})) * {}").format(
+                sql.Identifier(column), sql.Literal(config), sql.Literal(" | ".join(f"({t})" for t in texts)),
+                sql.Literal(weight)))
         if q.excluded:
-            parts.append(sql.SQL("NOT {}").format(_any([self._clause(c, q.marked)[0] for c in q.excluded])))
+            excluded = [m for c in q.excluded for m in self._clause(c, q.marked, {})[0]]
+            parts.append(sql.SQL("NOT {}").format(_any([_condition(m) for m in excluded])))
         for name, low, high in filters.ranges():
             if low is not None:
                 parts.append(sql.SQL("{} >= {}").format(sql.Identifier(name), sql.Literal(low)))
@@ -301,21 +318,25 @@ class PostgresIndex(IndexBase):
             where, score = self._where(query, filters)
             t = sql.Identifier(self.table)
             db = self._conn()
-            total = db.execute(sql.SQL("SELECT count(*) FROM {} WHERE {}").format(t, where)).fetchone()[0]
-            if not total:
-                return [], 0
-            rows = db.execute(sql.SQL("SELECT doc, score FROM (SELECT id, doc, ({score})::float8 AS score FROM {t}"
-                                      " WHERE {where}) s ORDER BY score DESC, id LIMIT {limit}")
+            rows = db.execute(sql.SQL("SELECT doc, score, total FROM (SELECT id, doc, ({score})::float8 AS score,"
+                                      " count(*) OVER () AS total FROM {t} WHERE {where}) s"
+                                      " ORDER BY score DESC, id LIMIT {limit}")
                               .format(score=score, t=t, where=where, limit=sql.Literal(limit))).fetchall()
         except psycopg.errors.UndefinedTable as e:
             raise OSError(f"the index's table went away: {e}") from None  # swapped by a rebuild: reopen
-        return [(json.loads(doc), s) for doc, s in rows], total
+        return [(json.loads(doc), s) for doc, s, _ in rows], (rows[0][2] if rows else 0)
 
     def _engine_count(self) -> int:
         return self._conn().execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(self.table))).fetchone()[0]
 
     def _engine_ids(self) -> set[int]:
         return {r[0] for r in self._conn().execute(sql.SQL("SELECT id FROM {}").format(sql.Identifier(self.table)))}
+
+
+def _condition(match: tuple) -> sql.Composable:
+    if match[0] == "sql":
+        return match[1]
+    return sql.SQL("{} @@ to_tsquery('vi', {})").format(sql.Identifier(match[1]), sql.Literal(match[2]))
 
 
 def _any(conds: list[sql.Composable]) -> sql.Composable:
