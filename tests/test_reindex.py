@@ -202,3 +202,13 @@ def test_reindex_switches_to_postgres_and_back(pristine, archive, postgres_url):
     assert tables() == 0
     for query in QUERIES:
         same_results(archive.results(query), pristine["baseline"][tuple(query)])
+
+
+def test_postgres_without_a_server_or_with_an_unreachable_one_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.delenv("SOHOA_SEARCH_URL", raising=False)
+    cli = ArchiveCli(tmp_path / "archive")
+    for extra, says in (((), "no server is named: give --search-url URL"),
+                        (("--search-url", "postgresql://sohoa:s3cret@127.0.0.1:1/nothing"), "cannot reach the search database")):
+        result = cli("init", "--engine", "postgres", *extra, expect=2)
+        (line,) = result.stderr.splitlines()
+        assert line.startswith("sohoa: ") and says in line and "s3cret" not in line and result.stdout == ""
