@@ -163,6 +163,8 @@ class PostgresIndex(IndexBase):
     def _conn(self) -> psycopg.Connection:
         if self._db is None or self._db.closed:
             self._db = connect(self.url)
+            # A search's plan is simple and its cost estimate high: compiling it (JIT) costs more than it saves.
+            self._db.execute("SET jit = off")
         return self._db
 
     def _record_url(self) -> None:
