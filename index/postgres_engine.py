@@ -141,6 +141,8 @@ class _Builder:
     def abort(self) -> None:
         try:
             self.db.rollback()
+        except psycopg.Error:
+            pass  # the connection is gone (server stopped): nothing was committed on it anyway
         finally:
             self.db.close()
 
