@@ -731,26 +731,35 @@ def attach(archive, actor, paper_id, record, component, result, as_json):
     click.echo(f"attached #{paper_id} → {where}" if done["attached"] else f"#{paper_id} was already attached to {where}")
 
 
+SEARCH_URL = click.option("--search-url", envvar="SOHOA_SEARCH_URL", metavar="URL",
+                          help="PostgreSQL server of the postgres engine, postgresql://USER@HOST/DB (password in "
+                               "PGPASSWORD or ~/.pgpass) [env SOHOA_SEARCH_URL; default: the recorded one, else the "
+                               "catalog's database]")
+
+
 @archive_command(main)
-@click.option("--engine", type=click.Choice(["whoosh", "tantivy"]),
+@click.option("--engine", type=click.Choice(["whoosh", "tantivy", "postgres"]),
               help="Switch the archive to this search engine [default: the one it uses]")
-def reindex(archive, actor, engine):
+@SEARCH_URL
+def reindex(archive, actor, engine, search_url):
     """Rebuild the search index from the catalog (a killed rebuild resumes where it stopped)."""
     from digitize.services.upkeep import reindex as rebuild
 
-    count = rebuild(archive, actor, engine=engine)
+    count = rebuild(archive, actor, engine=engine, search_url=search_url)
     click.echo(f"reindexed {count} papers in {archive.root / 'index'}"
                + (f" (search engine: {engine})" if engine else ""))
 
 
 @archive_command(main)
-@click.option("--engine", type=click.Choice(["whoosh", "tantivy"]),
-              help="Search engine of a new archive [default: whoosh; tantivy answers faster on large archives]")
-def init(archive, actor, engine):
+@click.option("--engine", type=click.Choice(["whoosh", "tantivy", "postgres"]),
+              help="Search engine of a new archive [default: whoosh; tantivy answers faster on large archives; "
+                   "postgres keeps the index in a PostgreSQL database, for several hosts]")
+@SEARCH_URL
+def init(archive, actor, engine, search_url):
     """Create an archive folder (catalog and search index) with the chosen search engine."""
     from digitize.services.upkeep import init as set_up
 
-    done = set_up(archive, actor, engine=engine)
+    done = set_up(archive, actor, engine=engine, search_url=search_url)
     click.echo(f"{'created' if done['created'] else 'already set up:'} {archive.root} (search engine: {done['engine']}"
                f"{', catalog: ' + done['catalog'] if done['catalog'] else ''})")
 

@@ -9,7 +9,8 @@
                                 catalog then names instead
       trust/*.pem               the CAs whose signatures verify and check trust
       index/                    search index, derived from the catalog (`sohoa reindex` rebuilds it)
-      index.engine              its engine: whoosh (also when missing) or tantivy
+      index.engine              its engine: whoosh (also when missing), tantivy or postgres
+      index.search-url          the postgres engine's server (never with a password)
       quarantine/               copies of files that could not be archived, each with a .txt reason
       tmp/                      work files; a file is renamed into papers/ only once complete;
                                 what a killed command left here is removed by the next one
@@ -111,7 +112,7 @@ class Archive:
         from index import open_index
 
         with library_errors():
-            return open_index(self.root / "index")
+            return open_index(self.root / "index", url=self.search_url())
 
     def close(self) -> None:
         if "index" in self.__dict__:
@@ -304,8 +305,18 @@ class Archive:
         self.catalog.mark_indexed(written)
         return len(written)
 
-    def reindex(self, timeout: float = 30.0, engine: str | None = None) -> int:
-        """Rebuild the index from the catalog (with another search ``engine``, to switch)."""
+    def search_url(self, given: str | None = None) -> str | None:
+        """The postgres engine's server: ``given``, else the one recorded beside the index, else the
+        catalog's database when the catalog is on PostgreSQL (None: none of them)."""
+        from index import recorded_url
+
+        catalog = getattr(self.catalog, "url", None)
+        return (given or recorded_url(self.root / "index")
+                or (catalog if isinstance(catalog, str) and catalog.startswith("postgres") else None))
+
+    def reindex(self, timeout: float = 30.0, engine: str | None = None, search_url: str | None = None) -> int:
+        """Rebuild the index from the catalog (with another search ``engine``, to switch; ``search_url``:
+        the postgres engine's server)."""
         from index import open_index
 
         rebuilt: list[int] = []  # only these are marked indexed: a paper a scan adds meanwhile is not in
@@ -315,7 +326,8 @@ class Archive:
             if engine:  # open with that engine even if the current one cannot be opened
                 if "index" in self.__dict__:
                     self.index.close()
-                self.__dict__["index"] = open_index(self.root / "index", engine)
+                self.__dict__["index"] = open_index(self.root / "index", engine,
+                                                    self.search_url(search_url) if engine == "postgres" else None)
             count = self.index.rebuild(docs, timeout=timeout, before_swap=lambda: crashpoints.reached("reindex-swap"))
         self.catalog.mark_indexed(rebuilt)
         return count

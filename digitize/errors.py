@@ -235,7 +235,7 @@ def from_library(exc: BaseException) -> SohoaError | None:
     kinds = ((ocr.UnreadablePage, InputError), (ocr.TesseractMissing, MissingDependency),
              (search.IndexLocked, ArchiveLocked), (search.IndexDamaged, ArchiveError),
              (search.UnknownEngine, ArchiveError), (search.EngineInUse, BadArgument),
-             (search.EngineMissing, MissingDependency))
+             (search.EngineMissing, MissingDependency), (search.SearchUnavailable, BadArgument))
     return next((kind(str(exc)) for library, kind in kinds if isinstance(exc, library)), None)
 
 

@@ -30,6 +30,8 @@ from .hits import Hit, make_hit
 from .query import Filters, Query, parse
 
 ENGINE_SUFFIX = ".engine"  # ARCHIVE/index.engine: the archive's choice
+URL_SUFFIX = ".search-url"  # ARCHIVE/index.search-url: the postgres engine's server, without a password
+URL_ENV = "SOHOA_SEARCH_URL"  # ...which this overrides
 PROGRESS_FILE = "PROGRESS"  # in a build directory: "id digest" per committed document
 PENDING_FILE = "PENDING"  # in a build directory: the chunk being committed
 BUILD_CHUNK = 10_000  # documents per commit while rebuilding: what a killed build keeps
@@ -90,6 +92,8 @@ def written_by(path: Path) -> str | None:
         return "tantivy"
     if any(path.glob("_MAIN_*.toc")):
         return "whoosh"
+    if (path / "postgres.json").exists():  # the data is in the database the marker names
+        return "postgres"
     return None
 
 
@@ -103,6 +107,22 @@ def recorded_engine(path: Path) -> str | None:
         return written_by(path) if path.is_dir() else None
     except OSError as e:
         raise IndexDamaged(f"cannot read {_choice_file(path)}: {e}") from e
+
+
+def url_file(path: Path) -> Path:
+    return path.with_name(path.name + URL_SUFFIX)
+
+
+def recorded_url(path: Path) -> str | None:
+    """The postgres engine's server for the index at ``path``: $SOHOA_SEARCH_URL, else the recorded one."""
+    if os.environ.get(URL_ENV):
+        return os.environ[URL_ENV]
+    try:
+        return url_file(Path(path)).read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise IndexDamaged(f"cannot read {url_file(Path(path))}: {e}") from e
 
 
 def _record_engine(path: Path, name: str) -> None:
@@ -259,7 +279,7 @@ class IndexBase:
         with self._lock, self._write_lock(timeout):
             self._recover_interrupted_swap()
             for stale in self._siblings("new"):  # left by older versions of this code
-                shutil.rmtree(stale, ignore_errors=True)
+                self._remove_dir(stale)
             count = self._build(build, docs, chunk, on_progress)
             _record_engine(self.path, self.name)
             self._engine_close()
@@ -274,7 +294,7 @@ class IndexBase:
                 if old.exists():
                     os.rename(old, self.path)
                 raise
-            shutil.rmtree(old, ignore_errors=True)
+            self._remove_dir(old)
             (self.path / PROGRESS_FILE).unlink(missing_ok=True)
             (self.path / PENDING_FILE).unlink(missing_ok=True)
             self._open()
@@ -292,7 +312,7 @@ class IndexBase:
                 for line in pending_file.read_text(encoding="ascii").splitlines():
                     builder.delete(int(line.partition(" ")[0]))
         else:
-            shutil.rmtree(build, ignore_errors=True)
+            self._remove_dir(build)
             build.mkdir(parents=True)
             builder = self._engine_builder(build, fresh=True, bulk=True)
             progress.touch()
@@ -338,6 +358,17 @@ class IndexBase:
             builder.abort()
             raise
         return len(seen)
+
+    def _remove_dir(self, path: Path) -> None:
+        """Delete an index directory no longer used, with what an engine keeps elsewhere for it."""
+        if written_by(path) == "postgres":  # whichever engine replaces it: its tables go with it
+            try:
+                from .postgres_tables import drop_tables
+
+                drop_tables(path, getattr(self, "url", None) or recorded_url(self.path))
+            except Exception:
+                pass  # what cannot be dropped now stays behind; the directory goes all the same
+        shutil.rmtree(path, ignore_errors=True)
 
     # ----------------------------------------------------------------- reading
 

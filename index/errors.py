@@ -24,3 +24,7 @@ class EngineInUse(SearchIndexError):
 
 class EngineMissing(SearchIndexError):
     """The engine the index uses is not installed."""
+
+
+class SearchUnavailable(SearchIndexError):
+    """The search engine's server is not named, or cannot be reached."""

@@ -22,7 +22,9 @@ from index import init_index
 from index import Filters, Hit, VietnameseAnalyzer, fold, open_index, recorded_engine
 
 ENGINES = ["whoosh", pytest.param("tantivy", marks=pytest.mark.skipif(
-    find_spec("tantivy") is None, reason="tantivy not installed: pip install 'sohoa[tantivy]'"))]
+    find_spec("tantivy") is None, reason="tantivy not installed: pip install 'sohoa[tantivy]'")),
+           pytest.param("postgres", marks=pytest.mark.skipif(
+               find_spec("psycopg") is None, reason="psycopg not installed: pip install 'sohoa[postgresql]'"))]
 
 CODE = "000.00.53.H48-220921-0099"
 
@@ -48,8 +50,15 @@ def paper(id, text, **meta):
 
 
 @pytest.fixture(params=ENGINES)
-def engine(request):
+def engine(request, monkeypatch):
+    if request.param == "postgres":  # a fresh database, named as an archive's operator names it
+        monkeypatch.setenv("SOHOA_SEARCH_URL", request.getfixturevalue("postgres_url"))
     return request.param
+
+
+def left_beside(engine):
+    """What an index leaves beside its directory: the lock, the engine's name (and the server's URL)."""
+    return [".index.lock", "index", "index.engine"] + (["index.search-url"] if engine == "postgres" else [])
 
 
 @pytest.fixture
@@ -262,14 +271,14 @@ def test_rebuild_replaces_content(tmp_path, ix, engine):
     assert sorted(ids(ix.search("giay moi"))) == [7, 8]
     assert sorted(ids(other.search("giay moi"))) == [7, 8]
     assert other.search("giay cu") == []
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".index.lock", "index", "index.engine"]  # no build left
+    assert sorted(p.name for p in tmp_path.iterdir()) == left_beside(engine)  # no build left
     ix.add([paper(9, "giấy mới sau")])  # the swapped-in index takes writes
     assert other.ids() == {7, 8, 9}
     assert recorded_engine(tmp_path / "index") == engine
     other.close()
 
 
-def test_killed_rebuild_keeps_old_index_and_resumes(tmp_path, ix):
+def test_killed_rebuild_keeps_old_index_and_resumes(tmp_path, ix, engine):
     ix.add([paper(1, "giấy cũ")])
     read = []
 
@@ -290,7 +299,7 @@ def test_killed_rebuild_keeps_old_index_and_resumes(tmp_path, ix):
     assert progress[-1] == 3  # 2, 4 and 5 were kept from the killed build; 3 changed since
     assert ix.ids() == {2, 3, 4, 5, 6, 7, 8} and ix.count() == 7
     assert ids(ix.search("sua")) == [3] and ix.search("giay cu") == []
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".index.lock", "index", "index.engine"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == left_beside(engine)
 
 
 def test_interrupted_swap_is_recovered(tmp_path, engine):
@@ -366,7 +375,7 @@ def test_damaged_index_can_be_rebuilt(tmp_path, engine):
     ix = open_index(path, engine)
     ix.add([paper(1, "giấy cũ")])
     ix.close()
-    for f in [*path.glob("_MAIN_*.toc"), *path.glob("meta.json")]:
+    for f in [*path.glob("_MAIN_*.toc"), *path.glob("meta.json"), *path.glob("postgres.json")]:
         f.write_bytes(b"not a table of contents")
     ix = open_index(path)  # opening does not fail: rebuilding is how it gets repaired
     with pytest.raises(ArchiveError, match="rebuild"), library_errors():
@@ -407,6 +416,61 @@ def test_switching_engine_is_a_rebuild(tmp_path, before, after):
     shutil.rmtree(path)  # the choice is kept beside the index: a deleted index comes back empty
     with open_index(path) as ix:
         assert ix.name == after and ix.ids() == set()
+
+
+@pytest.mark.skipif(find_spec("psycopg") is None, reason="psycopg not installed")
+@pytest.mark.parametrize("before, after", [("whoosh", "postgres"), ("postgres", "whoosh")])
+def test_switching_to_and_from_postgres_is_a_rebuild_that_drops_the_old_tables(tmp_path, postgres_url, before, after):
+    import psycopg
+
+    def tables():
+        with psycopg.connect(postgres_url) as db:
+            return {r[0] for r in db.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+
+    path = tmp_path / "index"
+    with open_index(path, before, url=postgres_url) as ix:
+        ix.add([paper(1, "giấy cũ")])
+        assert ix.rebuild([paper(1, "giấy cũ")]) == 1  # the rebuilt table replaces the first one
+    assert len(tables()) == (2 if before == "postgres" else 0)  # the papers and their words
+    with open_index(path, after, url=postgres_url) as other:
+        with pytest.raises(ArchiveError, match=f"written by {before}.*rebuild"), library_errors():
+            other.search("giay")
+        assert other.rebuild([paper(1, "giấy cũ"), paper(2, "giấy mới")]) == 2
+        assert sorted(ids(other.search("giay"))) == [1, 2]
+    assert len(tables()) == (2 if after == "postgres" else 0)
+    with open_index(path) as ix:
+        assert ix.name == after and ix.ids() == {1, 2}
+
+
+@pytest.mark.skipif(find_spec("psycopg") is None, reason="psycopg not installed")
+def test_postgres_records_its_server_without_the_password_and_needs_one(tmp_path, postgres_url, monkeypatch):
+    monkeypatch.delenv("SOHOA_SEARCH_URL", raising=False)
+    with_password = postgres_url.replace("sohoa@", "sohoa:s3cret@")  # trust auth: the password is not asked
+    assert init_index(tmp_path / "index", "postgres", with_password) == ("postgres", True)
+    recorded = (tmp_path / "index.search-url").read_text()
+    assert "s3cret" not in recorded and "s3cret" not in (tmp_path / "index" / "postgres.json").read_text()
+    with open_index(tmp_path / "index") as ix:  # the recorded server
+        ix.add([paper(1, "giấy")])
+        assert ids(ix.search("giay")) == [1]
+    with pytest.raises(BadArgument, match="no server is named.*--search-url"), library_errors():
+        open_index(tmp_path / "other", "postgres")
+    with pytest.raises(BadArgument, match="cannot reach the search database"), library_errors():
+        open_index(tmp_path / "other", "postgres", url="postgresql://sohoa@127.0.0.1:1/nothing")
+
+
+@pytest.mark.skipif(find_spec("psycopg") is None, reason="psycopg not installed")
+def test_postgres_folds_like_python(postgres_url, tmp_path):
+    import psycopg
+
+    with open_index(tmp_path / "index", "postgres", url=postgres_url):  # sets the vi configuration up
+        pass
+    text = "Đặng Thị Hương ĐOÀN Ưu đãi ở Ô Môn Nguyễn Văn Ân Quỳnh Phượng Hồ Ngọc Dũng ỹ ỳ ữ ự ợ ẫ 000.00.53.H48-220921-0099"
+    from index.analysis import words as python_words
+
+    with psycopg.connect(postgres_url) as db:
+        (vector,) = db.execute("SELECT to_tsvector('vi', %s)::text", (" ".join(python_words(text)),)).fetchone()
+    lexemes = {part.split(":")[0].strip("'") for part in vector.split()}
+    assert lexemes == {t.text for t in VietnameseAnalyzer(folded=True)(text)}
 
 
 @pytest.mark.skipif(find_spec("tantivy") is None, reason="tantivy not installed")
@@ -515,8 +579,13 @@ def test_or_and_not(papers):
     assert sorted(ids(papers.search("thanh AND type:khai"))) == [1]
 
 
-@pytest.mark.skipif(find_spec("tantivy") is None, reason="tantivy not installed")
-def test_both_engines_give_the_same_answers(tmp_path):
+def as_sets(answers: dict) -> dict:
+    return {q: sorted(a, key=lambda h: h[0]) if isinstance(a, list) and a and isinstance(a[0], tuple) else sorted(a)
+            for q, a in answers.items()}
+
+
+@pytest.mark.skipif(find_spec("tantivy") is None or find_spec("psycopg") is None, reason="tantivy or psycopg not installed")
+def test_all_engines_give_the_same_answers(tmp_path, postgres_url):
     docs = [
         paper(1, "ĐƠN ĐỀ NGHỊ\nHọ và tên người yêu cầu: Nguyễn Văn An\nNơi cư trú: xã Tân Phú", expiry_date="2020-01-01"),
         paper(2, "Bà Đặng Thị Hương, sinh năm 1975, thường trú tại phường 3", applicant_id=CITIZEN,
@@ -528,13 +597,16 @@ def test_both_engines_give_the_same_answers(tmp_path):
                f"id:{CITIZEN}", "type:khai", "H48-220921", CODE, "nguyen OR dang", "nguyen -lê", '"van an"',
                "thuong", "giay"]
     answers = {}
-    for engine in ("whoosh", "tantivy"):
-        with open_index(tmp_path / engine, engine) as ix:
+    for engine in ("whoosh", "tantivy", "postgres"):
+        with open_index(tmp_path / engine, engine, url=postgres_url) as ix:
             ix.add(docs)
             answers[engine] = {q: [(h.id, h.snippet, h.matched) for h in ix.search(q)] for q in queries}
             answers[engine]["valid"] = ids(ix.search("-x", filters=Filters.make(valid=True)))
     assert answers["whoosh"] == answers["tantivy"]
     assert all(answers["whoosh"][q] for q in queries)
+    # PostgreSQL ranks with ts_rank, not BM25: the same papers, snippets and fields, in its own order
+    # among equals (exact spellings first, slips last, as the behaviour tests check for every engine).
+    assert as_sets(answers["postgres"]) == as_sets(answers["whoosh"])
 
 
 # ------------------------------------------------------------------ OCR slips
@@ -578,15 +650,15 @@ def test_ocr_slips_leave_real_letters_and_numbers_alone(ix):
     assert sorted(ids(ix.search("nguyen -larn"))) == [5]  # an excluded word takes its slips with it
 
 
-@pytest.mark.skipif(find_spec("tantivy") is None, reason="tantivy not installed")
-def test_both_engines_match_the_same_ocr_slips(tmp_path):
+@pytest.mark.skipif(find_spec("tantivy") is None or find_spec("psycopg") is None, reason="tantivy or psycopg not installed")
+def test_all_engines_match_the_same_ocr_slips(tmp_path, postgres_url):
     queries = ["nguyen thi larn", "nguyen thi lam", "tran van blnh", "b1nh", "tlii", "clang", "ng0c", "5on", "svvan",
                "holder:blnh", "nguyen -larn", "Trần Văn Blnh", "Lam", "079190001234"]
     answers = {}
-    for engine in ("whoosh", "tantivy"):
-        with open_index(tmp_path / engine, engine) as ix:
+    for engine in ("whoosh", "tantivy", "postgres"):
+        with open_index(tmp_path / engine, engine, url=postgres_url) as ix:
             ix.add(SLIPS)
             answers[engine] = {q: (sorted(ids(ix.search(q))), sorted((h.id, h.snippet, tuple(h.matched)) for h in ix.search(q)))
                                for q in queries}
-    assert answers["whoosh"] == answers["tantivy"]
+    assert answers["whoosh"] == answers["tantivy"] == answers["postgres"]
     assert all(answers["whoosh"][q][0] for q in queries)

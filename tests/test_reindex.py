@@ -177,3 +177,38 @@ def test_index_path_taken_by_a_file_fails_cleanly(archive):
         assert result.exit_code != 0 and result.stdout == ""
         (line,) = result.stderr.splitlines()
         assert line.startswith("sohoa: ") and "index" in line
+
+
+def test_reindex_switches_to_postgres_and_back(pristine, archive, postgres_url):
+    """`sohoa reindex --engine postgres --search-url URL` moves the index into the database: the same
+    papers, snippets and fields for every query (ranked by PostgreSQL's own scores); back to Whoosh,
+    exactly what the user saw before, and the database's tables are gone."""
+    import psycopg
+
+    def tables():
+        with psycopg.connect(postgres_url) as db:
+            return db.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()[0]
+
+    out = archive("reindex", "--engine", "postgres", "--search-url", postgres_url).stdout
+    assert out == f"reindexed 3 papers in {archive.root / 'index'} (search engine: postgres)\n"
+    assert (archive.root / "index.engine").read_text() == "postgres\n" and tables() == 2
+    for query in QUERIES:
+        got, expected = archive.results(query), pristine["baseline"][tuple(query)]
+        strip = lambda hits: sorted(({k: v for k, v in h.items() if k != "score"} for h in hits), key=lambda h: h["id"])
+        assert strip(got) == strip(expected)
+    assert [h["id"] for h in archive.results(["Nguyễn", "Văn", "Ân"])][0] == pristine["ids"][1]  # exact first
+
+    archive("reindex", "--engine", "whoosh")  # the recorded server is where the old tables are dropped
+    assert tables() == 0
+    for query in QUERIES:
+        same_results(archive.results(query), pristine["baseline"][tuple(query)])
+
+
+def test_postgres_without_a_server_or_with_an_unreachable_one_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.delenv("SOHOA_SEARCH_URL", raising=False)
+    cli = ArchiveCli(tmp_path / "archive")
+    for extra, says in (((), "no server is named: give --search-url URL"),
+                        (("--search-url", "postgresql://sohoa:s3cret@127.0.0.1:1/nothing"), "cannot reach the search database")):
+        result = cli("init", "--engine", "postgres", *extra, expect=2)
+        (line,) = result.stderr.splitlines()
+        assert line.startswith("sohoa: ") and says in line and "s3cret" not in line and result.stdout == ""

@@ -18,14 +18,23 @@ AN_CODE = "000.00.53.H48-260105-0001"  # Nguyễn Văn An, nothing scanned for i
 
 
 
-@pytest.fixture(scope="module", params=["whoosh", "tantivy"])
+ENGINES = ["whoosh", "tantivy", "postgres"]
+
+
+def init_with(cli: Sohoa, request) -> None:
+    """`sohoa init` with the module's engine; the postgres one on a fresh database of the session's server."""
+    server = ("--search-url", request.getfixturevalue("postgres_server").database()) if request.param == "postgres" else ()
+    cli("init", "--engine", request.param, *server)
+
+
+@pytest.fixture(scope="module", params=ENGINES)
 def corpus(tmp_path_factory, request):
     """Four papers: two GIẤY KHAI SINH differing only by An/Ân, one GIẤY CHỨNG SINH for Đặng Thị
     Hương, and a form attached to Trần Thị Ngọc Ánh's record whose text does not name her; in an
-    archive of each search engine, so the same tests hold for both."""
+    archive of each search engine, so the same tests hold for all three."""
     base = tmp_path_factory.mktemp("search")
     cli = Sohoa(base / "archive", "clerk-search")
-    cli("init", "--engine", request.param)
+    init_with(cli, request)
     batch = base / "batch"
     make_scan(batch / "p1.png", page_lines("GIẤY KHAI SINH", "Nguyễn Văn An"), dpi=300)
     make_scan(batch / "p2.png", page_lines("GIẤY KHAI SINH", "Nguyễn Văn Ân"), dpi=300)
@@ -227,13 +236,13 @@ def test_masked_id_in_a_snippet_prints_whole_beside_highlights(sohoa, tmp_path):
 
 # -- OCR slips typed in a query -------------------------------------------------------------------
 
-@pytest.fixture(scope="module", params=["whoosh", "tantivy"])
+@pytest.fixture(scope="module", params=ENGINES)
 def slips(tmp_path_factory, request):
     """Three scanned birth certificates: Nguyễn Thị Lam, Trần Văn Bình, and Nguyễn Thị Lan, one real
     letter from Lam (not an OCR slip), in an archive of each search engine."""
     base = tmp_path_factory.mktemp("slips")
     cli = Sohoa(base / "archive", "clerk-slips")
-    cli("init", "--engine", request.param)
+    init_with(cli, request)
     people = {"lam.png": ("Nguyễn Thị Lam", "079190001234"), "binh.png": ("Trần Văn Bình", "001085004321"),
               "lan.png": ("Nguyễn Thị Lan", "079192005678")}
     for name, (holder, citizen) in people.items():

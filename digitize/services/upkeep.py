@@ -12,20 +12,22 @@ from digitize.services.actor import Actor
 from digitize.services.common import date, require_in_scope, seen, shown
 
 
-def init(archive: Archive, actor: Actor, engine: str | None = None) -> dict:
+def init(archive: Archive, actor: Actor, engine: str | None = None, search_url: str | None = None) -> dict:
     """Set up an archive's search index with `engine` (default Whoosh): {engine, created, catalog (its
-    PostgreSQL URL without password, None for catalog.sqlite)}. Opening the archive made the catalog."""
+    PostgreSQL URL without password, None for catalog.sqlite)}. The postgres engine's server is
+    `search_url`, else the one recorded, else the catalog's database when that is PostgreSQL.
+    Opening the archive made the catalog."""
     from index import init_index
 
     with library_errors():
-        name, created = init_index(archive.root / "index", engine)
+        name, created = init_index(archive.root / "index", engine, archive.search_url(search_url))
     return {"engine": name, "created": created, "catalog": archive.catalog_url}
 
 
-def reindex(archive: Archive, actor: Actor, engine: str | None = None) -> int:
+def reindex(archive: Archive, actor: Actor, engine: str | None = None, search_url: str | None = None) -> int:
     """Rebuild the search index from the catalog (with another `engine`, to switch); a killed rebuild
     resumes where it stopped. Returns how many papers were indexed."""
-    return archive.reindex(engine=engine)
+    return archive.reindex(engine=engine, search_url=search_url)
 
 
 def check(archive: Archive, actor: Actor, repair: bool = False):
