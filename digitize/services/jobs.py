@@ -20,6 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Iterator
 
+from digitize import queue
 from digitize.archive import Archive
 from digitize.errors import NotFound, SohoaError
 from digitize.intake import sha256_file
@@ -79,6 +80,8 @@ def submit_scan(archive: Archive, actor: Actor, path: Path, source_name: str, re
     os.replace(path, kept)
     options = {"record": record, "component": component, "result": result, "split": split}
     job_id = archive.catalog.jobs.add("scan", source_name, str(kept), sha256_file(kept), options, asdict(actor))
+    if queue.current() is not None:  # `--broker`: the workers hear of it from the broker
+        queue.current().announce(job_id)
     return _shown(archive.catalog.jobs.get(job_id))
 
 
@@ -155,26 +158,70 @@ def run_job(archive: Archive, job: dict, worker: str, processes: int | None = No
     return state
 
 
-def run_worker(root: Path, processes: int | None = None, once: bool = False, poll: float = 0.5) -> int:
+def run_worker(root: Path, processes: int | None = None, once: bool = False, poll: float = 0.5,
+               broker: str | None = None) -> int:
     """Claim and run jobs until SIGTERM/SIGINT (the current job is finished first), or, with `once`,
-    until the queue is empty: how many jobs were run."""
+    until the queue is empty: how many jobs were run. With `broker` (a Redis URL) the job ids come
+    from the broker, waited for if it is not up yet; else the worker polls the jobs table."""
     worker = f"{socket.gethostname()}:{os.getpid()}"
     stopping = []
     previous = {s: signal.signal(s, lambda *_: stopping.append(True)) for s in (signal.SIGTERM, signal.SIGINT)}
     ran = 0
     try:
+        feed = _feed(broker, stopping, poll)
         with Archive(root) as archive:
             while not stopping:
-                job = archive.catalog.jobs.claim(worker, LEASE_SECONDS, MAX_ATTEMPTS)
+                job = feed.next(archive, worker) if feed else archive.catalog.jobs.claim(worker, LEASE_SECONDS,
+                                                                                         MAX_ATTEMPTS)
                 if job is None:
-                    if once:
+                    if once and (feed is None or feed.idle(archive)):
                         break
-                    time.sleep(poll)
+                    if feed is None:
+                        time.sleep(poll)
                     continue
                 log.info("job %s: %s", job["id"], job["source_name"])
                 run_job(archive, job, worker, processes)
+                if feed:
+                    feed.done()
                 ran += 1
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
     return ran
+
+
+class _BrokerFeed:
+    """The next job from the broker: a delivered id claimed in the table (a second delivery of a job
+    already done, or still another worker's, is acknowledged and skipped); idle, it sweeps."""
+
+    def __init__(self, broker: "queue.Broker", stopping: list, poll: float):
+        self.broker, self.stopping = broker, stopping
+        self.ids = broker.feed(poll)
+
+    def next(self, archive: Archive, worker: str) -> dict | None:
+        job_id = self.ids.next(lambda: bool(self.stopping))
+        if job_id is None:
+            self.broker.sweep(archive.catalog.jobs, LEASE_SECONDS)
+            return None
+        job = archive.catalog.jobs.claim(worker, LEASE_SECONDS, MAX_ATTEMPTS, job_id=job_id)
+        if job is None:
+            self.ids.done()
+        return job
+
+    def done(self) -> None:
+        self.ids.done()
+
+    def idle(self, archive: Archive) -> bool:
+        """Nothing queued and nothing left by a dead worker (for `--once`)."""
+        now = time.time()
+        return not archive.catalog.jobs.list("queued", limit=1) and not any(
+            (j.get("lease_until") or now) < now for j in archive.catalog.jobs.list("running", limit=100_000))
+
+
+def _feed(url: str | None, stopping: list, poll: float) -> _BrokerFeed | None:
+    if not url:
+        return None
+    broker = queue.Broker(url)
+    if not broker.wait(lambda: bool(stopping)):
+        return None
+    return _BrokerFeed(broker, stopping, poll)

@@ -1,0 +1,172 @@
+"""Jobs over a real broker (`--broker redis://host:6379/0`, env SOHOA_BROKER): Dramatiq's Redis
+broker carries job ids from the server to `sohoa worker` processes on any host; the catalog's jobs
+table stays the truth (state, progress, papers, lease).
+
+Delivery: Dramatiq's is at least once — a message is acknowledged only after its job has ended, and
+the message of a worker that stopped heart-beating is put back. A second delivery is harmless: a
+worker claims the job by id only while it is queued or its lease has run out, and a scan run again
+finds its papers by SHA-256. A message can still be lost (Redis restarted without persistence, or
+the job queued while Redis was down), so `sweep` — run by the server and by idle workers — sends
+again the id of every job that is queued, or running with its lease run out."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from datetime import datetime, timezone
+from typing import Callable
+
+from digitize.errors import BadArgument
+
+log = logging.getLogger("sohoa.broker")
+QUEUE = "sohoa-jobs"
+ACTOR = "sohoa.run_job"  # the name Dramatiq messages carry; the worker's loop is ours (see Feed)
+SWEEP_EVERY = 5.0  # seconds between two sweeps of one process
+_URL = re.compile(r"(rediss?|unix)://", re.I)
+
+
+def check_url(url: str) -> str:
+    if not _URL.match(url or ""):
+        raise BadArgument("{broker} must be a Redis URL such as redis://host:6379/0, not " + repr(url), field="broker")
+    return url
+
+
+def shown(url: str) -> str:
+    """The URL without its password, for logs."""
+    return re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", url)
+
+
+class Broker:
+    """One process's connection to the broker: `announce` sends a job id, `feed` takes them."""
+
+    def __init__(self, url: str):
+        import redis
+        from dramatiq.brokers.redis import RedisBroker
+
+        self.url = check_url(url)
+        # Timeouts, so a broker host that vanished is noticed instead of hanging a worker for good.
+        client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30, health_check_interval=30)
+        self.redis = client
+        self.dramatiq = RedisBroker(client=client, middleware=[], namespace="sohoa")
+        self.dramatiq.declare_queue(QUEUE)
+        self.last_sweep = 0.0
+
+    def wait(self, stopping: Callable[[], bool] = lambda: False, most: float = 10.0) -> bool:
+        """Until the broker answers (one line says we wait, one that we are connected): False if
+        stopped first."""
+        import redis
+
+        pause, said = 0.5, False
+        while not stopping():
+            try:
+                self.redis.ping()
+                if said:
+                    log.info("connected to the broker at %s", shown(self.url))
+                return True
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                if not said:
+                    log.warning("waiting for the broker at %s (%s); retrying", shown(self.url), exc)
+                    said = True
+            time.sleep(pause)
+            pause = min(most, pause * 2)
+        return False
+
+    def announce(self, job_id: int) -> bool:
+        """Send a job's id to the workers; False (and a log line) if the broker cannot be reached —
+        the job stays queued in the catalog, and a sweep sends it once the broker is back."""
+        import redis
+        from dramatiq import Message
+
+        try:
+            self.dramatiq.enqueue(Message(queue_name=QUEUE, actor_name=ACTOR, args=(int(job_id),), kwargs={},
+                                          options={}))
+            return True
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            log.warning("job %s stays queued until the broker at %s answers (%s)", job_id, shown(self.url), exc)
+            return False
+
+    def sweep(self, jobs, lease_seconds: float, force: bool = False) -> int:
+        """Send again the ids of jobs a lost message or a dead worker left behind — queued ones, and
+        running ones whose lease ran out — at most once per lease each (a key in Redis, so many
+        sweeping processes send one message): how many were sent."""
+        import redis
+
+        now = time.time()
+        if not force and now - self.last_sweep < SWEEP_EVERY:
+            return 0
+        self.last_sweep = now
+        stale = [j for j in jobs.list("running", limit=100_000) if (j.get("lease_until") or now) < now]
+        waiting = [j for j in jobs.list("queued", limit=100_000) if now - _epoch(j["created"]) > SWEEP_EVERY]
+        sent = 0
+        try:
+            for job in sorted(stale + waiting, key=lambda j: j["id"]):
+                if self.redis.set(f"sohoa:swept:{job['id']}", 1, nx=True, ex=max(1, round(lease_seconds))):
+                    sent += self.announce(job["id"])
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            log.warning("sweep: the broker at %s does not answer (%s)", shown(self.url), exc)
+        if sent:
+            log.info("sweep: %d jobs sent again (queued, or their worker stopped)", sent)
+        return sent
+
+    def feed(self, poll: float = 1.0) -> "Feed":
+        return Feed(self, poll)
+
+
+class Feed:
+    """The job ids a worker takes, one at a time: `next` gives a delivered id (or None after `poll`
+    seconds of nothing), `done` acknowledges it once its job has ended (a worker killed before that
+    leaves it unacknowledged, for Dramatiq to deliver again)."""
+
+    def __init__(self, broker: Broker, poll: float):
+        self.broker, self.poll = broker, poll
+        self.consumer = broker.dramatiq.consume(QUEUE, prefetch=1, timeout=int(poll * 1000))
+        self.message = None
+
+    def next(self, stopping: Callable[[], bool] = lambda: False) -> int | None:
+        import redis
+        from dramatiq.errors import BrokerConnectionError
+
+        try:
+            self.message = next(self.consumer)
+        except (BrokerConnectionError, redis.TimeoutError) as exc:
+            log.warning("lost the broker at %s (%s)", shown(self.broker.url), exc)
+            self.broker.wait(stopping)
+            self.consumer = self.broker.dramatiq.consume(QUEUE, prefetch=1, timeout=int(self.poll * 1000))
+            self.message = None
+        return int(self.message.args[0]) if self.message is not None else None
+
+    def done(self) -> None:
+        import redis
+        from dramatiq.errors import BrokerConnectionError
+
+        if self.message is None:
+            return
+        try:
+            self.consumer.ack(self.message)
+        except (BrokerConnectionError, redis.TimeoutError) as exc:  # it comes back: a second delivery of an ended job is skipped
+            log.warning("could not acknowledge a job to the broker (%s)", exc)
+        self.message = None
+
+
+def _epoch(iso: str) -> float:
+    try:
+        stamp = datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return 0.0
+    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)).timestamp()
+
+
+_current: Broker | None = None
+
+
+def configure(url: str | None) -> Broker | None:
+    """The broker this process announces new jobs to (the server's `--broker`), or none: the
+    embedded queue, where workers poll the jobs table."""
+    global _current
+    _current = Broker(url) if url else None
+    return _current
+
+
+def current() -> Broker | None:
+    return _current
