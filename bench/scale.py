@@ -13,8 +13,11 @@ to the broker as `POST /scans` does (jobs.submit_scan) to W `sohoa worker --brok
 --processes 1` processes, timed until the last job has ended. W = 1 and 2, in turn, and
 `sohoa scan --jobs 1` of the same files into a fresh archive (the same OCR without any queue: what
 the queue costs one worker). The workers are started (and given 5 s) before the jobs are submitted:
-the clock runs from the first submission to the last job's end; `sohoa scan`'s includes its start. Goal: 2 workers ≥ 1.8× one. The load average at each start is printed:
-this machine is shared, so compare the ratios of one run.
+the clock runs from the first submission to the last job's end; `sohoa scan`'s includes its start.
+Beside the wall time, the CPU seconds a page cost the whole process trees (worker, OCR processes)
+and how many cores' worth other work on the machine took meanwhile: if two workers spend the CPU
+per page one does, the queue costs nothing and what is short of 2× is the cores' other work.
+Goal: 2 workers ≥ 1.8× one. This machine is shared: compare the ratios of one run.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -59,6 +63,46 @@ def build(pages: int, per_job: int, folder: Path) -> list[Path]:
     return files
 
 
+def tree_cpu(pids: list[int]) -> float:
+    """CPU seconds used so far by these processes, the children they waited for (each job's OCR
+    processes) and their live descendants."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            for p in [root, *root.children(recursive=True)]:
+                t = p.cpu_times()
+                total += t.user + t.system + t.children_user + t.children_system
+        except psutil.Error:
+            pass
+    return total
+
+
+class Load:
+    """The machine's busy CPU seconds through a run (psutil.cpu_times): less the run's own, what other
+    work on this shared machine took from its cores."""
+
+    def __init__(self):
+        self.start, self.began = self._busy(), time.monotonic()
+
+    @staticmethod
+    def _busy() -> float:
+        import psutil
+
+        t = psutil.cpu_times()
+        return sum(t) - t.idle - getattr(t, "iowait", 0.0)
+
+    def others(self, own_cpu: float) -> float:
+        """Cores' worth of other work during the run (0.5: half a core busy with others' jobs)."""
+        return max(0.0, self._busy() - self.start - own_cpu) / max(1e-9, time.monotonic() - self.began)
+
+
+def _cpu(load: Load, own: float, pages: int) -> dict:
+    return {"cpu": own / pages, "load": load.others(own)}
+
+
 def fresh_archive(folder: Path) -> Path:
     shutil.rmtree(folder, ignore_errors=True)
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -86,8 +130,7 @@ def through_broker(files: list[Path], workers: int, redis, pages: int) -> dict:
                                "--processes", "1"], env=env, stdout=subprocess.DEVNULL,
                               stderr=open(OUT / f"worker-{workers}w-{n}.log", "w")) for n in range(workers)]
     time.sleep(WARM)  # the workers up and waiting, as on a worker host: the run times the jobs, not the start
-    load = os.getloadavg()[0]
-    start = time.monotonic()
+    start, load, cpu = time.monotonic(), Load(), tree_cpu([p.pid for p in procs])
     queue.configure(redis.url)
     with Archive(archive_root) as archive:
         ids = [jobs.submit_scan(archive, Actor(**CLERK), copy, f.name)["id"] for copy, f in zip(copies, files)]
@@ -102,6 +145,7 @@ def through_broker(files: list[Path], workers: int, redis, pages: int) -> dict:
                     raise SystemExit(f"a worker ended early (see {OUT}/worker-*.log)")
                 time.sleep(0.2)
             elapsed = time.monotonic() - start
+            cpu = tree_cpu([p.pid for p in procs]) - cpu
             failed = [archive.catalog.jobs.get(i)["error"] for i in ids if archive.catalog.jobs.get(i)["state"] == "failed"]
     finally:
         for p in procs:
@@ -111,18 +155,24 @@ def through_broker(files: list[Path], workers: int, redis, pages: int) -> dict:
     if failed:
         raise SystemExit(f"{len(failed)} jobs failed: {failed[0]}")
     return {"what": f"broker, {workers} worker{'s' if workers > 1 else ''}", "seconds": elapsed,
-            "ppm": pages / elapsed * 60, "load": load}
+            "ppm": pages / elapsed * 60, **_cpu(load, cpu, pages)}
 
 
 def plain_scan(files: list[Path], pages: int) -> dict:
     archive_root = fresh_archive(OUT / "archive-scan")
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    load = os.getloadavg()[0]
-    start = time.monotonic()
-    subprocess.run([str(SOHOA), "scan", *map(str, files), "--archive", str(archive_root), "--jobs", "1"],
-                   env=env, check=True, stdout=subprocess.DEVNULL, stderr=open(OUT / "scan.log", "w"))
+    load, start = Load(), time.monotonic()
+    proc = subprocess.Popen([str(SOHOA), "scan", *map(str, files), "--archive", str(archive_root), "--jobs", "1"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=open(OUT / "scan.log", "w"))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc.wait()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # it, and the OCR processes it waited for
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     elapsed = time.monotonic() - start
-    return {"what": "sohoa scan --jobs 1 (no queue)", "seconds": elapsed, "ppm": pages / elapsed * 60, "load": load}
+    if proc.returncode != 0:
+        raise SystemExit(f"sohoa scan failed (see {OUT}/scan.log)")
+    return {"what": "sohoa scan --jobs 1 (no queue)", "seconds": elapsed, "ppm": pages / elapsed * 60,
+            **_cpu(load, cpu, pages)}
 
 
 def throughput(args) -> None:
@@ -139,16 +189,18 @@ def throughput(args) -> None:
                 result = run()
                 runs.setdefault(result["what"], []).append(result)
                 print(f"round {round_ + 1}: {result['what']:32} {result['seconds']:6.1f} s  "
-                      f"{result['ppm']:5.1f} pages/min  (load {result['load']:.1f} at start)", flush=True)
+                      f"{result['ppm']:5.1f} pages/min  {result['cpu']:.2f} CPU s/page  "
+                      f"(others' work: {result['load']:.2f} cores)", flush=True)
     finally:
         redis.stop()
     print(f"\n{args.pages} pages, {len(files)} jobs of {args.pages_per_job} pages, {os.cpu_count()} cores, "
           f"median of {args.repeat}:")
-    print("| run | seconds | pages/min | load at start |\n|---|---:|---:|---:|")
+    print("| run | seconds | pages/min | CPU s/page | others' work (cores) |\n|---|---:|---:|---:|---:|")
     median = {}
     for what, results in runs.items():
         median[what] = statistics.median(r["ppm"] for r in results)
         print(f"| {what} | {statistics.median(r['seconds'] for r in results):.1f} | {median[what]:.1f} | "
+              f"{statistics.median(r['cpu'] for r in results):.2f} | "
               f"{', '.join(format(r['load'], '.1f') for r in results)} |")
     one, two = median["broker, 1 worker"], median["broker, 2 workers"]
     scan = median["sohoa scan --jobs 1 (no queue)"]

@@ -23,6 +23,7 @@ log = logging.getLogger("sohoa.broker")
 QUEUE = "sohoa-jobs"
 ACTOR = "sohoa.run_job"  # the name Dramatiq messages carry; the worker's loop is ours (see Feed)
 SWEEP_EVERY = 5.0  # seconds between two sweeps of one process
+RESEND = 600  # seconds before a queued job's id is sent again (a message lost with its worker before it claimed)
 _URL = re.compile(r"(rediss?|unix)://", re.I)
 
 
@@ -50,7 +51,7 @@ class Broker:
         self.redis = client
         self.dramatiq = RedisBroker(client=client, middleware=[], namespace="sohoa")
         self.dramatiq.declare_queue(QUEUE)
-        self.last_sweep = 0.0
+        self.last_sweep, self.down = 0.0, False
 
     def wait(self, stopping: Callable[[], bool] = lambda: False, most: float = 10.0) -> bool:
         """Until the broker answers (one line says we wait, one that we are connected): False if
@@ -79,6 +80,7 @@ class Broker:
         from dramatiq import Message
 
         try:
+            self.redis.set(f"sohoa:sent:{int(job_id)}", 1, ex=RESEND)  # no sweep sends it again soon
             self.dramatiq.enqueue(Message(queue_name=QUEUE, actor_name=ACTOR, args=(int(job_id),), kwargs={},
                                           options={}))
             return True
@@ -87,24 +89,31 @@ class Broker:
             return False
 
     def sweep(self, jobs, lease_seconds: float, force: bool = False) -> int:
-        """Send again the ids of jobs a lost message or a dead worker left behind — queued ones, and
-        running ones whose lease ran out — at most once per lease each (a key in Redis, so many
-        sweeping processes send one message): how many were sent."""
+        """Send again the ids of jobs a dead worker or a lost message left behind: a running job whose
+        lease ran out, once per attempt (again after a lease if that message too is lost); a queued
+        job never sent (queued while Redis was down; Redis restarted empty), or sent RESEND seconds
+        ago. Keys in Redis make many sweeping processes send one message: how many were sent."""
         import redis
 
         now = time.time()
         if not force and now - self.last_sweep < SWEEP_EVERY:
             return 0
         self.last_sweep = now
-        stale = [j for j in jobs.list("running", limit=100_000) if (j.get("lease_until") or now) < now]
-        waiting = [j for j in jobs.list("queued", limit=100_000) if now - _epoch(j["created"]) > SWEEP_EVERY]
+        keys = [(j, f"sohoa:stale:{j['id']}:{j['attempts']}", max(1, round(lease_seconds)))
+                for j in jobs.list("running", limit=100_000) if (j.get("lease_until") or now) < now]
+        keys += [(j, f"sohoa:sent:{j['id']}", RESEND)
+                 for j in jobs.list("queued", limit=100_000) if now - _epoch(j["created"]) > SWEEP_EVERY]
         sent = 0
         try:
-            for job in sorted(stale + waiting, key=lambda j: j["id"]):
-                if self.redis.set(f"sohoa:swept:{job['id']}", 1, nx=True, ex=max(1, round(lease_seconds))):
+            for job, key, seconds in sorted(keys, key=lambda k: k[0]["id"]):
+                if self.redis.set(key, 1, nx=True, ex=seconds):
                     sent += self.announce(job["id"])
         except (redis.ConnectionError, redis.TimeoutError) as exc:
-            log.warning("sweep: the broker at %s does not answer (%s)", shown(self.url), exc)
+            if not self.down:  # once, not every few seconds while it is down
+                log.warning("sweep: the broker at %s does not answer (%s)", shown(self.url), exc)
+            self.down = True
+            return sent
+        self.down = False
         if sent:
             log.info("sweep: %d jobs sent again (queued, or their worker stopped)", sent)
         return sent

@@ -40,8 +40,7 @@ class Workers:
         self.thread = threading.Thread(target=self._watch, daemon=True, name="sohoa-workers")
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "cli", "worker", "--archive", str(self.root),
-                *(["--broker", self.broker] if self.broker else [])]
+        return [sys.executable, "-m", "cli", "worker", "--archive", str(self.root)]
 
     def start(self) -> None:
         if self.count:
@@ -50,6 +49,8 @@ class Workers:
     def _watch(self) -> None:
         cwd = Path(__file__).resolve().parent.parent  # where cli.py is, for `python -m cli`
         env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+        if self.broker:  # in the environment, not the command line: `ps` shows no Redis password
+            env["SOHOA_BROKER"] = self.broker
         while not self.stopping.is_set():
             for slot, proc in enumerate(self.procs):
                 if proc is not None and proc.poll() is None:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 
 from digitize import queue
 from digitize.archive import Archive
@@ -87,14 +88,14 @@ def test_a_worker_started_before_the_broker_waits_and_connects(root, tmp_path):
     log = tmp_path / "worker.log"
     worker = subprocess.Popen([str(SOHOA), "worker", "--archive", str(root), "--broker", url, "--processes", "1"],
                               stdout=open(log, "w"), stderr=subprocess.STDOUT)
-    redis = None
+    started = None
     try:
         deadline = time.monotonic() + 60
         while "waiting for the broker" not in log.read_text():
             assert worker.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.1)
         assert log.read_text().count("waiting for the broker") == 1  # one line, not one per retry
-        redis = Redis(port)
+        started = Redis(port)
         queue.configure(url)
         try:
             queued = submit(root, scan_file(tmp_path / "up", "Trần Thị Bình"), "khai sinh.tif")
@@ -107,8 +108,51 @@ def test_a_worker_started_before_the_broker_waits_and_connects(root, tmp_path):
     finally:
         worker.terminate()
         worker.wait(30)
-        if redis:
-            redis.stop()
+        if started:
+            started.stop()
+
+
+def test_a_job_queued_while_redis_was_down_is_swept_to_a_worker_once_it_is_up(root, tmp_path, caplog):
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    queue.configure(url)
+    try:
+        queued = submit(root, scan_file(tmp_path / "up", "Lê Văn Cường"), "khai sinh.tif")  # still 202 over HTTP
+    finally:
+        queue.configure(None)
+    assert queued["state"] == "queued" and "stays queued until the broker" in caplog.text
+    started = Redis(port)
+    try:
+        time.sleep(queue.SWEEP_EVERY)  # a sweep sends jobs queued longer than this
+        assert jobs.run_worker(root, processes=1, once=True, broker=url) == 1
+    finally:
+        started.stop()
+    assert stored(root, queued["id"])["state"] == "done"
+
+
+def test_the_servers_own_workers_take_their_jobs_from_the_broker(root, tmp_path, redis_url):
+    tokens = add_accounts(root, tmp_path)
+    server = Server(root, "--broker", redis_url, workers=1)
+    try:
+        clerk = server.bearer(tokens["clerk"])
+        sent = clerk.post("/scans", files=[("files", ("khai sinh.tif", scan_file(tmp_path / "up", "Vũ Thị Giang")
+                                                      .read_bytes(), "image/tiff"))])
+        assert sent.status_code == 202, sent.text
+        job_id = sent.json()["jobs"][0]["id"]
+        deadline = time.monotonic() + 120
+        while (job := clerk.get(f"/jobs/{job_id}").json())["state"] not in ("done", "failed"):
+            assert time.monotonic() < deadline, job
+            time.sleep(0.2)
+        assert job["state"] == "done", job
+        # taken from Redis (a worker polling the table would leave the message there), by the
+        # worker the server started, which has the URL in its environment, not on its command line
+        assert redis.Redis.from_url(redis_url).llen(f"sohoa:{queue.QUEUE}") == 0
+        pid = int(stored(root, job_id)["worker"].rsplit(":", 1)[1])
+        assert pid != server.proc.pid
+        assert redis_url not in Path(f"/proc/{pid}/cmdline").read_text()
+        assert f"SOHOA_BROKER={redis_url}" in Path(f"/proc/{pid}/environ").read_text().split("\0")
+    finally:
+        server.stop()
 
 
 @pytest.mark.slow
