@@ -118,11 +118,9 @@ class Broker:
             log.info("sweep: %d jobs sent again (queued, or their worker stopped)", sent)
         return sent
 
-    def feed(self, poll: float = 1.0) -> "Feed":
-        return Feed(self, poll)
 
 
-class Feed:
+class Deliveries:
     """The job ids a worker takes, one at a time: `next` gives a delivered id (or None after `poll`
     seconds of nothing), `done` acknowledges it once its job has ended (a worker killed before that
     leaves it unacknowledged, for Dramatiq to deliver again)."""
@@ -156,6 +154,45 @@ class Feed:
         except (BrokerConnectionError, redis.TimeoutError) as exc:  # it comes back: a second delivery of an ended job is skipped
             log.warning("could not acknowledge a job to the broker (%s)", exc)
         self.message = None
+
+
+class Feed:
+    """A worker's next job from the broker: the delivered id claimed in the jobs table (a second
+    delivery of a job already ended, or still another worker's, is acknowledged and skipped); with
+    nothing delivered, a sweep."""
+
+    def __init__(self, broker: Broker, stopping: Callable[[], bool], poll: float, lease: float, attempts: int):
+        self.broker, self.stopping, self.lease, self.attempts = broker, stopping, lease, attempts
+        self.ids = Deliveries(broker, poll)
+
+    def next(self, jobs, worker: str) -> dict | None:
+        job_id = self.ids.next(self.stopping)
+        if job_id is None:
+            self.broker.sweep(jobs, self.lease)
+            return None
+        job = jobs.claim(worker, self.lease, self.attempts, job_id=job_id)
+        if job is None:
+            self.ids.done()
+        return job
+
+    def done(self) -> None:
+        """The job has ended: its delivery acknowledged."""
+        self.ids.done()
+
+    def idle(self, jobs) -> bool:
+        """Nothing queued and nothing left by a dead worker (for `sohoa worker --once`)."""
+        now = time.time()
+        return not jobs.list("queued", limit=1) and not any(
+            (j.get("lease_until") or now) < now for j in jobs.list("running", limit=100_000))
+
+
+def feed(url: str, stopping: Callable[[], bool], poll: float, lease: float, attempts: int) -> Feed | None:
+    """A worker's feed from the broker at `url`, once it answers (None if stopped while waiting)."""
+    broker = Broker(url)
+    if not broker.wait(stopping):
+        return None
+    log.info("taking jobs from the broker at %s", shown(url))
+    return Feed(broker, stopping, poll, lease, attempts)
 
 
 def _epoch(iso: str) -> float:

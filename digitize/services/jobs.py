@@ -168,13 +168,13 @@ def run_worker(root: Path, processes: int | None = None, once: bool = False, pol
     previous = {s: signal.signal(s, lambda *_: stopping.append(True)) for s in (signal.SIGTERM, signal.SIGINT)}
     ran = 0
     try:
-        feed = _feed(broker, stopping, poll)
+        feed = queue.feed(broker, lambda: bool(stopping), poll, LEASE_SECONDS, MAX_ATTEMPTS) if broker else None
         with Archive(root) as archive:
+            jobs = archive.catalog.jobs
             while not stopping:
-                job = feed.next(archive, worker) if feed else archive.catalog.jobs.claim(worker, LEASE_SECONDS,
-                                                                                         MAX_ATTEMPTS)
+                job = feed.next(jobs, worker) if feed else jobs.claim(worker, LEASE_SECONDS, MAX_ATTEMPTS)
                 if job is None:
-                    if once and (feed is None or feed.idle(archive)):
+                    if once and (feed is None or feed.idle(jobs)):
                         break
                     if feed is None:
                         time.sleep(poll)
@@ -189,39 +189,3 @@ def run_worker(root: Path, processes: int | None = None, once: bool = False, pol
             signal.signal(s, handler)
     return ran
 
-
-class _BrokerFeed:
-    """The next job from the broker: a delivered id claimed in the table (a second delivery of a job
-    already done, or still another worker's, is acknowledged and skipped); idle, it sweeps."""
-
-    def __init__(self, broker: "queue.Broker", stopping: list, poll: float):
-        self.broker, self.stopping = broker, stopping
-        self.ids = broker.feed(poll)
-
-    def next(self, archive: Archive, worker: str) -> dict | None:
-        job_id = self.ids.next(lambda: bool(self.stopping))
-        if job_id is None:
-            self.broker.sweep(archive.catalog.jobs, LEASE_SECONDS)
-            return None
-        job = archive.catalog.jobs.claim(worker, LEASE_SECONDS, MAX_ATTEMPTS, job_id=job_id)
-        if job is None:
-            self.ids.done()
-        return job
-
-    def done(self) -> None:
-        self.ids.done()
-
-    def idle(self, archive: Archive) -> bool:
-        """Nothing queued and nothing left by a dead worker (for `--once`)."""
-        now = time.time()
-        return not archive.catalog.jobs.list("queued", limit=1) and not any(
-            (j.get("lease_until") or now) < now for j in archive.catalog.jobs.list("running", limit=100_000))
-
-
-def _feed(url: str | None, stopping: list, poll: float) -> _BrokerFeed | None:
-    if not url:
-        return None
-    broker = queue.Broker(url)
-    if not broker.wait(lambda: bool(stopping)):
-        return None
-    return _BrokerFeed(broker, stopping, poll)
