@@ -6,6 +6,9 @@ coverage on PostgreSQL where bench/scale_search.py and bench/scale_catalog.py ex
     .venv/bin/python bench/scale.py --only search ...        # bench/scale_search.py run(args)
     .venv/bin/python bench/scale.py --only catalog ...       # bench/scale_catalog.py run(args)
 
+The search and catalog parts get this script's parsed options; `args.rest` holds the ones it does
+not know (theirs), to parse as they like.
+
 Throughput: the pages of bench/ocr_throughput.py (A4, 300 dpi, dust, up to ±1.5° skew), as files of
 `--pages-per-job` pages, each a scan job. For each run a fresh archive and an emptied Redis
 (`redis-server --save ''` on a free port, tests/redis_server.py): every job is queued and announced

@@ -130,6 +130,7 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, workers: int = 
     app = create_app(root, settings)
     queue.configure(broker)
     if broker:
+        log.info("announcing scan jobs to the broker at %s", queue.shown(broker))
         # Workers on other hosts may be running jobs right now: their leases, not this start, decide.
         threading.Thread(target=sweep, args=(root, threading.Event()), daemon=True, name="sohoa-sweep").start()
     else:
