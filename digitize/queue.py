@@ -6,8 +6,9 @@ Delivery: Dramatiq's is at least once — a message is acknowledged only after i
 the message of a worker that stopped heart-beating is put back. A second delivery is harmless: a
 worker claims the job by id only while it is queued or its lease has run out, and a scan run again
 finds its papers by SHA-256. A message can still be lost (Redis restarted without persistence, or
-the job queued while Redis was down), so `sweep` — run by the server and by idle workers — sends
-again the id of every job that is queued, or running with its lease run out."""
+the job queued while Redis was down), and a dead worker's message waits for Dramatiq's maintenance;
+so `sweep` — run by the server and by idle workers — sends again the ids of jobs running with their
+lease run out, and of queued jobs never sent or sent long ago."""
 
 from __future__ import annotations
 
@@ -39,15 +40,20 @@ def shown(url: str) -> str:
 
 
 class Broker:
-    """One process's connection to the broker: `announce` sends a job id, `feed` takes them."""
+    """One process's connection to the broker: `announce` sends a job id, `sweep` sends lost ones."""
 
     def __init__(self, url: str):
-        import redis
-        from dramatiq.brokers.redis import RedisBroker
-
         self.url = check_url(url)
+        try:
+            import redis
+            from dramatiq.brokers.redis import RedisBroker
+        except ImportError:
+            raise BadArgument("{broker} needs Dramatiq and redis: pip install 'sohoa[queue]'", field="broker") from None
         # Timeouts, so a broker host that vanished is noticed instead of hanging a worker for good.
-        client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30, health_check_interval=30)
+        try:
+            client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30, health_check_interval=30)
+        except ValueError as exc:
+            raise BadArgument("{broker}: " + shown(url) + f" is not a Redis URL ({exc})", field="broker") from None
         self.redis = client
         self.dramatiq = RedisBroker(client=client, middleware=[], namespace="sohoa")
         self.dramatiq.declare_queue(QUEUE)
