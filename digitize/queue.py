@@ -106,7 +106,7 @@ class Broker:
             return 0
         self.last_sweep = now
         keys = [(j, f"sohoa:stale:{j['id']}:{j['attempts']}", max(1, round(lease_seconds)))
-                for j in jobs.list("running", limit=100_000) if (j.get("lease_until") or now) < now]
+                for j in jobs.list("running", limit=100_000) if _expired(j, now)]
         keys += [(j, f"sohoa:sent:{j['id']}", RESEND)
                  for j in jobs.list("queued", limit=100_000) if now - _epoch(j["created"]) > SWEEP_EVERY]
         sent = 0
@@ -189,7 +189,7 @@ class Feed:
         """Nothing queued and nothing left by a dead worker (for `sohoa worker --once`)."""
         now = time.time()
         return not jobs.list("queued", limit=1) and not any(
-            (j.get("lease_until") or now) < now for j in jobs.list("running", limit=100_000))
+            _expired(j, now) for j in jobs.list("running", limit=100_000))
 
 
 def feed(url: str, stopping: Callable[[], bool], poll: float, lease: float, attempts: int) -> Feed | None:
@@ -199,6 +199,10 @@ def feed(url: str, stopping: Callable[[], bool], poll: float, lease: float, atte
         return None
     log.info("taking jobs from the broker at %s", shown(url))
     return Feed(broker, stopping, poll, lease, attempts)
+
+
+def _expired(job: dict, now: float) -> bool:
+    return job.get("lease_until") is not None and job["lease_until"] < now
 
 
 def _epoch(iso: str) -> float:

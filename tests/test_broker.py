@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from dramatiq import Message
 
 from digitize import queue
 from digitize.archive import Archive
@@ -71,6 +72,26 @@ def test_a_job_goes_through_the_broker_and_a_second_delivery_is_skipped(root, tm
     assert jobs.run_worker(root, processes=1, once=True, broker=announcing.url) == 0
     assert stored(root, queued["id"])["attempts"] == 1
     assert announcing.redis.llen(f"sohoa:{queue.QUEUE}") == 0
+
+
+def test_the_sweep_sends_a_dead_workers_job_once_and_leaves_announced_ones_alone(root, tmp_path, announcing):
+    listed = f"sohoa:{queue.QUEUE}"
+    announced = submit(root, scan_file(tmp_path / "up", "Đặng Văn Hải"), "a.tif")
+    with Archive(root) as archive:
+        table = archive.catalog.jobs
+        dead = table.add("scan", "b.tif", "/nowhere/b.tif", "1" * 64, {}, {"name": "thu"})
+        unsent = table.add("scan", "c.tif", "/nowhere/c.tif", "2" * 64, {}, {"name": "thu"})  # Redis was down
+        assert table.claim("w-dead", 60, 3, job_id=dead)["id"] == dead
+        archive.catalog.db.execute("UPDATE jobs SET lease_until = 0 WHERE id = ?", (dead,))  # its worker died
+        archive.catalog.db.execute("UPDATE jobs SET created = '2000-01-01T00:00:00+00:00' WHERE id IN (?, ?)",
+                                   (announced["id"], unsent))
+        assert announcing.redis.llen(listed) == 1
+        assert announcing.sweep(table, 60, force=True) == 2  # the dead worker's job and the unsent one
+        assert announcing.sweep(table, 60, force=True) == 0  # not again: another process swept them
+        sent = [Message.decode(m).args[0] for m in announcing.redis.hvals(f"sohoa:{queue.QUEUE}.msgs")]
+        assert sorted(sent) == sorted([announced["id"], dead, unsent])
+        # the dead worker's job is run by the next worker to get its id
+        assert table.claim("w-next", 60, 3, job_id=dead)["attempts"] == 2
 
 
 def test_a_broker_url_that_is_not_redis_is_refused_in_one_line(root):
