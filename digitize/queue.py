@@ -75,7 +75,9 @@ class Broker:
                 if not said:
                     log.warning("waiting for the broker at %s (%s); retrying", shown(self.url), exc)
                     said = True
-            time.sleep(pause)
+            until = time.monotonic() + pause
+            while time.monotonic() < until and not stopping():  # a SIGTERM is heard at once
+                time.sleep(0.1)
             pause = min(most, pause * 2)
         return False
 

@@ -126,11 +126,31 @@ def test_a_worker_started_before_the_broker_waits_and_connects(root, tmp_path):
             assert worker.poll() is None and time.monotonic() < deadline + 120, log.read_text()
             time.sleep(0.2)
         assert "connected to the broker" in log.read_text()
+        worker.terminate()
+        assert worker.wait(30) == 0  # SIGTERM: it stops, the job done
     finally:
         worker.terminate()
         worker.wait(30)
         if started:
             started.stop()
+
+
+def test_a_worker_waiting_for_its_broker_stops_on_sigterm(root, tmp_path):
+    log = tmp_path / "worker.log"
+    worker = subprocess.Popen([str(SOHOA), "worker", "--archive", str(root), "--broker",
+                               f"redis://127.0.0.1:{free_port()}/0"], stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while "waiting for the broker" not in log.read_text():
+            assert worker.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        worker.terminate()
+        assert worker.wait(30) == 0, log.read_text()
+        assert "Traceback" not in log.read_text()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
 
 
 def test_a_job_queued_while_redis_was_down_is_swept_to_a_worker_once_it_is_up(root, tmp_path, caplog):
