@@ -51,6 +51,15 @@ def scan_file(folder: Path, holder: str, pages: int = 1) -> Path:
                      dpi=200, pages=pages)
 
 
+def wait_line(process: subprocess.Popen, log: Path, text: str) -> float:
+    """Until `process` has written `text` to `log` (it must not end first): the deadline it had."""
+    deadline = time.monotonic() + 60
+    while text not in log.read_text():
+        assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)
+    return deadline
+
+
 def submit(root: Path, path: Path, name: str) -> dict:
     with Archive(root) as archive:
         return jobs.submit_scan(archive, CLERK, path, name)
@@ -111,10 +120,7 @@ def test_a_worker_started_before_the_broker_waits_and_connects(root, tmp_path):
                               stdout=open(log, "w"), stderr=subprocess.STDOUT)
     started = None
     try:
-        deadline = time.monotonic() + 60
-        while "waiting for the broker" not in log.read_text():
-            assert worker.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
+        deadline = wait_line(worker, log, "waiting for the broker")
         assert log.read_text().count("waiting for the broker") == 1  # one line, not one per retry
         started = Redis(port)
         queue.configure(url)
@@ -140,10 +146,7 @@ def test_a_worker_waiting_for_its_broker_stops_on_sigterm(root, tmp_path):
     worker = subprocess.Popen([str(SOHOA), "worker", "--archive", str(root), "--broker",
                                f"redis://127.0.0.1:{free_port()}/0"], stdout=open(log, "w"), stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
-        while "waiting for the broker" not in log.read_text():
-            assert worker.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
+        wait_line(worker, log, "waiting for the broker")
         worker.terminate()
         assert worker.wait(30) == 0, log.read_text()
         assert "Traceback" not in log.read_text()
