@@ -837,6 +837,11 @@ def audit_log(archive, actor, paper_id, holder_id, since, show_ids, as_json):
 
 
 # -- the server ----------------------------------------------------------------------------------
+_BROKER = click.option("--broker", metavar="URL", envvar="SOHOA_BROKER",
+                       help="Jobs over this Redis broker, e.g. redis://host:6379/0 [env SOHOA_BROKER; "
+                            "default: the archive's own queue].")
+
+
 @main.command()
 @click.option("--archive", "archive_root", type=click.Path(path_type=Path), envvar="SOHOA_ARCHIVE",
               help=f"Archive folder [env SOHOA_ARCHIVE; default {default_root()}]")
@@ -844,6 +849,7 @@ def audit_log(archive, actor, paper_id, holder_id, since, show_ids, as_json):
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--workers", type=click.IntRange(0, 64), default=1, show_default=True,
               help="Scan worker processes to run (each restarted if it dies).")
+@_BROKER
 @click.option("--max-upload", default="200MB", show_default=True, metavar="SIZE",
               help="Largest request body taken (an upload of scans): 200MB, 1.5G, 500k.")
 @click.option("--session-hours", type=click.FloatRange(0, 24 * 30, min_open=True), default=8.0, show_default=True,
@@ -852,7 +858,7 @@ def audit_log(archive, actor, paper_id, holder_id, since, show_ids, as_json):
               help="The unit's key (PKCS#12) for POST /papers/{id}/sign, opened once at start.")
 @click.option("--signing-password-file", type=click.Path(path_type=Path), metavar="FILE",
               help="The signing key's password from FILE's first line [else env SOHOA_KEY_PASSWORD].")
-def serve(archive_root, host, port, workers, max_upload, session_hours, signing_key, signing_password_file):
+def serve(archive_root, host, port, workers, broker, max_upload, session_hours, signing_key, signing_password_file):
     """Serve the archive over HTTP: the REST API (/api/v1, docs at /api/docs), logins, scan jobs."""
     from digitize.services.signing import open_server_key
     from server.context import Settings
@@ -860,7 +866,8 @@ def serve(archive_root, host, port, workers, max_upload, session_hours, signing_
 
     settings = Settings(max_upload=parse_size(max_upload), session_seconds=session_hours * 3600,
                         signer=open_server_key(signing_key, signing_password_file) if signing_key else None)
-    run_server(archive_root or default_root(), host=host, port=port, workers=workers, settings=settings)
+    run_server(archive_root or default_root(), host=host, port=port, workers=workers, settings=settings,
+               broker=broker)
 
 
 @main.command()
@@ -868,15 +875,17 @@ def serve(archive_root, host, port, workers, max_upload, session_hours, signing_
               help=f"Archive folder [env SOHOA_ARCHIVE; default {default_root()}]")
 @click.option("--processes", type=click.IntRange(1, 64), help="OCR processes per job [default: one per core]")
 @click.option("--once", is_flag=True, help="Run the jobs queued now, then stop.")
-def worker(archive_root, processes, once):
-    """Run the server's scan jobs (uploads) from the archive's queue until stopped (SIGTERM ends the
-    current job first). `sohoa serve --workers N` starts these itself."""
+@_BROKER
+def worker(archive_root, processes, once, broker):
+    """Run the server's scan jobs (uploads) from the archive's queue, or from a broker on any host that
+    reaches the catalog and the archive folder, until stopped (SIGTERM ends the current job first).
+    `sohoa serve --workers N` starts these itself."""
     import logging
 
     from digitize.services import jobs
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    jobs.run_worker(archive_root or default_root(), processes=processes, once=once)
+    jobs.run_worker(archive_root or default_root(), processes=processes, once=once, broker=broker)
 
 
 # -- users and tokens of the server ---------------------------------------------------------------

@@ -33,8 +33,8 @@ def parse_size(text: str, field: str = "max_upload") -> int:
 class Workers:
     """`count` worker processes kept running until `stop`."""
 
-    def __init__(self, root: Path, count: int):
-        self.root, self.count = Path(root), count
+    def __init__(self, root: Path, count: int, broker: str | None = None):
+        self.root, self.count, self.broker = Path(root), count, broker
         self.procs: list[subprocess.Popen | None] = [None] * count
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._watch, daemon=True, name="sohoa-workers")
@@ -49,6 +49,8 @@ class Workers:
     def _watch(self) -> None:
         cwd = Path(__file__).resolve().parent.parent  # where cli.py is, for `python -m cli`
         env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+        if self.broker:  # in the environment, not the command line: `ps` shows no Redis password
+            env["SOHOA_BROKER"] = self.broker
         while not self.stopping.is_set():
             for slot, proc in enumerate(self.procs):
                 if proc is not None and proc.poll() is None:
@@ -102,18 +104,40 @@ def recover(root: Path) -> int:
         return jobs.recover(archive)
 
 
+def sweep(root: Path, stopping: threading.Event) -> None:
+    """With a broker: jobs whose message was lost or whose worker died, sent to the workers again."""
+    from digitize import queue
+    from digitize.archive import Archive
+    from digitize.services.jobs import LEASE_SECONDS
+
+    broker = queue.current()
+    with Archive(root) as archive:
+        while not stopping.wait(queue.SWEEP_EVERY):
+            try:
+                broker.sweep(archive.catalog.jobs, LEASE_SECONDS, force=True)
+            except Exception:  # a catalog busy for a moment: the next sweep
+                log.exception("sweep failed")
+
+
 def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
-          settings: Settings | None = None) -> None:
+          settings: Settings | None = None, broker: str | None = None) -> None:
     import uvicorn
 
+    from digitize import queue
     from server.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(root, settings)
-    recovered = recover(root)
-    if recovered:
-        log.info("recovered %d jobs left running", recovered)
-    pool = Workers(root, workers)
+    queue.configure(broker)
+    if broker:
+        log.info("announcing scan jobs to the broker at %s", queue.shown(broker))
+        # Workers on other hosts may be running jobs right now: their leases, not this start, decide.
+        threading.Thread(target=sweep, args=(root, threading.Event()), daemon=True, name="sohoa-sweep").start()
+    else:
+        recovered = recover(root)
+        if recovered:
+            log.info("recovered %d jobs left running", recovered)
+    pool = Workers(root, workers, broker)
     pool.start()
     try:
         # Behind the reverse proxy (the README's nginx), X-Forwarded-For/-Proto give the client's

@@ -21,7 +21,8 @@ from samples.render import render_page, save, save_multipage
 SOHOA = Path(sys.executable).with_name("sohoa")  # the console script, for tests that run it as a process
 
 # Papers of real citizens scanned once per session, for the metadata and reuse commands' tests.
-pytest_plugins = ["tests.citizen_papers", "tests.serving", "tests.pki", "tests.postgres", "tests.browser"]
+pytest_plugins = ["tests.citizen_papers", "tests.serving", "tests.pki", "tests.postgres", "tests.browser",
+                  "tests.redis_server"]
 
 REGISTER_HEADER = ["record_code", "procedure_code", "procedure_name", "agency", "channel", "received_date",
                    "due_date", "applicant_name", "applicant_id", "requires_paper_result", "components"]

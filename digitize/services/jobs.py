@@ -20,6 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Iterator
 
+from digitize import queue
 from digitize.archive import Archive
 from digitize.errors import NotFound, SohoaError
 from digitize.intake import sha256_file
@@ -90,6 +91,8 @@ def submit_scan(archive: Archive, actor: Actor, path: Path, source_name: str, re
     os.replace(path, kept)
     options = {"record": record, "component": component, "result": result, "split": split}
     job_id = archive.catalog.jobs.add("scan", source_name, str(kept), sha256_file(kept), options, asdict(actor))
+    if queue.current() is not None:  # `--broker`: the workers hear of it from the broker
+        queue.current().announce(job_id)
     return _shown(archive.catalog.jobs.get(job_id))
 
 
@@ -166,26 +169,34 @@ def run_job(archive: Archive, job: dict, worker: str, processes: int | None = No
     return state
 
 
-def run_worker(root: Path, processes: int | None = None, once: bool = False, poll: float = 0.5) -> int:
+def run_worker(root: Path, processes: int | None = None, once: bool = False, poll: float = 0.5,
+               broker: str | None = None) -> int:
     """Claim and run jobs until SIGTERM/SIGINT (the current job is finished first), or, with `once`,
-    until the queue is empty: how many jobs were run."""
+    until the queue is empty: how many jobs were run. With `broker` (a Redis URL) the job ids come
+    from the broker, waited for if it is not up yet; else the worker polls the jobs table."""
     worker = f"{socket.gethostname()}:{os.getpid()}"
     stopping = []
     previous = {s: signal.signal(s, lambda *_: stopping.append(True)) for s in (signal.SIGTERM, signal.SIGINT)}
     ran = 0
     try:
+        feed = queue.feed(broker, lambda: bool(stopping), poll, LEASE_SECONDS, MAX_ATTEMPTS) if broker else None
         with Archive(root) as archive:
+            jobs = archive.catalog.jobs
             while not stopping:
-                job = archive.catalog.jobs.claim(worker, LEASE_SECONDS, MAX_ATTEMPTS)
+                job = feed.next(jobs, worker) if feed else jobs.claim(worker, LEASE_SECONDS, MAX_ATTEMPTS)
                 if job is None:
-                    if once:
+                    if once and (feed is None or feed.idle(jobs)):
                         break
-                    time.sleep(poll)
+                    if feed is None:
+                        time.sleep(poll)
                     continue
                 log.info("job %s: %s", job["id"], job["source_name"])
                 run_job(archive, job, worker, processes)
+                if feed:
+                    feed.done()
                 ran += 1
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
     return ran
+

@@ -15,10 +15,11 @@ class Jobs(ABC):
         """A new queued job; its id."""
 
     @abstractmethod
-    def claim(self, worker: str, lease_seconds: float, max_attempts: int) -> dict | None:
+    def claim(self, worker: str, lease_seconds: float, max_attempts: int, job_id: int | None = None) -> dict | None:
         """The oldest job that is queued, or running with its lease run out, now running for `worker`
         (attempts + 1), or None. In one atomic step, so two workers never claim the same job; a job
-        whose lease ran out after `max_attempts` is failed instead."""
+        whose lease ran out after `max_attempts` is failed instead. With `job_id` (a broker's
+        delivery), that job only: None when it is done, failed or still another worker's."""
 
     @abstractmethod
     def progress(self, job_id: int, worker: str, pages_done: int, pages_total: int, lease_seconds: float) -> bool:

@@ -31,7 +31,7 @@ class SqliteJobs(SqliteStore, Jobs):
             (kind, nfc(source_name), path, sha256, json.dumps(options, ensure_ascii=False),
              json.dumps(actor, ensure_ascii=False), now_iso())).fetchall()[0][0]  # all: the statement ends
 
-    def claim(self, worker: str, lease_seconds: float, max_attempts: int) -> dict | None:
+    def claim(self, worker: str, lease_seconds: float, max_attempts: int, job_id: int | None = None) -> dict | None:
         now = time.time()
         with self.transaction():
             self.db.execute(
@@ -43,9 +43,9 @@ class SqliteJobs(SqliteStore, Jobs):
             row = self.db.execute(
                 "UPDATE jobs SET state = 'running', worker = ?, lease_until = ?, attempts = attempts + 1, "
                 "papers = '[]', pages_done = 0, started = coalesce(started, ?) "
-                "WHERE id = (SELECT id FROM jobs WHERE state = 'queued' OR (state = 'running' AND lease_until < ?) "
-                f"ORDER BY id LIMIT 1{self.claim_lock}) RETURNING *",
-                (worker, now + lease_seconds, now_iso(), now)).fetchone()
+                "WHERE id = (SELECT id FROM jobs WHERE (state = 'queued' OR (state = 'running' AND lease_until < ?)) "
+                f"AND (CAST(? AS BIGINT) IS NULL OR id = ?) ORDER BY id LIMIT 1{self.claim_lock}) RETURNING *",
+                (worker, now + lease_seconds, now_iso(), now, job_id, job_id)).fetchone()
         return _row(row)
 
     def progress(self, job_id: int, worker: str, pages_done: int, pages_total: int, lease_seconds: float) -> bool:
