@@ -792,8 +792,8 @@ def audit_log(archive, actor, paper_id, holder_id, since, show_ids, as_json):
               help=f"Archive folder [env SOHOA_ARCHIVE; default {default_root()}]")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (behind a TLS proxy).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-@click.option("--workers", type=click.IntRange(0, 64), default=1, show_default=True,
-              help="Scan worker processes to run (each restarted if it dies).")
+@click.option("--workers", type=click.IntRange(0, 64),
+              help="Scan worker processes to run, each restarted if it dies [default: one per core].")
 @click.option("--max-upload", default="200MB", show_default=True, metavar="SIZE",
               help="Largest request body taken (an upload of scans): 200MB, 1.5G, 500k.")
 @click.option("--session-hours", type=click.FloatRange(0, 24 * 30, min_open=True), default=8.0, show_default=True,

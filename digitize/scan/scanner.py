@@ -72,7 +72,7 @@ _END = object()  # marks the last item of a file in the queue
 
 class Scanner:
     def __init__(self, archive: Archive, engine, user: str, processes: int | None = None, split: str = "none",
-                 read_codes: bool | None = None, force_ocr: bool = False):
+                 read_codes: bool | None = None, force_ocr: bool = False, pool: PagePool | None = None):
         if split not in SPLITS:
             raise BadArgument("{split} {value!r}: choose one of {choices}", field="split", value=split,
                               choices=", ".join(SPLITS))
@@ -83,6 +83,7 @@ class Scanner:
         self.split = split
         self.read_codes = split != "none" if read_codes is None else read_codes
         self.force_ocr = force_ocr
+        self.shared_pool = pool  # a worker's, kept across its jobs: not started nor shut down by a scan
 
     def scan(self, paths: Iterable[Path], target: Target | None = None,
              on_page: Callable[[], None] | None = None) -> Iterator[Outcome]:
@@ -98,12 +99,14 @@ class Scanner:
         try:
             self.archive.sync_index()  # a previous run may have died between catalog and index
             window = self.processes * 2
-            self._pool = PagePool(self.engine, self.processes)  # forked now, while this process is small
+            # forked now, while this process is small
+            self._pool = self.shared_pool or PagePool(self.engine, self.processes)
             try:
                 with self.archive.work_dir("scan-") as tmp:
                     yield from self._run(files, tmp, window, on_page)
             finally:
-                self._pool.shutdown()
+                if self._pool is not self.shared_pool:
+                    self._pool.shutdown()
             self.archive.sync_index()
         except Exception as exc:
             if not disk_full(exc):

@@ -23,10 +23,12 @@ from typing import Iterator
 from digitize.archive import Archive
 from digitize.errors import NotFound, SohoaError
 from digitize.intake import sha256_file
+from digitize.scan.pool import PagePool
 from digitize.scan.targets import resolve_target
 from digitize.services import scanning
 from digitize.services.access import require
 from digitize.services.actor import Actor
+from ocr import TesseractEngine
 
 log = logging.getLogger("sohoa.worker")
 LEASE_SECONDS = float(os.environ.get("SOHOA_JOB_LEASE", 60))  # renewed at every page; a page takes seconds
@@ -121,8 +123,9 @@ def recover(archive: Archive) -> int:
     return archive.catalog.jobs.requeue_running()
 
 
-def run_job(archive: Archive, job: dict, worker: str, processes: int | None = None) -> str:
-    """Scan one claimed job's file; its final state."""
+def run_job(archive: Archive, job: dict, worker: str, processes: int | None = None,
+            pool: PagePool | None = None) -> str:
+    """Scan one claimed job's file (with the worker's OCR `pool`, else one of its own); its final state."""
     jobs = archive.catalog.jobs
     actor = Actor(**{**job["actor"], "agencies": tuple(job["actor"].get("agencies") or ())})
     options = job["options"]
@@ -130,7 +133,7 @@ def run_job(archive: Archive, job: dict, worker: str, processes: int | None = No
     try:
         batch = scanning.scan(archive, actor, [Path(job["path"])], record=options.get("record"),
                               component=options.get("component"), result=bool(options.get("result")),
-                              split=options.get("split") or "none", processes=processes)
+                              split=options.get("split") or "none", processes=processes, pool=pool)
         total = batch.pages
         jobs.progress(job["id"], worker, 0, total, LEASE_SECONDS)
 
@@ -162,8 +165,12 @@ def run_worker(root: Path, processes: int | None = None, once: bool = False, pol
     stopping = []
     previous = {s: signal.signal(s, lambda *_: stopping.append(True)) for s in (signal.SIGTERM, signal.SIGINT)}
     ran = 0
+    pool = None
     try:
         with Archive(root) as archive:
+            # One OCR pool for all its jobs: a job of one page would otherwise spend as long starting
+            # and stopping its own as reading the page (bench/README.md "The server under load").
+            pool = PagePool(TesseractEngine(), max(1, processes or os.cpu_count() or 1))
             while not stopping:
                 job = archive.catalog.jobs.claim(worker, LEASE_SECONDS, MAX_ATTEMPTS)
                 if job is None:
@@ -172,9 +179,11 @@ def run_worker(root: Path, processes: int | None = None, once: bool = False, pol
                     time.sleep(poll)
                     continue
                 log.info("job %s: %s", job["id"], job["source_name"])
-                run_job(archive, job, worker, processes)
+                run_job(archive, job, worker, processes, pool)
                 ran += 1
     finally:
+        if pool is not None:
+            pool.shutdown()
         for s, handler in previous.items():
             signal.signal(s, handler)
     return ran
