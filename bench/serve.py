@@ -87,8 +87,9 @@ def prefill(root: Path, count: int) -> float:
                     pages=[PageInfo(1654, 2339, 200, "L", 90.0, "ocr", "vie")], ocr_languages="vie",
                     scanned_by="prefill"))
                 # the generator's own values, as extraction would find them (extracting takes 0.2 s a paper)
-                metadata.store(catalog, paper_id, {f: metadata.Found(str(made[f]), 90.0, str(made[f])) for f in metadata.FIELDS
-                                                   if made.get(f) is not None})
+                found = {f: metadata.Found(str(made[f]), 90.0, str(made[f])) for f in metadata.FIELDS
+                         if made.get(f) is not None}
+                metadata.store(catalog, paper_id, found)
         archive.sync_index(timeout=600)
     return time.monotonic() - start
 

@@ -20,6 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Iterator
 
+from digitize import pdfa
 from digitize.archive import Archive
 from digitize.errors import NotFound, SohoaError
 from digitize.intake import sha256_file
@@ -170,7 +171,8 @@ def run_worker(root: Path, processes: int | None = None, once: bool = False, pol
         with Archive(root) as archive:
             # One OCR pool for all its jobs: a job of one page would otherwise spend as long starting
             # and stopping its own as reading the page (bench/README.md "The server under load").
-            pool = PagePool(TesseractEngine(), max(1, processes or os.cpu_count() or 1))
+            pool = PagePool(TesseractEngine(), max(1, processes or os.cpu_count() or 1), warm=True)
+            pdfa.preload()
             while not stopping:
                 job = archive.catalog.jobs.claim(worker, LEASE_SECONDS, MAX_ATTEMPTS)
                 if job is None:
