@@ -26,6 +26,7 @@ import csv
 import io
 import itertools
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -92,6 +93,16 @@ def prefill(root: Path, count: int) -> float:
                 metadata.store(catalog, paper_id, found)
         archive.sync_index(timeout=600)
     return time.monotonic() - start
+
+
+def workers_ready(server: Server, count: int, timeout: float = 300) -> None:
+    """Wait for the server's scan workers to have started (Tesseract loaded): a server is started
+    once and then serves for hours, so its start is not counted, as `sohoa scan`'s is."""
+    deadline = time.monotonic() + timeout
+    while len(re.findall(r"sohoa\.worker: worker \S+ ready", server.log.read_text(errors="replace"))) < count:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the scan workers did not start: {server.log}")
+        time.sleep(0.2)
 
 
 def tree_rss(proc: psutil.Process) -> int:
@@ -194,6 +205,7 @@ def main() -> int:
     prefilled = prefill(served, args.prefill) if args.prefill else 0.0
 
     server = Server(served, workers=args.workers)
+    workers_ready(server, args.workers)
     errors: list[str] = []
     latencies: list[float] = []
     try:

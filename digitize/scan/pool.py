@@ -32,8 +32,10 @@ def _worker_start(parent: int, engine=None) -> None:
 
 def _start(size: int, engine=None) -> ProcessPoolExecutor:
     pool = ProcessPoolExecutor(size, initializer=_worker_start, initargs=(os.getpid(), engine))
-    for _ in range(size):
-        pool.submit(os.getpid)
+    started = [pool.submit(os.getpid) for _ in range(size)]
+    if engine is not None:  # warmed: ready once each has loaded it
+        for future in started:
+            future.result()
     return pool
 
 

@@ -173,6 +173,7 @@ def run_worker(root: Path, processes: int | None = None, once: bool = False, pol
             # and stopping its own as reading the page (bench/README.md "The server under load").
             pool = PagePool(TesseractEngine(), max(1, processes or os.cpu_count() or 1), warm=True)
             pdfa.preload()
+            log.info("worker %s ready", worker)
             while not stopping:
                 job = archive.catalog.jobs.claim(worker, LEASE_SECONDS, MAX_ATTEMPTS)
                 if job is None:
