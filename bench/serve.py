@@ -9,8 +9,9 @@ through the catalog and index directly, not OCR, so that search is timed over an
 size), and starts `sohoa serve --workers W` on a free localhost port. Renders
 cheap one-line papers as tests/conftest.py's small_batch does, each with words of its own. Then C
 clerk threads (httpx, the clerk's token) each upload P papers one by one (POST /api/v1/scans; odd
-clerks attach theirs to their record's component, even ones send none) and wait for each paper's
-job, while S staff threads search (GET /api/v1/search, varied queries: names without marks, lot
+clerks attach theirs to their record's component, even ones send none) and follow each paper's job
+to its end by its event stream (GET /api/v1/jobs/{id}/events; `--poll S`: GET /jobs/{id} every S
+s), while S staff threads search (GET /api/v1/search, varied queries: names without marks, lot
 numbers, document words, misspelt names) until the clerks are done, each pausing `--think` seconds
 after an answer as a person reading the hits does (`--think 0`: flat out). Afterwards the same
 pages are archived by `sohoa scan` into a fresh archive, timed the same way. Prints pages/min of
@@ -25,6 +26,7 @@ import argparse
 import csv
 import io
 import itertools
+import json
 import os
 import re
 import shutil
@@ -135,7 +137,30 @@ def percentile(values: list[float], q: int) -> str:
     return f"{statistics.quantiles(values, n=100, method='inclusive')[q - 1]:.1f} ms"
 
 
-def clerk_run(server: Server, token: str, clerk: int, files: list[Path], errors: list, timeout: float):
+def follow(client: httpx.Client, job_id: int, poll: float, timeout: float) -> dict | str:
+    """The job once done or failed, else what went wrong: by its event stream (GET /jobs/{id}/events,
+    as the web page follows it), or with `poll` > 0 by GET /jobs/{id} every `poll` seconds."""
+    deadline = time.monotonic() + timeout
+    if poll <= 0:
+        with client.stream("GET", f"/jobs/{job_id}/events", timeout=timeout) as stream:
+            if stream.status_code != 200:
+                return f"GET /jobs/{job_id}/events {stream.status_code}"
+            job: dict = {}
+            for line in stream.iter_lines():
+                if line.startswith("data: "):
+                    job = json.loads(line[6:])
+            return job if job.get("state") in ("done", "failed") else f"job {job_id}: stream ended with {job}"
+    while time.monotonic() < deadline:
+        answer = client.get(f"/jobs/{job_id}")
+        if answer.status_code != 200:
+            return f"GET /jobs {answer.status_code}"
+        if answer.json()["state"] in ("done", "failed"):
+            return answer.json()
+        time.sleep(poll)
+    return f"job {job_id} not done after {timeout:.0f} s"
+
+
+def clerk_run(server: Server, token: str, clerk: int, files: list[Path], errors: list, timeout: float, poll: float):
     with server.bearer(token) as client:
         for path in files:
             data = {"record": record_code(clerk), "component": COMPONENT} if clerk % 2 else {}
@@ -144,21 +169,11 @@ def clerk_run(server: Server, token: str, clerk: int, files: list[Path], errors:
                 errors.append(f"POST /scans {sent.status_code}: {sent.text[:200]}")
                 continue
             for queued in sent.json()["jobs"]:
-                deadline = time.monotonic() + timeout
-                while True:
-                    answer = client.get(f"/jobs/{queued['id']}")
-                    if answer.status_code != 200:
-                        errors.append(f"GET /jobs {answer.status_code}")
-                        break
-                    job = answer.json()
-                    if job["state"] in ("done", "failed"):
-                        if job["state"] == "failed":
-                            errors.append(f"job {job['id']} failed: {job.get('error')}")
-                        break
-                    if time.monotonic() > deadline:
-                        errors.append(f"job {queued['id']} not done after {timeout:.0f} s")
-                        break
-                    time.sleep(0.2)
+                job = follow(client, queued["id"], poll, timeout)
+                if isinstance(job, str):
+                    errors.append(job)
+                elif job["state"] == "failed":
+                    errors.append(f"job {job['id']} failed: {job.get('error')}")
 
 
 def staff_run(server: Server, token: str, seed: int, total: int, stop: threading.Event, latencies: list,
@@ -189,6 +204,8 @@ def main() -> int:
     parser.add_argument("--prefill", type=int, default=0, metavar="N",
                         help="synthetic papers in the archive before the clerks start [0; the issue: 10000]")
     parser.add_argument("--timeout", type=float, default=600, help="seconds a job may take [600]")
+    parser.add_argument("--poll", type=float, default=0, metavar="SECONDS",
+                        help="clerks poll GET /jobs/{id} this often instead of following its events [0: events]")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
 
@@ -215,7 +232,7 @@ def main() -> int:
         staff = [threading.Thread(target=staff_run, args=(server, tokens["staff"], s * 1000, total, stop, latencies,
                                                           errors, args.think)) for s in range(args.staff)]
         clerks = [threading.Thread(target=clerk_run, args=(server, tokens["clerk"], c, batches[c], errors,
-                                                           args.timeout)) for c in range(args.clerks)]
+                                                           args.timeout, args.poll)) for c in range(args.clerks)]
         for t in staff:
             t.start()
         start = time.monotonic()
