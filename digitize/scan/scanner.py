@@ -72,7 +72,8 @@ _END = object()  # marks the last item of a file in the queue
 
 class Scanner:
     def __init__(self, archive: Archive, engine, user: str, processes: int | None = None, split: str = "none",
-                 read_codes: bool | None = None, force_ocr: bool = False, pool: PagePool | None = None):
+                 read_codes: bool | None = None, force_ocr: bool = False, pool: PagePool | None = None,
+                 index_first: bool = True):
         if split not in SPLITS:
             raise BadArgument("{split} {value!r}: choose one of {choices}", field="split", value=split,
                               choices=", ".join(SPLITS))
@@ -84,6 +85,9 @@ class Scanner:
         self.read_codes = split != "none" if read_codes is None else read_codes
         self.force_ocr = force_ocr
         self.shared_pool = pool  # a worker's, kept across its jobs: not started nor shut down by a scan
+        # False for a worker's jobs: the worker caught up when it started, and a scan that starts
+        # while another worker indexes would wait for the index writer to index that paper again
+        self.index_first = index_first
 
     def scan(self, paths: Iterable[Path], target: Target | None = None,
              on_page: Callable[[], None] | None = None) -> Iterator[Outcome]:
@@ -97,7 +101,8 @@ class Scanner:
         files = list(find_inputs(list(paths)))
         self._archived = self._finished = 0
         try:
-            self.archive.sync_index()  # a previous run may have died between catalog and index
+            if self.index_first:
+                self.archive.sync_index()  # a previous run may have died between catalog and index
             window = self.processes * 2
             # forked now, while this process is small
             self._pool = self.shared_pool or PagePool(self.engine, self.processes)

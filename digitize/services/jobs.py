@@ -134,7 +134,8 @@ def run_job(archive: Archive, job: dict, worker: str, processes: int | None = No
     try:
         batch = scanning.scan(archive, actor, [Path(job["path"])], record=options.get("record"),
                               component=options.get("component"), result=bool(options.get("result")),
-                              split=options.get("split") or "none", processes=processes, pool=pool)
+                              split=options.get("split") or "none", processes=processes, pool=pool,
+                              index_first=pool is None)
         total = batch.pages
         jobs.progress(job["id"], worker, 0, total, LEASE_SECONDS)
 
@@ -173,6 +174,7 @@ def run_worker(root: Path, processes: int | None = None, once: bool = False, pol
             # and stopping its own as reading the page (bench/README.md "The server under load").
             pool = PagePool(TesseractEngine(), max(1, processes or os.cpu_count() or 1), warm=True)
             pdfa.preload()
+            archive.sync_index()  # what a worker killed between catalog and index left; its jobs then do not
             log.info("worker %s ready", worker)
             while not stopping:
                 job = archive.catalog.jobs.claim(worker, LEASE_SECONDS, MAX_ATTEMPTS)
