@@ -73,7 +73,7 @@ _END = object()  # marks the last item of a file in the queue
 class Scanner:
     def __init__(self, archive: Archive, engine, user: str, processes: int | None = None, split: str = "none",
                  read_codes: bool | None = None, force_ocr: bool = False, pool: PagePool | None = None,
-                 index_first: bool = True):
+                 index: bool = True):
         if split not in SPLITS:
             raise BadArgument("{split} {value!r}: choose one of {choices}", field="split", value=split,
                               choices=", ".join(SPLITS))
@@ -85,9 +85,9 @@ class Scanner:
         self.read_codes = split != "none" if read_codes is None else read_codes
         self.force_ocr = force_ocr
         self.shared_pool = pool  # a worker's, kept across its jobs: not started nor shut down by a scan
-        # False for a worker's jobs: the worker caught up when it started, and a scan that starts
-        # while another worker indexes would wait for the index writer to index that paper again
-        self.index_first = index_first
+        # False for a worker's jobs: the worker indexes the papers of the jobs it holds in one commit
+        # (a commit takes ~0.45 s at 10,000 papers with tantivy, and one writer at a time)
+        self.index = index
 
     def scan(self, paths: Iterable[Path], target: Target | None = None,
              on_page: Callable[[], None] | None = None) -> Iterator[Outcome]:
@@ -101,7 +101,7 @@ class Scanner:
         files = list(find_inputs(list(paths)))
         self._archived = self._finished = 0
         try:
-            if self.index_first:
+            if self.index:
                 self.archive.sync_index()  # a previous run may have died between catalog and index
             window = self.processes * 2
             # forked now, while this process is small
@@ -112,7 +112,8 @@ class Scanner:
             finally:
                 if self._pool is not self.shared_pool:
                     self._pool.shutdown()
-            self.archive.sync_index()
+            if self.index:
+                self.archive.sync_index()
         except Exception as exc:
             if not disk_full(exc):
                 raise
@@ -132,7 +133,7 @@ class Scanner:
                 for outcome in self._settle_counted(queue.popleft(), on_page):
                     unindexed += outcome.status != "failed"
                     yield outcome
-            if unindexed >= INDEX_BATCH:
+            if unindexed >= INDEX_BATCH and self.index:
                 self.archive.sync_index()
                 unindexed = 0
         while queue:

@@ -88,17 +88,17 @@ class ScanBatch:
 def scan(archive: Archive, actor: Actor, paths: Iterable[Path], record: str | None = None,
          component: str | None = None, result: bool = False, split: str = "none", force_ocr: bool = False,
          processes: int | None = None, sign: Key | None = None, tsa_url: str | None = None,
-         pool: PagePool | None = None, index_first: bool = True) -> ScanBatch:
+         pool: PagePool | None = None, index: bool = True) -> ScanBatch:
     """Scans (files or folders) to archive as papers of `record`'s `component` or `result`, if given:
     the target is checked against the register first, and the pages counted. `sign`: the officer's
     key, to sign each new paper once archived (B-T with `tsa_url`). `pool`: OCR processes already
     started (a worker's, kept across its jobs), else the scan starts `processes` of its own;
-    `index_first`: index first what a run that died left unindexed (a worker did when it started)."""
+    `index=False`: the caller indexes the new papers (a worker, for several jobs at once)."""
     require(actor, "scan")
     target = resolve_target(archive, record, component, result)
     files = list(find_inputs(list(paths)))
     scanner = Scanner(archive, pool.engine if pool else TesseractEngine(), user=actor.name, processes=processes,
-                      split=split, force_ocr=force_ocr, pool=pool, index_first=index_first)
+                      split=split, force_ocr=force_ocr, pool=pool, index=index)
     pages = sum(count_pages(f) for f in files if not f.is_symlink())
     return ScanBatch(archive, scanner, files, target, pages, actor=actor, sign=sign, tsa_url=tsa_url)
 
