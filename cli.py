@@ -847,8 +847,8 @@ _BROKER = click.option("--broker", metavar="URL", envvar="SOHOA_BROKER",
               help=f"Archive folder [env SOHOA_ARCHIVE; default {default_root()}]")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (behind a TLS proxy).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-@click.option("--workers", type=click.IntRange(0, 64), default=1, show_default=True,
-              help="Scan worker processes to run (each restarted if it dies).")
+@click.option("--workers", type=click.IntRange(0, 64),
+              help="Scan worker processes to run, each restarted if it dies [default: one per core].")
 @_BROKER
 @click.option("--max-upload", default="200MB", show_default=True, metavar="SIZE",
               help="Largest request body taken (an upload of scans): 200MB, 1.5G, 500k.")

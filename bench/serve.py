@@ -1,15 +1,19 @@
 """The server under load: clerks upload papers over HTTP while staff search, against `sohoa scan`.
 
     .venv/bin/python bench/serve.py                                  # 4 clerks × 3 papers, 2 staff, ~3 min
-    .venv/bin/python bench/serve.py --clerks 8 --papers 5 --staff 4 --engine tantivy   # issue 13's size
+    .venv/bin/python bench/serve.py --clerks 8 --papers 5 --staff 4 --engine tantivy --prefill 10000   # issue 13's size
 
 Makes a fresh archive (`sohoa init`, a register of one record per clerk), a user and a token of each
-role (tests/serving.py), and starts `sohoa serve --workers W` on a free localhost port. Renders
+role (tests/serving.py), with `--prefill N` N synthetic papers besides (bench/search.py's, put in
+through the catalog and index directly, not OCR, so that search is timed over an archive of that
+size), and starts `sohoa serve --workers W` on a free localhost port. Renders
 cheap one-line papers as tests/conftest.py's small_batch does, each with words of its own. Then C
 clerk threads (httpx, the clerk's token) each upload P papers one by one (POST /api/v1/scans; odd
-clerks attach theirs to their record's component, even ones send none) and wait for each paper's
-job, while S staff threads search continuously (GET /api/v1/search, varied queries: names without
-marks, lot numbers, document words, misspelt names) until the clerks are done. Afterwards the same
+clerks attach theirs to their record's component, even ones send none) and follow each paper's job
+to its end by its event stream (GET /api/v1/jobs/{id}/events; `--poll S`: GET /jobs/{id} every S
+s), while S staff threads search (GET /api/v1/search, varied queries: names without marks, lot
+numbers, document words, misspelt names) until the clerks are done, each pausing `--think` seconds
+after an answer as a person reading the hits does (`--think 0`: flat out). Afterwards the same
 pages are archived by `sohoa scan` into a fresh archive, timed the same way. Prints pages/min of
 both and their ratio, search p50/p95 over HTTP during the load, errors (non-2xx answers and failed
 jobs) and the peak resident memory of the server and its workers (the process tree, polled every
@@ -22,7 +26,9 @@ import argparse
 import csv
 import io
 import itertools
+import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -60,6 +66,47 @@ def register(path: Path, clerks: int) -> Path:
     return path
 
 
+def prefill(root: Path, count: int) -> float:
+    """`count` synthetic papers (bench/search.py's) into the catalog with their metadata, then
+    indexed, as a scan would leave them but without their PDFs (search never opens them): seconds taken."""
+    import hashlib
+
+    from bench.search import make_paper
+    from digitize import metadata
+    from digitize.archive import Archive
+    from digitize.catalog import NewPaper, PageInfo
+    from index import nfc
+
+    start = time.monotonic()
+    with Archive(root) as archive:
+        catalog = archive.catalog
+        with catalog.transaction():
+            for i in range(count):
+                made = make_paper(i)
+                text = nfc(made["text"])
+                paper_id = catalog.add_paper(NewPaper(
+                    sha256=hashlib.sha256(f"prefill {i}".encode()).hexdigest(), source_name=made["source_name"],
+                    source_path=f"/prefill/{made['source_name']}", pdf_path=made["pdf_path"], text=text,
+                    pages=[PageInfo(1654, 2339, 200, "L", 90.0, "ocr", "vie")], ocr_languages="vie",
+                    scanned_by="prefill"))
+                # the generator's own values, as extraction would find them (extracting takes 0.2 s a paper)
+                found = {f: metadata.Found(str(made[f]), 90.0, str(made[f])) for f in metadata.FIELDS
+                         if made.get(f) is not None}
+                metadata.store(catalog, paper_id, found)
+        archive.sync_index(timeout=600)
+    return time.monotonic() - start
+
+
+def workers_ready(server: Server, count: int, timeout: float = 300) -> None:
+    """Wait for the server's scan workers to have started (Tesseract loaded): a server is started
+    once and then serves for hours, so its start is not counted, as `sohoa scan`'s is."""
+    deadline = time.monotonic() + timeout
+    while len(re.findall(r"sohoa\.worker: worker \S+ ready", server.log.read_text(errors="replace"))) < count:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the scan workers did not start: {server.log}")
+        time.sleep(0.2)
+
+
 def tree_rss(proc: psutil.Process) -> int:
     total = 0
     for p in [proc, *proc.children(recursive=True)]:
@@ -90,7 +137,30 @@ def percentile(values: list[float], q: int) -> str:
     return f"{statistics.quantiles(values, n=100, method='inclusive')[q - 1]:.1f} ms"
 
 
-def clerk_run(server: Server, token: str, clerk: int, files: list[Path], errors: list, timeout: float):
+def follow(client: httpx.Client, job_id: int, poll: float, timeout: float) -> dict | str:
+    """The job once done or failed, else what went wrong: by its event stream (GET /jobs/{id}/events,
+    as the web page follows it), or with `poll` > 0 by GET /jobs/{id} every `poll` seconds."""
+    deadline = time.monotonic() + timeout
+    if poll <= 0:
+        with client.stream("GET", f"/jobs/{job_id}/events", timeout=timeout) as stream:
+            if stream.status_code != 200:
+                return f"GET /jobs/{job_id}/events {stream.status_code}"
+            job: dict = {}
+            for line in stream.iter_lines():
+                if line.startswith("data: "):
+                    job = json.loads(line[6:])
+            return job if job.get("state") in ("done", "failed") else f"job {job_id}: stream ended with {job}"
+    while time.monotonic() < deadline:
+        answer = client.get(f"/jobs/{job_id}")
+        if answer.status_code != 200:
+            return f"GET /jobs {answer.status_code}"
+        if answer.json()["state"] in ("done", "failed"):
+            return answer.json()
+        time.sleep(poll)
+    return f"job {job_id} not done after {timeout:.0f} s"
+
+
+def clerk_run(server: Server, token: str, clerk: int, files: list[Path], errors: list, timeout: float, poll: float):
     with server.bearer(token) as client:
         for path in files:
             data = {"record": record_code(clerk), "component": COMPONENT} if clerk % 2 else {}
@@ -99,25 +169,15 @@ def clerk_run(server: Server, token: str, clerk: int, files: list[Path], errors:
                 errors.append(f"POST /scans {sent.status_code}: {sent.text[:200]}")
                 continue
             for queued in sent.json()["jobs"]:
-                deadline = time.monotonic() + timeout
-                while True:
-                    answer = client.get(f"/jobs/{queued['id']}")
-                    if answer.status_code != 200:
-                        errors.append(f"GET /jobs {answer.status_code}")
-                        break
-                    job = answer.json()
-                    if job["state"] in ("done", "failed"):
-                        if job["state"] == "failed":
-                            errors.append(f"job {job['id']} failed: {job.get('error')}")
-                        break
-                    if time.monotonic() > deadline:
-                        errors.append(f"job {queued['id']} not done after {timeout:.0f} s")
-                        break
-                    time.sleep(0.2)
+                job = follow(client, queued["id"], poll, timeout)
+                if isinstance(job, str):
+                    errors.append(job)
+                elif job["state"] == "failed":
+                    errors.append(f"job {job['id']} failed: {job.get('error')}")
 
 
 def staff_run(server: Server, token: str, seed: int, total: int, stop: threading.Event, latencies: list,
-              errors: list):
+              errors: list, think: float):
     with server.bearer(token) as client:
         for i in itertools.count(seed):
             if stop.is_set():
@@ -128,16 +188,24 @@ def staff_run(server: Server, token: str, seed: int, total: int, stop: threading
             latencies.append(time.perf_counter() - start)
             if answer.status_code != 200:
                 errors.append(f"GET /search {answer.status_code}: {answer.text[:200]}")
+            stop.wait(think)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clerks", type=int, default=4, help="simulated clerks uploading [4; the issue: 8]")
     parser.add_argument("--papers", type=int, default=3, help="papers each clerk uploads [3; the issue: 5]")
-    parser.add_argument("--staff", type=int, default=2, help="staff searching continuously [2; the issue: 4]")
-    parser.add_argument("--workers", type=int, default=1, help="sohoa serve --workers [1]")
+    parser.add_argument("--staff", type=int, default=2, help="staff searching meanwhile [2; the issue: 4]")
+    parser.add_argument("--think", type=float, default=3.0,
+                        help="seconds a staff member reads the hits before searching again [3; 0: flat out]")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="sohoa serve --workers [one per core, its default]")
     parser.add_argument("--engine", choices=["whoosh", "tantivy"], default="whoosh")
+    parser.add_argument("--prefill", type=int, default=0, metavar="N",
+                        help="synthetic papers in the archive before the clerks start [0; the issue: 10000]")
     parser.add_argument("--timeout", type=float, default=600, help="seconds a job may take [600]")
+    parser.add_argument("--poll", type=float, default=0, metavar="SECONDS",
+                        help="clerks poll GET /jobs/{id} this often instead of following its events [0: events]")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
 
@@ -151,8 +219,10 @@ def main() -> int:
     Sohoa(served, "bench")("init", "--engine", args.engine)
     Sohoa(served, "bench")("records", "import", register(args.out / "register.csv", args.clerks))
     tokens = add_accounts(served, args.out)
+    prefilled = prefill(served, args.prefill) if args.prefill else 0.0
 
     server = Server(served, workers=args.workers)
+    workers_ready(server, args.workers)
     errors: list[str] = []
     latencies: list[float] = []
     try:
@@ -160,9 +230,9 @@ def main() -> int:
         memory.start()
         stop = threading.Event()
         staff = [threading.Thread(target=staff_run, args=(server, tokens["staff"], s * 1000, total, stop, latencies,
-                                                          errors)) for s in range(args.staff)]
+                                                          errors, args.think)) for s in range(args.staff)]
         clerks = [threading.Thread(target=clerk_run, args=(server, tokens["clerk"], c, batches[c], errors,
-                                                           args.timeout)) for c in range(args.clerks)]
+                                                           args.timeout, args.poll)) for c in range(args.clerks)]
         for t in staff:
             t.start()
         start = time.monotonic()
@@ -192,8 +262,10 @@ def main() -> int:
 
     http_rate, scan_rate = total / http_seconds * 60, total / scan_seconds * 60
     ms = [s * 1000 for s in latencies]
-    print(f"{args.clerks} clerks × {args.papers} papers ({total} one-page papers), {args.staff} staff, "
-          f"--workers {args.workers}, {args.engine}; {found} papers found for 'nguyen van binh' afterwards")
+    print(f"{args.clerks} clerks × {args.papers} papers ({total} one-page papers), {args.staff} staff "
+          f"(--think {args.think:g} s), --workers {args.workers}, {args.engine}, "
+          f"{args.prefill} papers before ({prefilled:.0f} s to pre-fill); "
+          f"{found} papers found for 'nguyen van binh' afterwards")
     print()
     print("| HTTP pages/min | scan pages/min | ratio | searches | search p50 | search p95 | errors | server peak RSS |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")

@@ -25,6 +25,11 @@ FLAVOUR = "2b"
 logging.getLogger("pikepdf").addHandler(logging.NullHandler())
 
 
+def preload() -> None:
+    """Import now what the first archival copy would (about a second): for a worker waiting for jobs."""
+    import pikepdf.pdfa  # noqa: F401
+
+
 def _title(text: str, source_name: str) -> str:
     from digitize import metadata
 

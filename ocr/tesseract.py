@@ -143,6 +143,12 @@ class TesseractEngine:
         # "auto": the library when it loads (faster, same text), else the command
         self.backend = backend if backend != "auto" else ("library" if libtesseract.library() else "command")
 
+    def warm(self) -> None:
+        """Load this process's Tesseract for the main language now, not on its first page (a
+        server's worker, waiting for uploads, has the time; the first upload then reads as fast)."""
+        if self.backend == "library":
+            libtesseract.reader(self.language)
+
     def check(self) -> None:
         check_languages(self.language)
         if self.fallback:

@@ -40,7 +40,10 @@ class Workers:
         self.thread = threading.Thread(target=self._watch, daemon=True, name="sohoa-workers")
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "cli", "worker", "--archive", str(self.root)]
+        # The cores shared out: W workers of one OCR process each keep every core busy with W
+        # one-page uploads, where one worker of W processes reads one page at a time.
+        processes = max(1, (os.cpu_count() or 1) // max(1, self.count))
+        return [sys.executable, "-m", "cli", "worker", "--archive", str(self.root), "--processes", str(processes)]
 
     def start(self) -> None:
         if self.count:
@@ -119,7 +122,7 @@ def sweep(root: Path, stopping: threading.Event) -> None:
                 log.exception("sweep failed")
 
 
-def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
+def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
           settings: Settings | None = None, broker: str | None = None) -> None:
     import uvicorn
 
@@ -137,7 +140,7 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, workers: int = 
         recovered = recover(root)
         if recovered:
             log.info("recovered %d jobs left running", recovered)
-    pool = Workers(root, workers, broker)
+    pool = Workers(root, (os.cpu_count() or 1) if workers is None else workers, broker)
     pool.start()
     try:
         # Behind the reverse proxy (the README's nginx), X-Forwarded-For/-Proto give the client's

@@ -14,7 +14,7 @@ from digitize.errors import InputError
 from digitize.scan.pages import PageRead, PageTask, read_page
 
 
-def _worker_start(parent: int) -> None:
+def _worker_start(parent: int, engine=None) -> None:
     """Ctrl-C is the main process's to handle; and a worker whose main process died (killed, power
     cut in a test) must not linger holding its pipes and the hot folder's lock: it checks and exits."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -26,22 +26,28 @@ def _worker_start(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=orphaned, daemon=True).start()
+    if engine is not None:
+        engine.warm()
 
 
-def _start(size: int) -> ProcessPoolExecutor:
-    pool = ProcessPoolExecutor(size, initializer=_worker_start, initargs=(os.getpid(),))
-    for _ in range(size):
-        pool.submit(os.getpid)
+def _start(size: int, engine=None) -> ProcessPoolExecutor:
+    pool = ProcessPoolExecutor(size, initializer=_worker_start, initargs=(os.getpid(), engine))
+    started = [pool.submit(os.getpid) for _ in range(size)]
+    if engine is not None:  # warmed: ready once each has loaded it
+        for future in started:
+            future.result()
     return pool
 
 
 class PagePool:
-    """`size` worker processes, forked when made (best while the main process is still small)."""
+    """`size` worker processes, forked when made (best while the main process is still small); with
+    `warm`, each loads the engine at once (a pool that lives longer than one scan)."""
 
-    def __init__(self, engine, size: int):
+    def __init__(self, engine, size: int, warm: bool = False):
         self.engine = engine
         self.size = size
-        self._pool = _start(size)
+        self._warm = engine if warm else None
+        self._pool = _start(size, self._warm)
 
     def submit(self, task: PageTask) -> Future:
         try:
@@ -65,7 +71,7 @@ class PagePool:
             self._pool.submit(os.getpid)  # raises at once if a worker died
         except BrokenProcessPool:
             self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = _start(self.size)
+            self._pool = _start(self.size, self._warm)
 
     def _read_again(self, task: PageTask) -> PageRead:
         """A worker died with this page in flight (killed for memory, or Tesseract crashed), which

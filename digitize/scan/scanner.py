@@ -72,7 +72,8 @@ _END = object()  # marks the last item of a file in the queue
 
 class Scanner:
     def __init__(self, archive: Archive, engine, user: str, processes: int | None = None, split: str = "none",
-                 read_codes: bool | None = None, force_ocr: bool = False, agency: str | None = None):
+                 read_codes: bool | None = None, force_ocr: bool = False, agency: str | None = None,
+                 pool: PagePool | None = None, index: bool = True):
         if split not in SPLITS:
             raise BadArgument("{split} {value!r}: choose one of {choices}", field="split", value=split,
                               choices=", ".join(SPLITS))
@@ -84,6 +85,10 @@ class Scanner:
         self.split = split
         self.read_codes = split != "none" if read_codes is None else read_codes
         self.force_ocr = force_ocr
+        self.shared_pool = pool  # a worker's, kept across its jobs: not started nor shut down by a scan
+        # False for a worker's jobs: the worker indexes the papers of the jobs it holds in one commit
+        # (a commit takes ~0.45 s at 10,000 papers with tantivy, and one writer at a time)
+        self.index = index
 
     def scan(self, paths: Iterable[Path], target: Target | None = None,
              on_page: Callable[[], None] | None = None) -> Iterator[Outcome]:
@@ -97,15 +102,19 @@ class Scanner:
         files = list(find_inputs(list(paths)))
         self._archived = self._finished = 0
         try:
-            self.archive.sync_index()  # a previous run may have died between catalog and index
+            if self.index:
+                self.archive.sync_index()  # a previous run may have died between catalog and index
             window = self.processes * 2
-            self._pool = PagePool(self.engine, self.processes)  # forked now, while this process is small
+            # forked now, while this process is small
+            self._pool = self.shared_pool or PagePool(self.engine, self.processes)
             try:
                 with self.archive.work_dir("scan-") as tmp:
                     yield from self._run(files, tmp, window, on_page)
             finally:
-                self._pool.shutdown()
-            self.archive.sync_index()
+                if self._pool is not self.shared_pool:
+                    self._pool.shutdown()
+            if self.index:
+                self.archive.sync_index()
         except Exception as exc:
             if not disk_full(exc):
                 raise
@@ -125,7 +134,7 @@ class Scanner:
                 for outcome in self._settle_counted(queue.popleft(), on_page):
                     unindexed += outcome.status != "failed"
                     yield outcome
-            if unindexed >= INDEX_BATCH:
+            if unindexed >= INDEX_BATCH and self.index:
                 self.archive.sync_index()
                 unindexed = 0
         while queue:

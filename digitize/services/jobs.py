@@ -1,6 +1,8 @@
 """Background scans: an uploaded file becomes a job in the catalog's queue; `run_worker` processes
 claim jobs one at a time and scan them through the scanning service as the clerk who uploaded them
-(their role, agencies and channel rebuilt from the job), so a job does what `sohoa scan` does.
+(their role, agencies and channel rebuilt from the job), so a job does what `sohoa scan` does. While
+more are queued, a worker holds the jobs it has archived (each paper committed to the catalog alone)
+and indexes their papers in one commit before marking them done, so a done job's papers are found.
 
 Exactly once: a job whose worker was killed is claimed again when its lease runs out (at most
 MAX_ATTEMPTS times); the scan it runs again finds the papers already archived by their SHA-256 and
@@ -20,19 +22,23 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Iterator
 
-from digitize import queue
+from digitize import pdfa, queue
 from digitize.archive import Archive
 from digitize.errors import NotFound, SohoaError
 from digitize.intake import sha256_file
+from digitize.scan.pool import PagePool
 from digitize.scan.targets import resolve_target
 from digitize.services import scanning
 from digitize.services.access import agencies, require
 from digitize.services.actor import Actor
 from digitize.services.common import seen
+from ocr import TesseractEngine
 
 log = logging.getLogger("sohoa.worker")
 LEASE_SECONDS = float(os.environ.get("SOHOA_JOB_LEASE", 60))  # renewed at every page; a page takes seconds
 MAX_ATTEMPTS = 3
+HOLD = 3  # jobs a worker archives before it indexes their papers in one commit and marks them done
+# (more would keep many clerks waiting at once, and leave the queue empty meanwhile)
 JOBS_DIR = "jobs"  # under the archive's tmp/: a job's file until it ends (never swept as a leftover)
 _SHOWN = ("id", "kind", "state", "source_name", "pages_done", "pages_total", "papers", "error", "attempts",
           "created", "started", "finished")
@@ -137,36 +143,69 @@ def recover(archive: Archive) -> int:
 
 def run_job(archive: Archive, job: dict, worker: str, processes: int | None = None) -> str:
     """Scan one claimed job's file; its final state."""
+    return _finish(archive, job, worker, _scan(archive, job, worker, processes))
+
+
+def _scan(archive: Archive, job: dict, worker: str, processes: int | None = None, pool: PagePool | None = None,
+          held: list[dict] = ()) -> dict | None:
+    """Archive a claimed job's papers (with the worker's OCR `pool`, which leaves indexing them to
+    the worker, else with one of its own); the job's error, if any. The leases of the jobs `held`
+    (archived, waiting for their index commit) are renewed with this one's."""
     jobs = archive.catalog.jobs
     actor = Actor(**{**job["actor"], "agencies": tuple(job["actor"].get("agencies") or ())})
     options = job["options"]
-    done = [0]
+    job["pages_done"] = 0
     try:
         batch = scanning.scan(archive, actor, [Path(job["path"])], record=options.get("record"),
                               component=options.get("component"), result=bool(options.get("result")),
-                              split=options.get("split") or "none", processes=processes)
-        total = batch.pages
-        jobs.progress(job["id"], worker, 0, total, LEASE_SECONDS)
+                              split=options.get("split") or "none", processes=processes, pool=pool,
+                              index=pool is None)
+        job["pages_total"] = batch.pages
+        jobs.progress(job["id"], worker, 0, batch.pages, LEASE_SECONDS)
 
         def on_page():
-            done[0] += 1
-            jobs.progress(job["id"], worker, done[0], max(total, done[0]), LEASE_SECONDS)
+            job["pages_done"] += 1
+            job["pages_total"] = max(job["pages_total"], job["pages_done"])
+            for one in (job, *held):
+                jobs.progress(one["id"], worker, one["pages_done"], one["pages_total"], LEASE_SECONDS)
 
         for scanned in batch.run(on_page=on_page):
             jobs.add_paper(job["id"], worker, scanned.view)
         failed = [o for o in batch.outcomes if o.status == "failed"]
-        error = ({"kind": _kinds().get(failed[0].exit_code, "InputError"),
-                  "message": f"{job['source_name']}: {failed[0].error}"} if failed else None)
+        return ({"kind": _kinds().get(failed[0].exit_code, "InputError"),
+                 "message": f"{job['source_name']}: {failed[0].error}"} if failed else None)
     except SohoaError as exc:
-        error = {"kind": type(exc).__name__, "message": f"{job['source_name']}: {exc}"}
+        return _error(job, exc)
     except Exception as exc:  # a bug: the job says so, the worker goes on with the next
         log.exception("job %s failed", job["id"])
-        error = {"kind": "InternalError", "message": f"an internal error stopped this scan ({type(exc).__name__}); "
-                                                     "the server's log has the details"}
+        return _error(job, exc)
+
+
+def _error(job: dict, exc: Exception) -> dict:
+    if isinstance(exc, SohoaError):
+        return {"kind": type(exc).__name__, "message": f"{job['source_name']}: {exc}"}
+    return {"kind": "InternalError", "message": f"an internal error stopped this scan ({type(exc).__name__}); "
+                                                "the server's log has the details"}
+
+
+def _finish(archive: Archive, job: dict, worker: str, error: dict | None) -> str:
     state = "failed" if error else "done"
-    jobs.finish(job["id"], worker, state, error)
+    archive.catalog.jobs.finish(job["id"], worker, state, error)
     shutil.rmtree(Path(job["path"]).parent, ignore_errors=True)  # a failed file is in quarantine
     return state
+
+
+def _release(archive: Archive, worker: str, held: list[tuple[dict, dict | None]]) -> None:
+    """Index the papers of the jobs held in one commit, then end them: a done job's papers are found."""
+    try:
+        archive.sync_index()
+        indexing = None
+    except Exception as exc:  # as a scan's own indexing failing would have: each job says so
+        if not isinstance(exc, SohoaError):
+            log.exception("indexing jobs %s failed", [job["id"] for job, _ in held])
+        indexing = exc
+    for job, error in held:
+        _finish(archive, job, worker, error or (_error(job, indexing) if indexing else None))
 
 
 def run_worker(root: Path, processes: int | None = None, once: bool = False, poll: float = 0.5,
@@ -178,24 +217,46 @@ def run_worker(root: Path, processes: int | None = None, once: bool = False, pol
     stopping = []
     previous = {s: signal.signal(s, lambda *_: stopping.append(True)) for s in (signal.SIGTERM, signal.SIGINT)}
     ran = 0
+    pool = None
     try:
         feed = queue.feed(broker, lambda: bool(stopping), poll, LEASE_SECONDS, MAX_ATTEMPTS) if broker else None
         with Archive(root) as archive:
             jobs = archive.catalog.jobs
+            # One OCR pool for all its jobs: a job of one page would otherwise spend as long starting
+            # and stopping its own as reading the page (bench/README.md "The server under load").
+            pool = PagePool(TesseractEngine(), max(1, processes or os.cpu_count() or 1), warm=True)
+            pdfa.preload()
+            archive.sync_index()  # what a worker killed between catalog and index left
+            log.info("worker %s ready", worker)
+            # Jobs archived while more were queued are held, up to HOLD, and indexed in one commit.
+            held: list[tuple[dict, dict | None]] = []
             while not stopping:
-                job = feed.next(jobs, worker) if feed else jobs.claim(worker, LEASE_SECONDS, MAX_ATTEMPTS)
+                if feed:
+                    job = feed.next(jobs, worker)
+                else:
+                    job = jobs.claim(worker, LEASE_SECONDS, MAX_ATTEMPTS) if len(held) < HOLD else None
                 if job is None:
+                    if held:
+                        _release(archive, worker, held)
+                        held = []
+                        continue
                     if once and (feed is None or feed.idle(jobs)):
                         break
                     if feed is None:
                         time.sleep(poll)
                     continue
                 log.info("job %s: %s", job["id"], job["source_name"])
-                run_job(archive, job, worker, processes)
-                if feed:
+                held.append((job, _scan(archive, job, worker, processes, pool, [j for j, _ in held])))
+                if feed:  # one delivery at a time: the job ended, then acknowledged, before the next
+                    _release(archive, worker, held)
+                    held = []
                     feed.done()
                 ran += 1
+            if held:
+                _release(archive, worker, held)
     finally:
+        if pool is not None:
+            pool.shutdown()
         for s, handler in previous.items():
             signal.signal(s, handler)
     return ran

@@ -11,6 +11,7 @@ from typing import Callable, Iterable, Iterator
 from digitize import metadata
 from digitize.archive import Archive
 from digitize.intake import count_pages, find_inputs
+from digitize.scan.pool import PagePool
 from digitize.scan.scanner import Outcome, Scanner
 from digitize.scan.scanner import exit_code as exit_code_of
 from digitize.scan.targets import Target, resolve_target
@@ -86,15 +87,18 @@ class ScanBatch:
 
 def scan(archive: Archive, actor: Actor, paths: Iterable[Path], record: str | None = None,
          component: str | None = None, result: bool = False, split: str = "none", force_ocr: bool = False,
-         processes: int | None = None, sign: Key | None = None, tsa_url: str | None = None) -> ScanBatch:
+         processes: int | None = None, sign: Key | None = None, tsa_url: str | None = None,
+         pool: PagePool | None = None, index: bool = True) -> ScanBatch:
     """Scans (files or folders) to archive as papers of `record`'s `component` or `result`, if given:
     the target is checked against the register first, and the pages counted. `sign`: the officer's
-    key, to sign each new paper once archived (B-T with `tsa_url`)."""
+    key, to sign each new paper once archived (B-T with `tsa_url`). `pool`: OCR processes already
+    started (a worker's, kept across its jobs), else the scan starts `processes` of its own;
+    `index=False`: the caller indexes the new papers (a worker, for several jobs at once)."""
     require(actor, "scan")
     target = resolve_target(archive, record, component, result, agencies(actor))
     files = list(find_inputs(list(paths)))
-    scanner = Scanner(archive, TesseractEngine(), user=actor.name, processes=processes, split=split,
-                      force_ocr=force_ocr, agency=_agency(actor))
+    scanner = Scanner(archive, pool.engine if pool else TesseractEngine(), user=actor.name, processes=processes,
+                      split=split, force_ocr=force_ocr, agency=_agency(actor), pool=pool, index=index)
     pages = sum(count_pages(f) for f in files if not f.is_symlink())
     return ScanBatch(archive, scanner, files, target, pages, actor=actor, sign=sign, tsa_url=tsa_url)
 
