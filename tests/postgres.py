@@ -129,4 +129,4 @@ def archive_sql(root: Path, statement: str, params: tuple = ()) -> list:
 
     with Archive(root) as archive:
         cursor = archive.catalog.db.execute(statement, params)
-        return cursor.fetchall() if cursor.description else []
+        return [tuple(row) for row in cursor.fetchall()] if cursor.description else []  # tuples, whichever backend
