@@ -40,7 +40,7 @@ class Password(BaseModel):
     password: str = Field(max_length=1000)
 
 
-@router.get("/audit", **needs("audit_log"))
+@router.get("/audit", **needs("audit_log", 404))
 async def audit(request: Request, paper: int | None = None, holder_id: str | None = Query(None, max_length=20),
                 since: str | None = None, show_ids: bool = False) -> list[dict]:
     """Who did what to which papers, oldest first (as `audit --json`)."""
