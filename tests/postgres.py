@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serving import free_port
+from tests.serving import free_port, stop_process
 
 BIN = Path(os.environ.get("SOHOA_PG_BIN", "/usr/lib/postgresql/15/bin"))
 USER = "sohoa"
@@ -71,12 +71,7 @@ class Server:
         return f"postgresql://{USER}@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
-        self.process.terminate()  # SIGTERM: smart shutdown, waits for clients to leave
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process, grace=30)  # SIGTERM: smart shutdown, waits for clients to leave
 
 
 def available() -> str | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serving import free_port
+from tests.serving import free_port, stop_process
 
 BINARY = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -52,13 +52,7 @@ class Redis:
             assert s.recv(16).startswith(b"+OK")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
