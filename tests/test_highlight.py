@@ -38,3 +38,11 @@ def test_an_ocr_slip_and_one_edit_on_a_long_word_match_as_in_the_snippet():
 def test_decomposed_text_and_an_empty_query_are_safe():
     assert found("an", ["A\u0300n", "AN", "ang"]) == ["A\u0300n", "AN"]  # Àn typed decomposed (NFD) too
     assert found("", PAGE) == []
+
+
+def test_a_masked_citizen_id_in_a_snippet_is_text_not_marks():
+    from server.web.desk import snippet_parts
+
+    assert snippet_parts("tên: **Nguyễn** số 0790******39 Nơi **An**") == [
+        (False, "tên: "), (True, "Nguyễn"), (False, " số 0790******39 Nơi "), (True, "An")]
+    assert snippet_parts("số **0790******39** cấp") == [(False, "số "), (True, "0790******39"), (False, " cấp")]

@@ -5,6 +5,7 @@ escaped by the templates (register and OCR text is hostile)."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -60,10 +61,14 @@ def search_query(q: str, form: dict) -> str:
     return " ".join([q.strip(), *extra]).strip()
 
 
+# A mark is exactly two asterisks: a masked citizen ID (0790******39) is a longer run, and text.
+_MARK = re.compile(r"(?<!\*)\*\*(?!\*)")
+
+
 def snippet_parts(snippet: str) -> list[tuple[bool, str]]:
     """The snippet as (marked, text) parts: the engines mark a match **so**; the template escapes
     each part and wraps the marked ones in <mark>, so OCR text never becomes markup."""
-    return [(i % 2 == 1, part) for i, part in enumerate(snippet.split("**")) if part]
+    return [(i % 2 == 1, part) for i, part in enumerate(_MARK.split(snippet)) if part]
 
 
 @router.get("/search", **page("search"))
