@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 import shutil
 from urllib.parse import quote
 from contextlib import closing
@@ -192,3 +193,69 @@ def test_a_clerk_drops_a_two_page_scan_and_accepts_a_flagged_page(counter, brows
     page.wait_for_selector("text=Counter")
     assert page.locator("html").get_attribute("lang") == "en"
     browser.shot(page, "counter-en")
+
+
+def scanned_through_the_api(api: httpx.Client, path, **fields) -> dict:
+    """A scan sent as the counter's script sends it; its job once the worker is done with it."""
+    with open(path, "rb") as f:
+        answer = api.post("/scans", data=fields, files={"files": (path.name, f, "image/png")})
+    assert answer.status_code == 202, answer.text
+    (job,) = answer.json()["jobs"]
+    for _ in range(900):  # real Tesseract on a shared machine: up to 3 minutes
+        job = api.get(f"/jobs/{job['id']}").json()
+        if job["state"] in ("done", "failed"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job['id']} still {job['state']}")
+
+
+def test_a_flagged_paper_is_replaced_by_a_new_scan_from_the_counter(counter, tmp_path):
+    target = {"record": HOSTILE_CODE, "component": COMPONENTS[1]}
+    lines = page_lines("GIẤY CHỨNG SINH", "Lê Văn Nam")
+    poor = make_scan(tmp_path / "chung-sinh-mo.png", lines, dpi=150)  # under 200 dpi: flagged
+    with counter.as_role("clerk") as api:
+        job = scanned_through_the_api(api, poor, **target)
+        assert job["state"] == "done", job
+        (old,) = [p["id"] for p in job["papers"]]
+        assert old in {row["id"] for row in api.get("/rescan").json()}
+
+        def refused(path, **fields):
+            with open(path, "rb") as f:
+                answer = api.post("/scans", data={**target, **fields}, files={"files": (path.name, f, "image/png")})
+            return answer.status_code, answer.json()["error"]["field"]
+
+        good = make_scan(tmp_path / "chung-sinh.png", lines, dpi=300)
+        assert refused(good, replaces=str(counter.ids["lltp.png"])) == (422, "replaces")  # nothing flagged on it
+        assert refused(good, replaces="999999") == (404, "replaces")
+        assert refused(good, replaces="x") == (422, "replaces")
+        assert refused(good, replaces=str(old), split="blank") == (422, "split")
+        assert refused(good, replaces=str(old), component=COMPONENTS[0]) == (422, "replaces")  # not the one it serves
+        with open(good, "rb") as a, open(poor, "rb") as b:  # one new scan for one paper
+            two = api.post("/scans", data={**target, "replaces": str(old)},
+                           files=[("files", ("a.png", a, "image/png")), ("files", ("b.png", b, "image/png"))])
+        assert two.status_code == 422 and two.json()["error"]["field"] == "replaces"
+        same = scanned_through_the_api(api, poor, **target, replaces=str(old))  # the very same file again
+        assert same["state"] == "failed" and same["error"]["kind"] == "Conflict", same
+        assert old in {row["id"] for row in api.get("/rescan").json()}
+
+    with closing(pages(counter, "clerk")) as clerk:
+        before = clerk.get("/counter", params={"code": HOSTILE_CODE}).text
+        assert f'<div class="dropzone replace" data-replaces="{old}">' in before  # on the flagged paper's card
+    with counter.as_role("staff") as staff:  # replacing at the counter is the clerk's
+        with open(good, "rb") as f:
+            assert staff.post("/scans", data={**target, "replaces": str(old)},
+                              files={"files": (good.name, f, "image/png")}).status_code == 403
+
+    with counter.as_role("clerk") as api:
+        job = scanned_through_the_api(api, good, **target, replaces=str(old))
+        assert job["state"] == "done", job
+        (new,) = [p["id"] for p in job["papers"]]
+        assert new != old and old not in {row["id"] for row in api.get("/rescan").json()}  # its flags are gone
+        assert api.get(f"/papers/{old}").json()["validity"]["replaced_by"] == new  # as `sohoa replace OLD NEW`
+    with counter.as_role("staff") as staff:
+        record = staff.get(f"/records/{HOSTILE_CODE}").json()
+        assert {p["id"] for c in record["components"] if c["name"] == COMPONENTS[1] for p in c["papers"]} == {old, new}
+    with closing(pages(counter, "clerk")) as clerk:
+        after = clerk.get("/counter", params={"code": HOSTILE_CODE}).text
+        assert f'id="paper-{new}"' in after and f'id="paper-{old}"' not in after  # the new scan in its place
+        assert after.count('class="state state-digitized"') == 1

@@ -48,12 +48,11 @@ def in_scope(archive: Archive, actor: Actor, paper_id: int) -> bool:
     return paper_id in seen(archive, actor, [paper_id])
 
 
-def require_in_scope(archive: Archive, actor: Actor, paper_id: int) -> None:
-    """NotFound unless the paper exists and `actor` may see it: one out of scope is not revealed
-    (the same message as an unknown id)."""
-    archive.catalog.require_paper(paper_id)
-    if not in_scope(archive, actor, paper_id):
-        raise NotFound(f"no paper {paper_id} in {archive.catalog.path.parent}; find ids with sohoa search")
+def require_in_scope(archive: Archive, actor: Actor, paper_id: int, field: str | None = None) -> None:
+    """NotFound (about `field`, if given) unless the paper exists and `actor` may see it: one out of
+    scope is not revealed (the same message as an unknown id)."""
+    if not archive.catalog.papers.exists(paper_id) or not in_scope(archive, actor, paper_id):
+        raise NotFound(f"no paper {paper_id} in {archive.catalog.path.parent}; find ids with sohoa search", field=field)
 
 
 def records_in_scope(archive: Archive, actor: Actor, rows: list[dict]) -> list[dict]:
