@@ -7,7 +7,6 @@ sees none of the first's records or papers, on any page (Decree 30: rights per r
 from __future__ import annotations
 
 import re
-import time
 from contextlib import closing
 
 import pytest
@@ -16,7 +15,7 @@ from tests.browser import browser, login  # noqa: F401 (a fixture)
 from tests.citizen_papers import ANH_ID, MARRIAGE
 from tests.citizen_papers import COMPONENTS as MARRIAGE_COMPONENTS
 from tests.conftest import make_scan, page_lines, write_register
-from tests.serving import PASSWORD, serve_copy
+from tests.serving import scanned_through_the_api, serve_copy
 
 pytestmark = pytest.mark.slow
 
@@ -56,21 +55,6 @@ def rate(page) -> float:
     return float(page.locator("#rate-records").inner_text().rstrip("%"))
 
 
-def scan_through_the_api(served, clerk: str, path, record: str, component: str) -> dict:
-    """The clerk's upload as the counter's script sends it; the job once the worker is done with it."""
-    with closing(served.server.login(clerk)) as api, open(path, "rb") as f:
-        answer = api.post("/scans", data={"record": record, "component": component},
-                          files={"files": (path.name, f, "image/png")})
-        assert answer.status_code == 202, answer.text
-        (job,) = answer.json()["jobs"]
-        for _ in range(900):  # real Tesseract on a shared machine: up to 3 minutes
-            job = api.get(f"/jobs/{job['id']}").json()
-            if job["state"] in ("done", "failed"):
-                return job
-            time.sleep(0.2)
-    raise AssertionError(f"job {job['id']} still {job['state']}")
-
-
 def test_the_manager_sees_the_rate_go_up_and_drills_down_to_what_is_missing(browser, agencies, tmp_path):
     manager = browser.page()
     login(manager, agencies.server.url, "manager")
@@ -82,7 +66,8 @@ def test_the_manager_sees_the_rate_go_up_and_drills_down_to_what_is_missing(brow
 
     request = make_scan(tmp_path / "to-khai-ban-sao.png", page_lines("TỜ KHAI CẤP BẢN SAO TRÍCH LỤC", "Nguyễn Văn An"),
                         dpi=200)
-    job = scan_through_the_api(agencies, "clerk-a", request, A_COPY, A_COPY_COMPONENT)
+    with closing(agencies.server.login("clerk-a")) as api:  # the counter's upload, by a clerk of agency A
+        job = scanned_through_the_api(api, request, record=A_COPY, component=A_COPY_COMPONENT)
     assert job["state"] == "done", job
 
     manager.reload()

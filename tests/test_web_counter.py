@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import re
-import time
 import shutil
 from urllib.parse import quote
 from contextlib import closing
@@ -14,11 +13,11 @@ from contextlib import closing
 import httpx
 import pytest
 
-from tests.browser import TABLET, login
+from tests.browser import COUNTER_SCREEN, TABLET, login
 from tests.citizen_papers import COMPONENTS as MARRIAGE_COMPONENTS
 from tests.citizen_papers import ANH_ID, MARRIAGE
 from tests.conftest import make_scan, page_lines, write_register
-from tests.serving import PASSWORD, Served, Server, add_accounts
+from tests.serving import PASSWORD, Served, Server, add_accounts, scanned_through_the_api
 
 HOSTILE_CODE = "000.00.99.H48-260301-0007"
 HOSTILE_AGENCY = "<script>window.pwned = 1</script>UBND xã"
@@ -175,7 +174,7 @@ def test_a_clerk_drops_a_two_page_scan_and_accepts_a_flagged_page(counter, brows
 
     card.get_by_role("button", name="Chấp nhận trang").click()  # no reason: told beside the field
     card = component.locator("li.paper")
-    card.locator(".field-error").wait_for()
+    card.locator("form .field-error").wait_for()
     assert "hãy nêu lý do" in card.inner_text()
     card.get_by_label("Giữ nguyên các trang bị đánh dấu, vì").fill("bản gốc chỉ có 150 dpi")
     card.get_by_role("button", name="Chấp nhận trang").click()
@@ -187,26 +186,32 @@ def test_a_clerk_drops_a_two_page_scan_and_accepts_a_flagged_page(counter, brows
     assert page.locator("li.component").filter(has_text=MARRIAGE_COMPONENTS[0]).locator(".state").inner_text() \
         == "đã số hóa"
 
+    # another flagged paper, replaced by a new scan dropped on its own card
+    id_card = page.locator("li.component").filter(has_text=MARRIAGE_COMPONENTS[2])
+    poor = make_scan(tmp_path / "cccd-mo.png", page_lines("CĂN CƯỚC CÔNG DÂN", "Trần Thị Ngọc Ánh"), dpi=150)
+    good = make_scan(tmp_path / "cccd.png", page_lines("CĂN CƯỚC CÔNG DÂN", "Trần Thị Ngọc Ánh"), dpi=300)
+    id_card.locator(".dropzone:not(.replace) input[type=file]").set_input_files(str(poor))
+    flagged = id_card.locator("li.paper")
+    flagged.wait_for(timeout=180_000)
+    old = flagged.get_attribute("data-paper")
+    for name, screen in (("counter-flagged-tablet", TABLET), ("counter-flagged", COUNTER_SCREEN)):
+        page.set_viewport_size(screen)
+        assert page.evaluate("document.documentElement.scrollWidth") <= screen["width"], name  # nothing sideways
+        browser.shot(page, name)
+    flagged.get_by_label(re.compile("Hoặc thay bằng bản quét mới")).set_input_files(str(good))
+    id_card.locator(f"li.paper:not([data-paper='{old}'])").wait_for(timeout=180_000)
+    assert id_card.locator(f"#paper-{old}").count() == 0  # the new scan took its place
+    assert id_card.locator("li.paper .ok").inner_text() == "Mọi trang đều đọc được."
+    with counter.as_role("clerk") as api:
+        assert int(old) not in {row["id"] for row in api.get("/rescan").json()}
+    browser.shot(page, "counter-replaced")
+
     page.set_viewport_size(TABLET)
     browser.shot(page, "counter-tablet")
     page.get_by_role("button", name="English").click()
     page.wait_for_selector("text=Counter")
     assert page.locator("html").get_attribute("lang") == "en"
     browser.shot(page, "counter-en")
-
-
-def scanned_through_the_api(api: httpx.Client, path, **fields) -> dict:
-    """A scan sent as the counter's script sends it; its job once the worker is done with it."""
-    with open(path, "rb") as f:
-        answer = api.post("/scans", data=fields, files={"files": (path.name, f, "image/png")})
-    assert answer.status_code == 202, answer.text
-    (job,) = answer.json()["jobs"]
-    for _ in range(900):  # real Tesseract on a shared machine: up to 3 minutes
-        job = api.get(f"/jobs/{job['id']}").json()
-        if job["state"] in ("done", "failed"):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job['id']} still {job['state']}")
 
 
 def test_a_flagged_paper_is_replaced_by_a_new_scan_from_the_counter(counter, tmp_path):
