@@ -86,6 +86,7 @@ def test_a_paper_out_of_scope_is_not_found_by_any_service_that_takes_it(archive)
         lambda i: signing.prepare_signing(archive, CLERK_B, i, b""),
         lambda i: signing.verify(archive, MANAGER_B, str(i)),
         lambda i: records.accept_rescan(archive, CLERK_B, i, reason="kept"),
+        lambda i: jobs.submit_scan(archive, CLERK_B, archive.root / "new.png", "new.png", replaces=i),
         lambda i: upkeep.audit_log(archive, MANAGER_B, paper_id=i),
     ]
     for call in calls:

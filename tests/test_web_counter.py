@@ -257,6 +257,9 @@ def test_a_flagged_paper_is_replaced_by_a_new_scan_from_the_counter(counter, tmp
         (new,) = [p["id"] for p in job["papers"]]
         assert new != old and old not in {row["id"] for row in api.get("/rescan").json()}  # its flags are gone
         assert api.get(f"/papers/{old}").json()["validity"]["replaced_by"] == new  # as `sohoa replace OLD NEW`
+        with open(good, "rb") as f:  # replaced once: no second time
+            again = api.post("/scans", data={**target, "replaces": str(old)}, files={"files": (good.name, f, "image/png")})
+        assert again.status_code == 409 and again.json()["error"]["field"] == "replaces"
     with counter.as_role("staff") as staff:
         record = staff.get(f"/records/{HOSTILE_CODE}").json()
         assert {p["id"] for c in record["components"] if c["name"] == COMPONENTS[1] for p in c["papers"]} == {old, new}
