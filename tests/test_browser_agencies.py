@@ -40,10 +40,11 @@ def agencies(scanned, tmp_path_factory):
         [A_COPY, "1.000894", "Cấp bản sao trích lục hộ tịch", AGENCY_A, "1", "2026-03-05", "2026-03-06",
          "Nguyễn Văn An", "079203001234", "false", A_COPY_COMPONENT],
         [B_CODE, "1.001612", "Đăng ký kết hôn", AGENCY_B, "1", "2026-03-06", "2026-03-09",
-         "Trần Thị Ngọc Ánh", ANH_ID, "false", B_COMPONENT]]))
+         "Trần Thị Ngọc Ánh", ANH_ID, "false", f"{B_COMPONENT};{MARRIAGE_COMPONENTS[2]}"]]))
     ids = running.ids
     cli("attach", ids["xnhn-moi.png"], "--record", MARRIAGE, "--component", MARRIAGE_COMPONENTS[1])
     cli("attach", ids["cccd.png"], "--record", MARRIAGE, "--component", MARRIAGE_COMPONENTS[2])
+    cli("attach", ids["cccd.png"], "--record", B_CODE, "--component", MARRIAGE_COMPONENTS[2])  # both agencies'
     secret = folder / "password.txt"  # written by add_accounts
     for name, agency in (("clerk-a", AGENCY_A), ("clerk-b", AGENCY_B)):
         cli("users", "add", name, "--role", "clerk", "--agency", agency, "--password-file", secret)
@@ -88,7 +89,8 @@ def test_the_manager_sees_the_rate_go_up_and_drills_down_to_what_is_missing(brow
 
 def test_a_clerk_of_another_agency_sees_none_of_it(browser, agencies):
     ids, url = agencies.ids, agencies.server.url
-    theirs = (ids["xnhn-moi.png"], ids["cccd.png"])  # serving agency A's marriage record
+    theirs = (ids["xnhn-moi.png"],)  # serving agency A's marriage record
+    shared = ids["cccd.png"]  # serving a record of each agency
     everyones = ids["xnhn-cu.png"]  # scanned at the archive's own machine, on no record: every agency's
     clerk = browser.page()
     login(clerk, url, "clerk-b")
@@ -126,6 +128,10 @@ def test_a_clerk_of_another_agency_sees_none_of_it(browser, agencies):
                      f"/api/v1/papers/{paper}"):
             assert clerk.request.get(url + path).status == 404, path
     assert clerk.goto(url + f"/papers/{everyones}").status == 200  # the same pages do open for a paper it sees
+    assert clerk.goto(url + f"/papers/{shared}").status == 200
+    assert B_CODE in clerk.content()  # its own record, in the records and the history...
+    assert MARRIAGE not in clerk.content() and AGENCY_A not in clerk.content()  # ...never agency A's
+    browser.shot(clerk, "paper-shared-other-agency")
     assert clerk.request.get(url + f"/api/v1/papers/{everyones}/pages/1.png?width=240").status == 200
     assert clerk.goto(url + f"/records/{MARRIAGE}").status == 404
 

@@ -65,6 +65,18 @@ def records_in_scope(archive: Archive, actor: Actor, rows: list[dict]) -> list[d
     return [r for r in rows if of.get(r.get("record_code")) in scope]
 
 
+def events_in_scope(archive: Archive, actor: Actor, rows: list[dict]) -> list[dict]:
+    """Those audit `rows` `actor` may read: of papers it sees and naming no record of an agency it
+    does not serve (a paper two agencies share keeps each one's records, components and clerks to
+    itself); events of no paper and no record (backups) too. Unscoped: all of them."""
+    if agencies(actor) is None:
+        return rows
+    visible = seen(archive, actor, {r["paper_id"] for r in rows if r["paper_id"] is not None})
+    named = {r["record_code"] for r in records_in_scope(archive, actor, [r for r in rows if r["record_code"]])}
+    return [r for r in rows if (r["paper_id"] is None or r["paper_id"] in visible)
+            and (not r["record_code"] or r["record_code"] in named)]
+
+
 def require_record_in_scope(archive: Archive, actor: Actor, record_code: str | None) -> None:
     """NotFound if the record is unknown or of an agency `actor` does not serve, with the same
     message either way (nothing given: nothing to check)."""
