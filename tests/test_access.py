@@ -268,5 +268,8 @@ def test_a_paper_two_agencies_share_keeps_each_ones_records_to_itself(scoped, tm
             told = " ".join(f"{e['user']} {e['record_code']} {e['detail']}" for e in rows)
             assert B_CODE in told and "attach" in {e["action"] for e in rows}
             assert A_CODE not in told and "Giấy chứng sinh" not in told and "clerk-a" not in told
-        assert B_CODE not in {e["record_code"] for e in papers.history(archive, STAFF_A, shared)}
-        assert A_CODE in {e["record_code"] for e in papers.history(archive, STAFF_A, shared)}
+        papers.text(archive, STAFF_B, shared)  # a view by agency B is B's event, under B's record
+        assert ("staff-b", B_CODE) in {(e["user"], e["record_code"]) for e in papers.history(archive, STAFF_B, shared)}
+        of_a = papers.history(archive, STAFF_A, shared)
+        assert A_CODE in {e["record_code"] for e in of_a}
+        assert B_CODE not in {e["record_code"] for e in of_a} and "staff-b" not in {e["user"] for e in of_a}
