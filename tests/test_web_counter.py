@@ -198,6 +198,11 @@ def test_a_clerk_drops_a_two_page_scan_and_accepts_a_flagged_page(counter, brows
         page.set_viewport_size(screen)
         assert page.evaluate("document.documentElement.scrollWidth") <= screen["width"], name  # nothing sideways
         browser.shot(page, name)
+    flagged.get_by_label(re.compile("Hoặc thay bằng bản quét mới")).set_input_files(str(poor))  # the same file
+    failed = id_card.locator("li.job.error")
+    failed.wait_for(timeout=180_000)
+    assert "quét không thành công: cccd-mo.png: " in failed.inner_text() and "object" not in failed.inner_text()
+    assert id_card.locator(f"#paper-{old}").count() == 1  # still there, still flagged
     flagged.get_by_label(re.compile("Hoặc thay bằng bản quét mới")).set_input_files(str(good))
     id_card.locator(f"li.paper:not([data-paper='{old}'])").wait_for(timeout=180_000)
     assert id_card.locator(f"#paper-{old}").count() == 0  # the new scan took its place

@@ -31,7 +31,7 @@
       }
       if (state.state === "failed") {
         events.close();
-        status.textContent = record.dataset.msgFailed + ": " + (state.error || "");
+        status.textContent = record.dataset.msgFailed + ": " + ((state.error && state.error.message) || "");
         item.classList.add("error");
       } else if (state.state === "done") {
         events.close();
