@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from digitize.catalog import Catalog
+from digitize.catalog import Catalog, nfc
 
 # A CCCD (12 digits) or old CMND (9 digits), also glued to letters as in a file name (`cccd079…10.png`),
 # but not part of a longer number; a run of 32 or more hex digits is a checksum (SHA-256 in archive
@@ -55,10 +55,20 @@ def log_many(catalog: Catalog, user: str, action: str, paper_ids: Iterable[int],
             _insert(catalog, user, action, paper_id, None, detail)
 
 
+def _first_record(catalog: Catalog, paper_id: int, agencies: Iterable[str] | None) -> str | None:
+    """The record an event on a paper is noted under: the first it serves, or for a user bound to
+    agencies the first of theirs (a paper two agencies share: each one's events under its own)."""
+    if not agencies:
+        return catalog.papers.first_record(paper_id)
+    codes = [a["record_code"] for a in catalog.papers.records_of(paper_id)]
+    of, scope = catalog.records.agencies_of(codes), {nfc(a).strip() for a in agencies}
+    return next((code for code in codes if of.get(code) in scope), None)
+
+
 def _insert(catalog: Catalog, user: str, action: str, paper_id: int | None, record_code: str | None,
             detail: str) -> None:
     if record_code is None and paper_id is not None:
-        record_code = catalog.papers.first_record(paper_id)
+        record_code = _first_record(catalog, paper_id, getattr(user, "agencies", None))
     ids = holder_ids(catalog, paper_id=paper_id) if paper_id is not None else holder_ids(catalog, record_code=record_code)
     # `user`: a name, or who acts (a services Actor: name, role, channel, address), kept as it came
     catalog.audit.append(getattr(user, "name", user), action, paper_id, record_code, ids, detail,

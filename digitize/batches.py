@@ -50,6 +50,21 @@ def rescan_list(catalog: Catalog) -> list[dict]:
     return out
 
 
+def flagged_pages(catalog: Catalog, paper_id: int, field: str | None = None) -> tuple[dict, dict[int, list[str]]]:
+    """A paper still to rescan: its state ({page_count, replaced_by}) and {page: reasons} of its
+    flagged pages; NotFound, Conflict once it is replaced, BadArgument when no page is flagged."""
+    paper = catalog.batches.rescan_state(paper_id)
+    if paper is None:
+        raise NotFound(f"no paper {paper_id} in the archive; list the pages to rescan with sohoa rescan", field=field)
+    if paper["replaced_by"] is not None:
+        raise Conflict(f"paper {paper_id} is replaced by #{paper['replaced_by']}; "
+                       "its pages no longer need rescanning", field=field)
+    flagged = catalog.batches.flagged(paper_id)
+    if not flagged:
+        raise BadArgument(f"paper {paper_id} has no pages flagged for rescanning", field=field)
+    return paper, flagged
+
+
 def accept_rescan(catalog: Catalog, paper_id: int, pages: list[int] | None, reason: str | None,
                   user: str) -> dict:
     """Clear the rescan flags of a paper's pages (all its flagged pages when `pages` is empty): the
@@ -61,15 +76,7 @@ def accept_rescan(catalog: Catalog, paper_id: int, pages: list[int] | None, reas
     if not reason:
         raise BadArgument("{accept} needs {reason:TEXT} saying why the page is kept as it is", field="reason")
     with catalog.transaction():
-        paper = catalog.batches.rescan_state(paper_id)
-        if paper is None:
-            raise NotFound(f"no paper {paper_id} in the archive; list the pages to rescan with sohoa rescan")
-        if paper["replaced_by"] is not None:
-            raise Conflict(f"paper {paper_id} is replaced by #{paper['replaced_by']}; "
-                              "its pages no longer need rescanning")
-        flagged = catalog.batches.flagged(paper_id)
-        if not flagged:
-            raise BadArgument(f"paper {paper_id} has no pages flagged for rescanning")
+        paper, flagged = flagged_pages(catalog, paper_id)
         wanted = sorted(set(pages)) if pages else sorted(flagged)
         for n in wanted:
             if not 1 <= n <= paper["page_count"]:

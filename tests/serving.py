@@ -90,6 +90,27 @@ def add_accounts(root: Path, folder: Path) -> dict[str, str]:
     return tokens
 
 
+def wait_job(client, job_id: int, until=lambda job: job["state"] in ("done", "failed"), seconds: float = 180) -> dict:
+    """The job (GET /jobs/ID with an API client) once `until` holds; up to `seconds` (real Tesseract
+    on a shared machine)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        job = client.get(f"/jobs/{job_id}").json()
+        if until(job):
+            return job
+        assert time.monotonic() < deadline, job
+        time.sleep(0.2)
+
+
+def scanned_through_the_api(client, path: Path, **fields) -> dict:
+    """One scan sent to POST /scans as the counter's script sends it; its job once done or failed."""
+    with open(path, "rb") as f:
+        answer = client.post("/scans", data=fields, files={"files": (path.name, f, "application/octet-stream")})
+    assert answer.status_code == 202, answer.text
+    (job,) = answer.json()["jobs"]
+    return wait_job(client, job["id"])
+
+
 class Served:
     def __init__(self, server: Server, tokens: dict[str, str], ids: dict[str, int]):
         self.server, self.tokens, self.ids = server, tokens, ids

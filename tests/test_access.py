@@ -86,6 +86,7 @@ def test_a_paper_out_of_scope_is_not_found_by_any_service_that_takes_it(archive)
         lambda i: signing.prepare_signing(archive, CLERK_B, i, b""),
         lambda i: signing.verify(archive, MANAGER_B, str(i)),
         lambda i: records.accept_rescan(archive, CLERK_B, i, reason="kept"),
+        lambda i: jobs.submit_scan(archive, CLERK_B, archive.root / "new.png", "new.png", replaces=i),
         lambda i: upkeep.audit_log(archive, MANAGER_B, paper_id=i),
     ]
     for call in calls:
@@ -250,3 +251,25 @@ def test_a_paper_serving_both_agencies_names_to_each_only_its_own_records(scoped
             hits = papers.search_page(archive, actor, "giay chung sinh", limit=10)["hits"]
             assert [h["record_code"] for h in hits if h["id"] == shared] == [code]
         assert {a["record_code"] for a in papers.show(archive, STAFF, shared)["attachments"]} == {A_CODE, B_CODE}
+
+
+
+def test_a_paper_two_agencies_share_keeps_each_ones_records_to_itself(scoped, tmp_path):
+    """Its history and the audit log show each agency the events of its own records only: not the
+    other's record codes, components or the clerks who attached it there."""
+    root, ids = scoped
+    shutil.copytree(root, tmp_path / "archive")
+    shared = ids["a-record.png"]  # scanned by agency A's clerk into its record; now serving agency B's too
+    with Archive(tmp_path / "archive") as archive:
+        papers.attach(archive, OPERATOR, shared, B_CODE, RECORDS[2][10])
+        everything = papers.history(archive, STAFF, shared)
+        assert {A_CODE, B_CODE} <= {e["record_code"] for e in everything}
+        for rows in (papers.history(archive, STAFF_B, shared), upkeep.audit_log(archive, MANAGER_B, paper_id=shared)):
+            told = " ".join(f"{e['user']} {e['record_code']} {e['detail']}" for e in rows)
+            assert B_CODE in told and "attach" in {e["action"] for e in rows}
+            assert A_CODE not in told and "Giấy chứng sinh" not in told and "clerk-a" not in told
+        papers.text(archive, STAFF_B, shared)  # a view by agency B is B's event, under B's record
+        assert ("staff-b", B_CODE) in {(e["user"], e["record_code"]) for e in papers.history(archive, STAFF_B, shared)}
+        of_a = papers.history(archive, STAFF_A, shared)
+        assert A_CODE in {e["record_code"] for e in of_a}
+        assert B_CODE not in {e["record_code"] for e in of_a} and "staff-b" not in {e["user"] for e in of_a}

@@ -21,7 +21,7 @@ from pypdf import PdfWriter
 from tests.citizen_papers import COMPONENTS, MARRIAGE
 from tests.conftest import REGISTER_HEADER, SOHOA, make_scan, page_lines
 from tests.pdfs import png_bomb
-from tests.serving import Server, add_accounts
+from tests.serving import Server, add_accounts, wait_job
 
 BIRTH = "000.00.53.H48-261201-0042"
 
@@ -43,16 +43,6 @@ def server(scanned, tmp_path):
     running = Server(tmp_path / "archive", workers=1)
     yield running, tokens
     running.stop()
-
-
-def wait_job(client, job_id: int, until=lambda job: job["state"] in ("done", "failed"), seconds: float = 180) -> dict:
-    deadline = time.monotonic() + seconds
-    while True:
-        job = client.get(f"/jobs/{job_id}").json()
-        if until(job):
-            return job
-        assert time.monotonic() < deadline, job
-        time.sleep(0.2)
 
 
 def test_upload_job_paper_search_reuse_coverage(server, tmp_path):

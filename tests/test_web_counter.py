@@ -13,11 +13,11 @@ from contextlib import closing
 import httpx
 import pytest
 
-from tests.browser import TABLET, login
+from tests.browser import COUNTER_SCREEN, TABLET, login
 from tests.citizen_papers import COMPONENTS as MARRIAGE_COMPONENTS
 from tests.citizen_papers import ANH_ID, MARRIAGE
 from tests.conftest import make_scan, page_lines, write_register
-from tests.serving import PASSWORD, Served, Server, add_accounts
+from tests.serving import PASSWORD, Served, Server, add_accounts, scanned_through_the_api
 
 HOSTILE_CODE = "000.00.99.H48-260301-0007"
 HOSTILE_AGENCY = "<script>window.pwned = 1</script>UBND xã"
@@ -174,7 +174,7 @@ def test_a_clerk_drops_a_two_page_scan_and_accepts_a_flagged_page(counter, brows
 
     card.get_by_role("button", name="Chấp nhận trang").click()  # no reason: told beside the field
     card = component.locator("li.paper")
-    card.locator(".field-error").wait_for()
+    card.locator("form .field-error").wait_for()
     assert "hãy nêu lý do" in card.inner_text()
     card.get_by_label("Giữ nguyên các trang bị đánh dấu, vì").fill("bản gốc chỉ có 150 dpi")
     card.get_by_role("button", name="Chấp nhận trang").click()
@@ -186,9 +186,89 @@ def test_a_clerk_drops_a_two_page_scan_and_accepts_a_flagged_page(counter, brows
     assert page.locator("li.component").filter(has_text=MARRIAGE_COMPONENTS[0]).locator(".state").inner_text() \
         == "đã số hóa"
 
+    # another flagged paper, replaced by a new scan dropped on its own card
+    id_card = page.locator("li.component").filter(has_text=MARRIAGE_COMPONENTS[2])
+    poor = make_scan(tmp_path / "cccd-mo.png", page_lines("CĂN CƯỚC CÔNG DÂN", "Trần Thị Ngọc Ánh"), dpi=150)
+    good = make_scan(tmp_path / "cccd.png", page_lines("CĂN CƯỚC CÔNG DÂN", "Trần Thị Ngọc Ánh"), dpi=300)
+    id_card.locator(".dropzone:not(.replace) input[type=file]").set_input_files(str(poor))
+    flagged = id_card.locator("li.paper")
+    flagged.wait_for(timeout=180_000)
+    old = flagged.get_attribute("data-paper")
+    for name, screen in (("counter-flagged-tablet", TABLET), ("counter-flagged", COUNTER_SCREEN)):
+        page.set_viewport_size(screen)
+        assert page.evaluate("document.documentElement.scrollWidth") <= screen["width"], name  # nothing sideways
+        browser.shot(page, name)
+    flagged.get_by_label(re.compile("Hoặc thay bằng bản quét mới")).set_input_files(str(poor))  # the same file
+    failed = id_card.locator("li.job.error")
+    failed.wait_for(timeout=180_000)
+    assert "quét không thành công: cccd-mo.png: " in failed.inner_text() and "object" not in failed.inner_text()
+    assert id_card.locator(f"#paper-{old}").count() == 1  # still there, still flagged
+    flagged.get_by_label(re.compile("Hoặc thay bằng bản quét mới")).set_input_files(str(good))
+    id_card.locator(f"li.paper:not([data-paper='{old}'])").wait_for(timeout=180_000)
+    assert id_card.locator(f"#paper-{old}").count() == 0  # the new scan took its place
+    assert id_card.locator("li.paper .ok").inner_text() == "Mọi trang đều đọc được."
+    with counter.as_role("clerk") as api:
+        assert int(old) not in {row["id"] for row in api.get("/rescan").json()}
+    browser.shot(page, "counter-replaced")
+
     page.set_viewport_size(TABLET)
     browser.shot(page, "counter-tablet")
     page.get_by_role("button", name="English").click()
     page.wait_for_selector("text=Counter")
     assert page.locator("html").get_attribute("lang") == "en"
     browser.shot(page, "counter-en")
+
+
+def test_a_flagged_paper_is_replaced_by_a_new_scan_from_the_counter(counter, tmp_path):
+    target = {"record": HOSTILE_CODE, "component": COMPONENTS[1]}
+    lines = page_lines("GIẤY CHỨNG SINH", "Lê Văn Nam")
+    poor = make_scan(tmp_path / "chung-sinh-mo.png", lines, dpi=150)  # under 200 dpi: flagged
+    with counter.as_role("clerk") as api:
+        job = scanned_through_the_api(api, poor, **target)
+        assert job["state"] == "done", job
+        (old,) = [p["id"] for p in job["papers"]]
+        assert old in {row["id"] for row in api.get("/rescan").json()}
+
+        def refused(path, **fields):
+            with open(path, "rb") as f:
+                answer = api.post("/scans", data={**target, **fields}, files={"files": (path.name, f, "image/png")})
+            return answer.status_code, answer.json()["error"]["field"]
+
+        good = make_scan(tmp_path / "chung-sinh.png", lines, dpi=300)
+        assert refused(good, replaces=str(counter.ids["lltp.png"])) == (422, "replaces")  # nothing flagged on it
+        assert refused(good, replaces="999999") == (404, "replaces")
+        assert refused(good, replaces="x") == (422, "replaces")
+        assert refused(good, replaces=str(old), split="blank") == (422, "split")
+        assert refused(good, replaces=str(old), component=COMPONENTS[0]) == (422, "replaces")  # not the one it serves
+        with open(good, "rb") as a, open(poor, "rb") as b:  # one new scan for one paper
+            two = api.post("/scans", data={**target, "replaces": str(old)},
+                           files=[("files", ("a.png", a, "image/png")), ("files", ("b.png", b, "image/png"))])
+        assert two.status_code == 422 and two.json()["error"]["field"] == "replaces"
+        same = scanned_through_the_api(api, poor, **target, replaces=str(old))  # the very same file again
+        assert same["state"] == "failed" and same["error"]["kind"] == "Conflict", same
+        assert old in {row["id"] for row in api.get("/rescan").json()}
+
+    with closing(pages(counter, "clerk")) as clerk:
+        before = clerk.get("/counter", params={"code": HOSTILE_CODE}).text
+        assert f'<div class="dropzone replace" data-replaces="{old}">' in before  # on the flagged paper's card
+    with counter.as_role("staff") as staff:  # replacing at the counter is the clerk's
+        with open(good, "rb") as f:
+            assert staff.post("/scans", data={**target, "replaces": str(old)},
+                              files={"files": (good.name, f, "image/png")}).status_code == 403
+
+    with counter.as_role("clerk") as api:
+        job = scanned_through_the_api(api, good, **target, replaces=str(old))
+        assert job["state"] == "done", job
+        (new,) = [p["id"] for p in job["papers"]]
+        assert new != old and old not in {row["id"] for row in api.get("/rescan").json()}  # its flags are gone
+        assert api.get(f"/papers/{old}").json()["validity"]["replaced_by"] == new  # as `sohoa replace OLD NEW`
+        with open(good, "rb") as f:  # replaced once: no second time
+            again = api.post("/scans", data={**target, "replaces": str(old)}, files={"files": (good.name, f, "image/png")})
+        assert again.status_code == 409 and again.json()["error"]["field"] == "replaces"
+    with counter.as_role("staff") as staff:
+        record = staff.get(f"/records/{HOSTILE_CODE}").json()
+        assert {p["id"] for c in record["components"] if c["name"] == COMPONENTS[1] for p in c["papers"]} == {old, new}
+    with closing(pages(counter, "clerk")) as clerk:
+        after = clerk.get("/counter", params={"code": HOSTILE_CODE}).text
+        assert f'id="paper-{new}"' in after and f'id="paper-{old}"' not in after  # the new scan in its place
+        assert after.count('class="state state-digitized"') == 1

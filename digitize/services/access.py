@@ -31,6 +31,7 @@ ALLOWED: dict[str, frozenset[str]] = {action: frozenset(roles) for action, roles
     "attach": (CLERK,),
     "rescan_list": (CLERK,),
     "accept_rescan": (CLERK,),
+    "replace_scan": (CLERK,),  # a flagged paper replaced by a new scan of it, at the counter (issue 14)
     "sign": (CLERK,),  # the receiving officer answers for the copy's fidelity (Decree 107/2021)
     # finding and reusing papers
     "search": (STAFF,),

@@ -48,12 +48,11 @@ def in_scope(archive: Archive, actor: Actor, paper_id: int) -> bool:
     return paper_id in seen(archive, actor, [paper_id])
 
 
-def require_in_scope(archive: Archive, actor: Actor, paper_id: int) -> None:
-    """NotFound unless the paper exists and `actor` may see it: one out of scope is not revealed
-    (the same message as an unknown id)."""
-    archive.catalog.require_paper(paper_id)
-    if not in_scope(archive, actor, paper_id):
-        raise NotFound(f"no paper {paper_id} in {archive.catalog.path.parent}; find ids with sohoa search")
+def require_in_scope(archive: Archive, actor: Actor, paper_id: int, field: str | None = None) -> None:
+    """NotFound (about `field`, if given) unless the paper exists and `actor` may see it: one out of
+    scope is not revealed (the same message as an unknown id)."""
+    if not archive.catalog.papers.exists(paper_id) or not in_scope(archive, actor, paper_id):
+        raise NotFound(f"no paper {paper_id} in {archive.catalog.path.parent}; find ids with sohoa search", field=field)
 
 
 def records_in_scope(archive: Archive, actor: Actor, rows: list[dict]) -> list[dict]:
@@ -64,6 +63,18 @@ def records_in_scope(archive: Archive, actor: Actor, rows: list[dict]) -> list[d
         return rows
     of = archive.catalog.records.agencies_of(sorted({r["record_code"] for r in rows if r.get("record_code")}))
     return [r for r in rows if of.get(r.get("record_code")) in scope]
+
+
+def events_in_scope(archive: Archive, actor: Actor, rows: list[dict]) -> list[dict]:
+    """Those audit `rows` `actor` may read: of papers it sees and naming no record of an agency it
+    does not serve (a paper two agencies share keeps each one's records, components and clerks to
+    itself); events of no paper and no record (backups) too. Unscoped: all of them."""
+    if agencies(actor) is None:
+        return rows
+    visible = seen(archive, actor, {r["paper_id"] for r in rows if r["paper_id"] is not None})
+    named = {r["record_code"] for r in records_in_scope(archive, actor, [r for r in rows if r["record_code"]])}
+    return [r for r in rows if (r["paper_id"] is None or r["paper_id"] in visible)
+            and (not r["record_code"] or r["record_code"] in named)]
 
 
 def require_record_in_scope(archive: Archive, actor: Actor, record_code: str | None) -> None:

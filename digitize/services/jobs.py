@@ -22,16 +22,17 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Iterator
 
-from digitize import pdfa, queue
+from digitize import batches, pdfa, queue
+from digitize import reuse as reusing
 from digitize.archive import Archive
-from digitize.errors import NotFound, SohoaError
+from digitize.errors import BadArgument, Conflict, NotFound, SohoaError
 from digitize.intake import sha256_file
 from digitize.scan.pool import PagePool
 from digitize.scan.targets import resolve_target
 from digitize.services import scanning
 from digitize.services.access import agencies, require
 from digitize.services.actor import Actor
-from digitize.services.common import seen
+from digitize.services.common import require_in_scope, seen
 from ocr import TesseractEngine
 
 log = logging.getLogger("sohoa.worker")
@@ -86,20 +87,43 @@ def _shown_to(archive: Archive, actor: Actor, job: dict) -> dict:
 
 
 def submit_scan(archive: Archive, actor: Actor, path: Path, source_name: str, record: str | None = None,
-                component: str | None = None, result: bool = False, split: str = "none") -> dict:
+                component: str | None = None, result: bool = False, split: str = "none",
+                replaces: int | None = None) -> dict:
     """Queue the scan of an uploaded file (which the job now owns): the target is checked now, the
-    file's checks are the scan's. The job as `get` shows it."""
+    file's checks are the scan's. `replaces`: a paper flagged for rescanning that the new scan
+    replaces once it is archived (as `sohoa replace OLD NEW`), for the same target. The job as
+    `get` shows it."""
     require(actor, "scan")
-    resolve_target(archive, record, component, result, agencies(actor))  # a wrong record is the uploader's error, now
+    target = resolve_target(archive, record, component, result, agencies(actor))  # the uploader's error, now
+    if replaces is not None:
+        _replaceable(archive, actor, replaces, target, split)
     folder = archive.root / "tmp" / JOBS_DIR / secrets.token_hex(8)
     folder.mkdir(parents=True, mode=0o770)
     kept = folder / safe_name(source_name)
     os.replace(path, kept)
-    options = {"record": record, "component": component, "result": result, "split": split}
+    options = {"record": record, "component": component, "result": result, "split": split, "replaces": replaces}
     job_id = archive.catalog.jobs.add("scan", source_name, str(kept), sha256_file(kept), options, asdict(actor))
     if queue.current() is not None:  # `--broker`: the workers hear of it from the broker
         queue.current().announce(job_id)
     return _shown(archive.catalog.jobs.get(job_id))
+
+
+def _replaceable(archive: Archive, actor: Actor, paper_id: int, target, split: str) -> None:
+    """A paper a new scan may replace: one `actor` sees, with pages still flagged for rescanning,
+    serving the target the new scan goes to (a paper on no record: a scan for none); one file, one
+    paper (no batch split)."""
+    require(actor, "replace_scan")
+    require_in_scope(archive, actor, paper_id, field="replaces")
+    batches.flagged_pages(archive.catalog, paper_id, field="replaces")
+    if split != "none":
+        raise BadArgument("a new scan replacing paper {paper} is one paper: send it with {split} none",
+                          field="split", paper=paper_id)
+    served = {(a["record_code"], a["component"] or None, bool(a["is_result"]))
+              for a in archive.catalog.papers.records_of(paper_id)}
+    wanted = {(target.record_code, target.component or None, target.is_result)} if target else set()
+    if served and not wanted & served or wanted and not served:
+        raise BadArgument("paper {paper} does not serve this record's component; send the new scan for the "
+                          "component the paper serves", field="replaces", paper=paper_id)
 
 
 def get(archive: Archive, actor: Actor, job_id: int) -> dict:
@@ -172,13 +196,30 @@ def _scan(archive: Archive, job: dict, worker: str, processes: int | None = None
         for scanned in batch.run(on_page=on_page):
             jobs.add_paper(job["id"], worker, scanned.view)
         failed = [o for o in batch.outcomes if o.status == "failed"]
-        return ({"kind": _kinds().get(failed[0].exit_code, "InputError"),
-                 "message": f"{job['source_name']}: {failed[0].error}"} if failed else None)
+        if failed:
+            return {"kind": _kinds().get(failed[0].exit_code, "InputError"),
+                    "message": f"{job['source_name']}: {failed[0].error}"}
+        if options.get("replaces") is not None:
+            _replace(archive, actor, options["replaces"], batch.outcomes, index=pool is None)
+        return None
     except SohoaError as exc:
         return _error(job, exc)
     except Exception as exc:  # a bug: the job says so, the worker goes on with the next
         log.exception("job %s failed", job["id"])
         return _error(job, exc)
+
+
+def _replace(archive: Archive, actor: Actor, old: int, outcomes: list, index: bool) -> None:
+    """The job's new paper replaces the flagged one it was sent for (checked when it was queued):
+    its flags then leave the rescan list, and the old paper is no longer valid for reuse."""
+    new = [o.id for o in outcomes if o.id is not None]
+    if not new:
+        return
+    if new == [old]:
+        raise Conflict("this is the very file of paper {paper}; scan the paper again", field="replaces", paper=old)
+    reusing.replace(archive.catalog, old, new[0], user=actor.name)
+    if index:  # else the worker indexes the held jobs' papers, their new validity with them
+        archive.sync_index()
 
 
 def _error(job: dict, exc: Exception) -> dict:

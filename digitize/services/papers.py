@@ -14,7 +14,7 @@ from digitize.register import attach_paper
 from digitize.scan.targets import resolve_target
 from digitize.services.access import agencies, require
 from digitize.services.actor import Actor
-from digitize.services.common import (date, masked, paper, records_in_scope, require_in_scope, require_record_in_scope,
+from digitize.services.common import (date, events_in_scope, masked, paper, records_in_scope, require_in_scope, require_record_in_scope,
                                        seen, shown)
 from index.analysis import fold
 
@@ -50,7 +50,7 @@ def history(archive: Archive, actor: Actor, paper_id: int) -> list[dict]:
     those who may see the paper itself; citizen IDs in it masked."""
     require(actor, "show")
     paper(archive, actor, paper_id)
-    return masked(audit.events(archive.catalog, paper_id=paper_id))
+    return masked(events_in_scope(archive, actor, audit.events(archive.catalog, paper_id=paper_id)))
 
 
 def text(archive: Archive, actor: Actor, paper_id: int) -> str:

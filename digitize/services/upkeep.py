@@ -7,9 +7,9 @@ from pathlib import Path
 from digitize import audit
 from digitize.archive import Archive
 from digitize.errors import library_errors
-from digitize.services.access import agencies, require
+from digitize.services.access import require
 from digitize.services.actor import Actor
-from digitize.services.common import date, require_in_scope, seen, shown
+from digitize.services.common import date, events_in_scope, require_in_scope, shown
 
 
 def init(archive: Archive, actor: Actor, engine: str | None = None, search_url: str | None = None) -> dict:
@@ -62,12 +62,5 @@ def audit_log(archive: Archive, actor: Actor, paper_id: int | None = None, holde
     if paper_id is not None:
         require_in_scope(archive, actor, paper_id)
     rows = audit.events(archive.catalog, paper_id=paper_id, holder_id=holder_id, since=date(since, "since"))
-    scope = agencies(actor)
-    if scope is not None:  # Decree 30: the events of the papers and records the actor's agencies see
-        visible = seen(archive, actor, {r["paper_id"] for r in rows if r["paper_id"] is not None})
-        records = {code: archive.catalog.records.get(code) for code in {r["record_code"] for r in rows
-                                                                        if r["record_code"]}}
-        rows = [r for r in rows if (r["paper_id"] in visible if r["paper_id"] is not None else
-                                    not r["record_code"] or (records[r["record_code"]] is not None
-                                                             and records[r["record_code"]].agency in scope))]
+    rows = events_in_scope(archive, actor, rows)  # Decree 30: what the actor's agencies see
     return shown(archive, actor, show_ids, "audit", rows, key="paper_id")

@@ -27,3 +27,13 @@ def flag(form: Form, name: str) -> bool:
     if value not in ("true", "false", "1", "0", "yes", "no", "on", "off", ""):
         raise BadArgument("{" + name + "} must be true or false, not {value!r}", field=name, value=value)
     return value in ("true", "1", "yes", "on")
+
+
+def row_id(form: Form, name: str) -> int | None:
+    """A form field naming a paper by its id (a positive integer), if given."""
+    value = (form.value(name) or "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise BadArgument("{" + name + "} must be a paper's id, not {value!r}", field=name, value=value)
+    return int(value)

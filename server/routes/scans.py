@@ -15,7 +15,7 @@ from digitize.errors import BadArgument
 from digitize.services import jobs
 from server import errors
 from server.context import API, RowId, call, needs, opened
-from server.routes.forms import flag, form, multipart
+from server.routes.forms import flag, form, multipart, row_id
 from server.uploads import fsync_all
 
 router = APIRouter(prefix=API, tags=["scans"])
@@ -23,13 +23,16 @@ SPLITS = ("none", "blank", "code")
 State = Literal["queued", "running", "done", "failed"]
 
 
-@router.post("/scans", status_code=202, **needs("scan", 404, 413, 415, openapi_extra=multipart(
+@router.post("/scans", status_code=202, **needs("scan", 404, 409, 413, 415, openapi_extra=multipart(
     {"files": True}, {"record": {"type": "string"}, "component": {"type": "string"},
-                      "result": {"type": "boolean"}, "split": {"type": "string", "enum": list(SPLITS)}},
+                      "result": {"type": "boolean"}, "split": {"type": "string", "enum": list(SPLITS)},
+                      "replaces": {"type": "integer", "minimum": 1}},
     required=("files",))))
 async def scan(request: Request) -> JSONResponse:
     """Upload scans (multipart `files`, and `record`, `component` or `result=true`, `split`): one job
-    per file, 202 {jobs: [{id, source_name}]}. Each file gets the checks of `sohoa scan` in its job."""
+    per file, 202 {jobs: [{id, source_name}]}. Each file gets the checks of `sohoa scan` in its job.
+    `replaces`: the id of a paper flagged for rescanning, which the one file sent replaces once its
+    job is done (a clerk's new scan of it, for the component the paper serves)."""
     upload = await form(request)
     try:
         files = upload.files.get("files", [])
@@ -39,7 +42,9 @@ async def scan(request: Request) -> JSONResponse:
         if split not in SPLITS:
             raise BadArgument("{split} must be one of none, blank, code, not {value!r}", field="split", value=split)
         options = {"record": upload.value("record") or None, "component": upload.value("component") or None,
-                   "result": flag(upload, "result"), "split": split}
+                   "result": flag(upload, "result"), "split": split, "replaces": row_id(upload, "replaces")}
+        if options["replaces"] is not None and len(files) > 1:
+            raise BadArgument("one new scan replaces one paper: send one file with {replaces}", field="replaces")
         fsync_all(upload)
 
         def submit(archive, actor):

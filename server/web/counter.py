@@ -1,7 +1,8 @@
 """The counter (clerk): find a record by its code (typed, or read from the QR code of its reception
 receipt), its components as a checklist, scans dropped on a component (POST /api/v1/scans from the
 page's script, progress from the job's events), each paper's thumbnail, confidence and rescan
-reasons, and a flagged page accepted with a reason."""
+reasons, and a flagged page accepted with a reason or its paper replaced by a new scan (the scan's
+job does the replacing, `replaces` of POST /api/v1/scans)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,9 @@ def view(archive, actor, code: str) -> dict:
     if record["requires_paper_result"] or record["result_papers"]:
         parts.append({"name": None, "component": None, "papers": detail(record["result_papers"]), "offers": []})
     for part in parts:
+        # a paper replaced by a new scan that serves here too gives way to it (`sohoa replace` keeps both)
+        ids = {p["id"] for p in part["papers"]}
+        part["papers"] = [p for p in part["papers"] if p["validity"].get("replaced_by") not in ids]
         part["state"] = _state(part["papers"])
     return {"record": record, "parts": parts}
 

@@ -1,5 +1,6 @@
 // The counter's drop zones: files dropped or chosen go to POST /api/v1/scans (one job each); each
 // job's progress comes from its events (SSE); when it is done its papers' cards are fetched in.
+// A flagged paper's own zone sends one new scan of it (`replaces`): its card gives way to the new one.
 // Text from the server or the files is set with textContent only, never as HTML.
 (function () {
   "use strict";
@@ -8,7 +9,7 @@
   const csrf = () => (document.cookie.match(/(?:^|; )sohoa_csrf=([^;]*)/) || [])[1] || "";
   const say = (template, values) => template.replace(/%\((\w+)\)s/g, (_, k) => String(values[k]));
 
-  function follow(job, list, part) {
+  function follow(job, list, part, replaced) {
     const item = document.createElement("li");
     item.className = "job card";
     const name = document.createElement("strong");
@@ -30,7 +31,7 @@
       }
       if (state.state === "failed") {
         events.close();
-        status.textContent = record.dataset.msgFailed + ": " + (state.error || "");
+        status.textContent = record.dataset.msgFailed + ": " + ((state.error && state.error.message) || "");
         item.classList.add("error");
       } else if (state.state === "done") {
         events.close();
@@ -42,11 +43,15 @@
         }
         if (!cards.length) return;
         const papers = part.querySelector(".papers");
+        const old = replaced && document.getElementById("paper-" + replaced);
         item.remove();
         for (const card of cards) {
-          papers.insertAdjacentHTML("beforeend", card);  // our own page's HTML, escaped by its templates
-          htmx.process(papers.lastElementChild);
+          // our own page's HTML, escaped by its templates; a new scan takes the place of the one it replaces
+          if (old) old.insertAdjacentHTML("beforebegin", card);
+          else papers.insertAdjacentHTML("beforeend", card);
+          htmx.process(old ? old.previousElementSibling : papers.lastElementChild);
         }
+        if (old) old.remove();
         if (part.dataset.state === "missing") {
           part.dataset.state = "digitized";
           const label = part.querySelector(".state");
@@ -62,12 +67,16 @@
     const part = zone.closest(".component");
     const problem = zone.querySelector(".field-error");
     problem.hidden = true;
+    const replaces = zone.dataset.replaces;
+    const target = part.querySelector(".dropzone:not(.replace)").dataset;  // the component the paper serves
     const body = new FormData();
     for (const file of files) body.append("files", file, file.name);
-    body.append("record", zone.dataset.record);
-    body.append("split", document.getElementById("split").value);  // a feeder's batch: its papers all come back
-    if (zone.dataset.result) body.append("result", "true");
-    else body.append("component", zone.dataset.component);
+    body.append("record", target.record);
+    // a feeder's batch: its papers all come back; a new scan of one paper is that one paper
+    body.append("split", replaces ? "none" : document.getElementById("split").value);
+    if (replaces) body.append("replaces", replaces);
+    if (target.result) body.append("result", "true");
+    else body.append("component", target.component);
     const answer = await fetch("/api/v1/scans", {method: "POST", body, credentials: "same-origin",
                                                  headers: {"X-CSRF-Token": decodeURIComponent(csrf())}});
     const reply = await answer.json().catch(() => ({}));
@@ -76,14 +85,24 @@
       problem.hidden = false;
       return;
     }
-    for (const job of reply.jobs) follow(job, part.querySelector(".jobs"), part);
+    for (const job of reply.jobs) follow(job, part.querySelector(".jobs"), part, replaces);
   }
 
-  for (const zone of document.querySelectorAll(".dropzone")) {
-    const input = zone.querySelector("input[type=file]");
-    zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
-    zone.addEventListener("dragleave", () => zone.classList.remove("over"));
-    zone.addEventListener("drop", (e) => { e.preventDefault(); zone.classList.remove("over"); upload(zone, e.dataTransfer.files); });
-    input.addEventListener("change", () => { upload(zone, input.files); input.value = ""; });
-  }
+  // Delegated from the record: the cards (and their zones) come and go as scans are done and accepted.
+  const zoneOf = (e) => e.target.closest && e.target.closest(".dropzone");
+  record.addEventListener("dragover", (e) => { const zone = zoneOf(e); if (zone) { e.preventDefault(); zone.classList.add("over"); } });
+  record.addEventListener("dragleave", (e) => { const zone = zoneOf(e); if (zone) zone.classList.remove("over"); });
+  record.addEventListener("drop", (e) => {
+    const zone = zoneOf(e);
+    if (!zone) return;
+    e.preventDefault();
+    zone.classList.remove("over");
+    upload(zone, e.dataTransfer.files);
+  });
+  record.addEventListener("change", (e) => {
+    const zone = zoneOf(e);
+    if (!zone || e.target.type !== "file") return;
+    upload(zone, e.target.files);
+    e.target.value = "";
+  });
 })();
