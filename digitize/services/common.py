@@ -53,7 +53,8 @@ def require_in_scope(archive: Archive, actor: Actor, paper_id: int) -> None:
     (the same message as an unknown id)."""
     archive.catalog.require_paper(paper_id)
     if not in_scope(archive, actor, paper_id):
-        raise NotFound(f"no paper {paper_id} in {archive.catalog.path.parent}; find ids with sohoa search")
+        raise NotFound("no paper {paper} in {archive}; find ids with sohoa search", paper=paper_id,
+                       archive=str(archive.catalog.path.parent))
 
 
 def records_in_scope(archive: Archive, actor: Actor, rows: list[dict]) -> list[dict]:
