@@ -6,7 +6,7 @@ import functools
 import re
 from datetime import date
 
-from digitize.errors import BadArgument
+from digitize.errors import BadArgument, Field, Text
 
 ISO_DATE = re.compile(r"(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})")
 VN_DATE = re.compile(r"(?P<d>[0-9]{1,2})/(?P<m>[0-9]{1,2})/(?P<y>[0-9]{4})")
@@ -18,14 +18,14 @@ def parse_date(text: str) -> str:
     text = text.strip()
     match = ISO_DATE.fullmatch(text) or VN_DATE.fullmatch(text)
     if match is None:
-        raise ValueError("expected YYYY-MM-DD or DD/MM/YYYY")
+        raise ValueError(Text("expected YYYY-MM-DD or DD/MM/YYYY"))
     y, m, d = (int(match[k]) for k in ("y", "m", "d"))
     try:
         return date(y, m, d).isoformat()
     except ValueError:
         if "/" in text and m > 12 and d <= 12:
-            raise ValueError("no such date (day comes first: DD/MM/YYYY)") from None
-        raise ValueError("no such date") from None
+            raise ValueError(Text("no such date (day comes first: DD/MM/YYYY)")) from None
+        raise ValueError(Text("no such date")) from None
 
 
 def date_given(value: str, field: str, quoted: bool = False) -> str:
@@ -35,6 +35,9 @@ def date_given(value: str, field: str, quoted: bool = False) -> str:
     try:
         return parse_date(value)
     except ValueError as exc:
-        message = (f'"{field}" date "{{value}}": {{reason}}' if quoted
-                   else f"{{{field}}} {{value!r}}: {{reason}}; use YYYY-MM-DD or DD/MM/YYYY")
-        raise BadArgument(message, field=field, value=value, reason=str(exc)) from None
+        reason = exc.args[0]  # a Text: translated on a page with the message
+        if quoted:
+            raise BadArgument('"{bound}" date "{value}": {reason}', field=field, bound=field, value=value,
+                              reason=reason) from None
+        raise BadArgument("{date} {value!r}: {reason}; use YYYY-MM-DD or DD/MM/YYYY", field=field,
+                          date=Field(field), value=value, reason=reason) from None

@@ -30,6 +30,12 @@ fields as placeholders — `"{force} needs {reason:TEXT}"`, the text after the c
 command line shows after the option — with the user's values passed apart (`value=...`), so that
 braces in them stay text. `str(error)` names fields as the command line does (`--force needs
 --reason TEXT`); another interface passes its own wording to `render`.
+
+The message, before its values go in, is the msgid of the project's catalogue (digitize/i18n.py;
+babel.cfg extracts the kinds' first arguments): the pages pass `render` a `translate` and show it in
+the user's language, the command line and the JSON API keep the English. So a message is a literal
+template, never an f-string with the values in it; a value that is itself a message (a `Text`, or
+another error) is translated with it.
 """
 
 import errno
@@ -64,34 +70,49 @@ class SohoaError(Exception):
         self.field = field
         self.values = values
 
-    def render(self, spell: Callable[[str, str], str] = option) -> str:
-        """The message with each field named by `spell(field, metavar)`."""
+    def render(self, spell: Callable[[str, str], str] = option,
+               translate: Callable[[str], str] | None = None) -> str:
+        """The message with each field named by `spell(field, metavar)`; with `translate` (a
+        catalogue's gettext), the template and the `Text` values in that language."""
         message = self.args[0] if self.args else ""
+        if translate is not None and message:
+            message = translate(message)
         if self.field is None and not self.values:  # plain text, braces and all
             return message
-        return _Wording(spell).vformat(message, (), self.values)
+        return _Wording(spell, translate).vformat(message, (), self.values)
 
     def __str__(self) -> str:
         return self.render()
 
 
-class _Field:
-    def __init__(self, name: str):
-        self.name = name
+class Text(str):
+    """A value of a message that is a message itself (a date's reason): a msgid, translated with it."""
+
+
+class Field:
+    """A value that names a field (a template's placeholder whose field is known only at run time):
+    spelled by the interface as the message's own fields are (several: a list of them)."""
+
+    def __init__(self, *names: str):
+        self.names = names
 
 
 class _Wording(string.Formatter):
     """Values by name; any other name in the message is a field, spelled by the interface."""
 
-    def __init__(self, spell: Callable[[str, str], str]):
-        self.spell = spell
+    def __init__(self, spell: Callable[[str, str], str], translate: Callable[[str], str] | None = None):
+        self.spell, self.translate = spell, translate
 
     def get_value(self, key, args, kwargs):
-        return kwargs[key] if key in kwargs else _Field(key)
+        return kwargs[key] if key in kwargs else Field(key)
 
     def format_field(self, value, format_spec):
-        if isinstance(value, _Field):
-            return self.spell(value.name, format_spec)
+        if isinstance(value, Field):
+            return ", ".join(self.spell(name, format_spec) for name in value.names)
+        if isinstance(value, SohoaError):
+            return value.render(self.spell, self.translate)
+        if isinstance(value, Text) and self.translate is not None and value:
+            value = Text(self.translate(value))
         return super().format_field(value, format_spec)
 
 

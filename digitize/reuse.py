@@ -12,7 +12,7 @@ from datetime import date
 
 from digitize import audit
 from digitize.catalog import Catalog, nfc
-from digitize.errors import BadArgument, Conflict
+from digitize.errors import BadArgument, Conflict, Field
 from digitize.metadata import DATE_FIELDS, FIELDS, check_citizen_id
 from digitize.dates import date_given
 
@@ -57,10 +57,11 @@ def edit(catalog: Catalog, paper_id: int, changes: dict[str, str | None], user: 
     catalog.require_paper(paper_id)
     unknown = set(changes) - set(FIELDS)
     if unknown:
-        raise BadArgument(f"unknown field {', '.join(sorted(unknown))}; fields are {', '.join(FIELDS)}")
+        raise BadArgument("unknown field {unknown}; fields are {fields}", unknown=", ".join(sorted(unknown)),
+                          fields=", ".join(FIELDS))
     if not changes:
-        raise BadArgument("nothing to change; give at least one of " + ", ".join("{%s}" % f for f in FIELDS),
-                          field="changes")
+        raise BadArgument("nothing to change; give at least one of {fields}", field="changes",
+                          fields=Field(*FIELDS))
     wanted = {f: _checked(f, v) for f, v in changes.items()}
     before = values(catalog, paper_id)
     done = [{"field": field, "old": before.get(field), "new": new} for field, new in wanted.items()]
@@ -76,18 +77,18 @@ def replace(catalog: Catalog, old_id: int, new_id: int, user: str) -> dict:
     catalog.require_paper(old_id)
     catalog.require_paper(new_id)
     if old_id == new_id:
-        raise BadArgument(f"a paper cannot replace itself (#{old_id})")
+        raise BadArgument("a paper cannot replace itself (#{paper})", paper=old_id)
     chain, seen = new_id, set()
     while chain is not None and chain not in seen:  # the new paper must not itself lead back to the old
         if chain == old_id:
-            raise Conflict(f"paper {new_id} is already replaced, through newer papers, by {old_id}")
+            raise Conflict("paper {paper} is already replaced, through newer papers, by {by}", paper=new_id, by=old_id)
         seen.add(chain)
         chain = values(catalog, chain).get("replaced_by")
     current = values(catalog, old_id).get("replaced_by")
     if current == new_id:
         return {"paper": old_id, "replaced_by": new_id, "changed": False}
     if current is not None:
-        raise Conflict(f"paper {old_id} is already replaced by #{current}")
+        raise Conflict("paper {paper} is already replaced by #{by}", paper=old_id, by=current)
     with catalog.transaction():
         catalog.reuse.replace(old_id, new_id, user)
         audit.log(catalog, user, "replace", paper_id=old_id, detail=f"replaced by #{new_id}")
@@ -113,7 +114,8 @@ def reuse(catalog: Catalog, paper_id: int, record_code: str, component: str, use
         if existing:
             return {**result, "changed": False, "note": "already reused there"}
         if existing is not None:  # scanned for this very component: not a reuse
-            raise Conflict(f"paper {paper_id} was scanned for {record_code} / {component}; it is not a reuse")
+            raise Conflict("paper {paper} was scanned for {record} / {component}; it is not a reuse", paper=paper_id,
+                               record=record_code, component=component)
         catalog.attach(paper_id, record_code, component, False, user=user, reused=True)
         catalog.reuse.log_reuse(paper_id, record_code, component, state["text"], result["forced"],
                                 (reason or "").strip(), user)

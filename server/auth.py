@@ -71,8 +71,8 @@ class LoginLimit:
             while failed and failed[0] <= now - self.window:
                 failed.popleft()
             if len(failed) >= self.attempts:
-                error = TooManyAttempts(f"too many failed logins for {key[0]!r} from this address; "
-                                        f"try again in {int(failed[0] + self.window - now) + 1} s")
+                error = TooManyAttempts("too many failed logins for {name!r} from this address; try again in {seconds} s",
+                                        name=key[0], seconds=int(failed[0] + self.window - now) + 1)
                 error.retry_after = int(failed[0] + self.window - now) + 1
                 raise error
 
@@ -122,8 +122,8 @@ def resolve(request: Request, bearer: HTTPAuthorizationCredentials | None, cooki
     if request.method not in SAFE_METHODS:
         sent = csrf if csrf is not None else request.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(sent.encode(), str(session.get("c", "")).encode()):
-            raise Forbidden(f"a change on a cookie session needs the {CSRF_HEADER} header that login returned",
-                            field=CSRF_HEADER)
+            raise Forbidden("a change on a cookie session needs the {header} header that login returned",
+                            field=CSRF_HEADER, header=CSRF_HEADER)
     request.state.csrf = session.get("c")  # the pages put it in their forms
     with state.open() as archive:
         return accounts.actor_for_user(archive, session["u"], "web", address(request))

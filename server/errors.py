@@ -109,12 +109,13 @@ def is_page(request: Request) -> bool:
 
 
 def respond(request: Request, status: int, kind: str, message: str, field: str | None = None,
-            headers: dict | None = None):
-    """JSON, or a small HTML page on a route that serves HTML when a browser asks for it."""
+            headers: dict | None = None, error: SohoaError | None = None):
+    """JSON, or a small HTML page on a route that serves HTML when a browser asks for it (a
+    page's: the `error` in the user's language)."""
     if is_page(request):
         from server.web.pages import error_page  # the pages import this module
 
-        return error_page(request, status, kind, message)
+        return error_page(request, status, kind, message, error)
     if request.url.path.endswith(".html") and "text/html" in request.headers.get("accept", ""):
         page = (f"<!doctype html><meta charset=utf-8><title>{status} {html.escape(kind)}</title>"
                 f"<h1>{html.escape(kind)}</h1><p>{html.escape(message)}</p>")
@@ -137,7 +138,7 @@ def sohoa_error(request: Request, exc: SohoaError):
         headers["WWW-Authenticate"] = 'Bearer realm="sohoa"'
     if exc.http_status in (429, 503):
         headers["Retry-After"] = str(getattr(exc, "retry_after", 5))
-    return respond(request, exc.http_status, type(exc).__name__, exc.render(spell), exc.field, headers)
+    return respond(request, exc.http_status, type(exc).__name__, exc.render(spell), exc.field, headers, exc)
 
 
 def _validation(request: Request, exc: RequestValidationError):

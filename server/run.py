@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-from digitize.errors import BadArgument
+from digitize.errors import BadArgument, Field
 from server.context import Settings
 
 log = logging.getLogger("sohoa.server")
@@ -26,7 +26,8 @@ def parse_size(text: str, field: str = "max_upload") -> int:
     """Bytes of a size as typed: 200MB, 1.5G, 500k, 1048576."""
     found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", text or "")
     if not found or found[2].lower() not in _UNITS or float(found[1]) <= 0:
-        raise BadArgument("{" + field + "} must be a size such as 200MB, 1.5G or 500k, not " + repr(text), field=field)
+        raise BadArgument("{name} must be a size such as 200MB, 1.5G or 500k, not {value!r}", field=field,
+                          name=Field(field), value=text)
     return int(float(found[1]) * _UNITS[found[2].lower()])
 
 

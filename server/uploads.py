@@ -63,8 +63,8 @@ async def read_form(request: Request, tmp: Path, limit: int) -> Form:
                                field="content-type", value=ctype.decode("latin-1") or "an untyped body")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise TooLarge(f"the upload is {megabytes(int(declared))}, over this server's limit of {megabytes(limit)}; "
-                       "send fewer or smaller files", field="files")
+        raise TooLarge("the upload is {size}, over this server's limit of {limit}; send fewer or smaller files",
+                       field="files", size=megabytes(int(declared)), limit=megabytes(limit))
     (tmp / UPLOADS).mkdir(0o770, exist_ok=True)
     form = Form(tmp / UPLOADS / secrets.token_hex(8))
     form.folder.mkdir(0o770)
@@ -132,8 +132,8 @@ async def _parse(request: Request, boundary: bytes, form: Form, limit: int) -> N
         async for chunk in request.stream():
             received += len(chunk)
             if received > limit:
-                raise TooLarge(f"the upload is over this server's limit of {megabytes(limit)}; "
-                               "send fewer or smaller files", field="files")
+                raise TooLarge("the upload is over this server's limit of {limit}; send fewer or smaller files",
+                               field="files", limit=megabytes(limit))
             parser.write(chunk)
         parser.finalize()
     except (BadArgument, TooLarge):
@@ -141,8 +141,8 @@ async def _parse(request: Request, boundary: bytes, form: Form, limit: int) -> N
     except Exception as exc:  # the parser's own errors: a body cut short, a broken boundary
         if isinstance(exc, OSError) and exc.errno is not None:
             raise
-        raise BadArgument(f"the multipart body does not parse ({exc}); send a well-formed form upload",
-                          field="files") from None
+        raise BadArgument("the multipart body does not parse ({problem}); send a well-formed form upload",
+                          field="files", problem=str(exc)) from None
     finally:
         if "file" in part and not part["file"].closed:
             part["file"].close()

@@ -126,6 +126,34 @@ def test_reuse_into_another_record_then_the_record_shows_it(desk):
         assert f"<td>reuse</td><td>{AN_RECORD}" in shown  # and its history
 
 
+def error_beside(page: str, field: str) -> str:
+    found = re.search(rf'<p class="field-error" id="{field}-error">(.*?)</p>', page, re.S)
+    assert found, page
+    return unescape(found[1])
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("vi", {"date": "không có ngày này", "reuse": "hãy đính kèm một giấy tờ còn hiệu lực",
+            "missing": "không có giấy tờ 999999"}),
+    ("en", {"date": "no such date", "reuse": "attach a valid paper", "missing": "no paper 999999"})])
+def test_the_services_messages_are_in_the_users_language(desk, lang, words):
+    # the services raise English templates; a page translates the template, then puts the values in
+    with browser(desk, "staff") as client:
+        client.post("/lang", data={"lang": lang, "next": "/", "csrf_token": csrf(client)})
+        try:
+            bad_date = client.get("/search", params={"q": "an", "issued_from": "31/31/2020"}).text
+            assert words["date"] in error_beside(bad_date, "issued_from") and "31/31/2020" in bad_date
+            expired = client.post(f"/papers/{desk.ids['xnhn-cu.png']}/reuse",
+                                  data={"csrf_token": csrf(client), "record": AN_RECORD})
+            assert expired.status_code == 409 and words["reuse"] in error_beside(expired.text, "record")
+            missing = client.get("/papers/999999")
+            assert missing.status_code == 404 and words["missing"] in unescape(missing.text)
+        finally:
+            client.post("/lang", data={"lang": "vi", "next": "/", "csrf_token": csrf(client)})
+    api = desk.as_role("staff").get("/papers/999999")  # the JSON API stays English
+    assert api.status_code == 404 and api.json()["error"]["message"].startswith("no paper 999999")
+
+
 def test_records_list_filters_and_escapes(desk):
     with browser(desk, "staff") as client:
         page = client.get("/records", params={"agency": HOSTILE_AGENCY, "not_digitized": "1"})

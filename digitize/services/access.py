@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from digitize.errors import Forbidden
+from digitize.errors import Forbidden, Text
 from digitize.services.actor import Actor
 
 ROLES = ("clerk", "staff", "manager", "admin")
@@ -66,7 +66,8 @@ def require(actor: Actor, action: str) -> None:
     if action not in ALLOWED:
         raise KeyError(f"no such action in the rights table: {action}")  # a bug, not the user's
     if actor.role is not None and actor.role not in ALLOWED[action]:
-        raise Forbidden(f"{actor.name} ({actor.role}) may not {action.replace('_', ' ')}")
+        raise Forbidden("{name} ({role}) may not {action}", name=actor.name, role=actor.role,
+                        action=Text(action.replace("_", " ")))
 
 
 def allowed(actor: Actor, action: str) -> bool:

@@ -17,14 +17,15 @@ import tempfile
 from pathlib import Path
 
 from digitize.archive import Archive
-from digitize.errors import ArchiveError, BadArgument, Conflict, NotFound, Unauthorized
+from digitize.errors import ArchiveError, BadArgument, Conflict, NotFound, Text, Unauthorized
+from digitize.i18n import N_
 from digitize.services import access
 from digitize.services.actor import Actor
 
 MIN_PASSWORD = 8
 TOKEN_PREFIX = "sohoa_"  # recognisable in a leaked log or a secret scanner
 SECRET_FILE = "server.secret"  # the key that signs session cookies, kept in the archive (0600)
-_WRONG = "wrong user name or password"
+_WRONG = N_("wrong user name or password")
 
 
 def _hasher():
@@ -46,21 +47,21 @@ def _dummy_hash() -> str:
 
 def _role(role: str) -> str:
     if role not in access.ROLES:
-        raise BadArgument("{role} must be one of " + ", ".join(access.ROLES) + ", not {value!r}", field="role",
+        raise BadArgument("{role} must be one of {roles}, not {value!r}", field="role", roles=", ".join(access.ROLES),
                           value=role)
     return role
 
 
 def _password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise BadArgument(f"the password must have at least {MIN_PASSWORD} characters", field="password")
+        raise BadArgument("the password must have at least {count} characters", field="password", count=MIN_PASSWORD)
     return password
 
 
 def _name(name: str, what: str) -> str:
     name = name.strip()
     if not name or any(not c.isprintable() for c in name):
-        raise BadArgument(f"a {what} name must be printable text, not {{value!r}}", field="name", value=name)
+        raise BadArgument("a {what} name must be printable text, not {value!r}", field="name", what=Text(what), value=name)
     return name
 
 
@@ -146,7 +147,7 @@ def actor_for_user(archive: Archive, name: str, channel: str = "web", address: s
     """The Actor of a logged-in user as the catalog has them now (role changed, disabled)."""
     found = archive.catalog.accounts.user(name)
     if found is None or found["disabled"]:
-        raise Unauthorized(f"the user {name!r} may no longer log in; log in again or ask an admin")
+        raise Unauthorized("the user {name!r} may no longer log in; log in again or ask an admin", name=name)
     return Actor(found["name"], found["role"], found["agencies"], channel, address, found.get("lang") or "vi")
 
 
@@ -155,9 +156,10 @@ def set_lang(archive: Archive, actor: Actor, lang: str) -> Actor:
     from digitize.i18n import LANGUAGES
 
     if lang not in LANGUAGES:
-        raise BadArgument(f"no such language {lang!r}; choose one of {', '.join(LANGUAGES)}", field="lang")
+        raise BadArgument("no such language {value!r}; choose one of {languages}", field="lang", value=lang,
+                          languages=", ".join(LANGUAGES))
     if actor.role is None or not archive.catalog.accounts.set_lang(actor.name, lang):
-        raise NotFound(f"no user {actor.name!r} to keep a language for", field="lang")
+        raise NotFound("no user {name!r} to keep a language for", field="lang", name=actor.name)
     return dataclasses.replace(actor, lang=lang)
 
 
@@ -187,8 +189,8 @@ def session_secret(archive: Archive) -> bytes:
             os.unlink(tmp)
     key = path.read_bytes()
     if len(key) < 32:
-        raise ArchiveError(f"{path}: the session key is damaged; delete it (every session then ends) "
-                           "and start the server again")
+        raise ArchiveError("{path}: the session key is damaged; delete it (every session then ends) "
+                           "and start the server again", path=str(path))
     return key
 
 

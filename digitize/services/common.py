@@ -52,7 +52,8 @@ def require_in_scope(archive: Archive, actor: Actor, paper_id: int, field: str |
     """NotFound (about `field`, if given) unless the paper exists and `actor` may see it: one out of
     scope is not revealed (the same message as an unknown id)."""
     if not archive.catalog.papers.exists(paper_id) or not in_scope(archive, actor, paper_id):
-        raise NotFound(f"no paper {paper_id} in {archive.catalog.path.parent}; find ids with sohoa search", field=field)
+        raise NotFound("no paper {paper} in {archive}; find ids with sohoa search", paper=paper_id,
+                       archive=str(archive.catalog.path.parent), field=field)
 
 
 def records_in_scope(archive: Archive, actor: Actor, rows: list[dict]) -> list[dict]:

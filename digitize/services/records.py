@@ -63,7 +63,8 @@ def coverage_html(archive: Archive, actor: Actor, file: Path, date_from: str | N
 
     lang = lang or actor.lang
     if lang not in i18n.LANGUAGES:
-        raise BadArgument(f"no such language {lang!r}; choose one of {', '.join(i18n.LANGUAGES)}", field="lang")
+        raise BadArgument("no such language {value!r}; choose one of {languages}", field="lang", value=lang,
+                          languages=", ".join(i18n.LANGUAGES))
 
     period = {"date_from": date(date_from, "from"), "date_to": date(date_to, "to")}
     write_html(archive.catalog, file, rule=rule, max_points=indicators.parse_max_points(max_points), lang=lang,
@@ -117,4 +118,5 @@ def codes_in_image(archive: Archive, actor: Actor, file: Path) -> list[str]:
             dpi = image.info.get("dpi", (150, 150))[0] or 150
             return record_codes(image, int(dpi))
     except (UnidentifiedImageError, OSError) as exc:
-        raise InputError(f"the file is not an image this can read ({type(exc).__name__})", field="image") from None
+        raise InputError("the file is not an image this can read ({problem})", field="image",
+                         problem=type(exc).__name__) from None

@@ -64,7 +64,7 @@ def page_words(archive: Archive, actor: Actor, paper_id: int, page: int, query: 
     try:
         root = ET.fromstring(layout)
     except ET.ParseError as exc:
-        raise InputError(f"pdftotext gave word boxes that cannot be read ({exc})") from None
+        raise InputError("pdftotext gave word boxes that cannot be read ({problem})", problem=str(exc)) from None
     words = []
     for sheet in root.iter():
         if _tag(sheet) != "page":

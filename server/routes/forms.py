@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from digitize.errors import BadArgument
+from digitize.errors import BadArgument, Field
 from server.uploads import Form, read_form
 
 
@@ -25,7 +25,7 @@ async def form(request: Request) -> Form:
 def flag(form: Form, name: str) -> bool:
     value = (form.value(name) or "false").strip().lower()
     if value not in ("true", "false", "1", "0", "yes", "no", "on", "off", ""):
-        raise BadArgument("{" + name + "} must be true or false, not {value!r}", field=name, value=value)
+        raise BadArgument("{name} must be true or false, not {value!r}", field=name, name=Field(name), value=value)
     return value in ("true", "1", "yes", "on")
 
 

@@ -45,6 +45,25 @@ def reason(text: str, gettext) -> str:
     return text
 
 
+# Fields as a page names them inside a service's message (others: the form's own name, quoted).
+FIELDS = {"reason": N_("reason"), "record": N_("record"), "component": N_("component"), "paper": N_("paper"),
+          "force": N_("reuse anyway"), "from": N_("from"), "to": N_("to"), "issued_from": N_("issued from"),
+          "issued_to": N_("issued to"), "expires_from": N_("expires from"), "expires_to": N_("expires to"),
+          "date_from": N_("from"), "date_to": N_("to"), "name": N_("user name"), "password": N_("password"),
+          "q": N_("search"), "code": N_("record code")}
+
+
+def say(error, lang: str) -> str:
+    """A service's error (digitize/errors.py) in `lang`: its template translated by the catalogue,
+    then its values put in (a template the catalogue lacks stays English)."""
+    catalogue = i18n.translations(i18n.language(lang))
+
+    def spell(field: str, metavar: str) -> str:
+        return f"“{catalogue.gettext(FIELDS[field])}”" if field in FIELDS else f"'{field}'"
+
+    return error.render(spell, catalogue.gettext)
+
+
 @lru_cache(maxsize=None)
 def environment(lang: str) -> Environment:
     """The templates in `lang`: one environment per language, its gettext the language's catalogue

@@ -40,7 +40,7 @@ async def add_user(request: Request):
         await run(request, lambda archive, actor: accounts.add_user(
             archive, actor, typed["name"], typed["role"], typed["password"], _agencies(typed["agencies"])))
     except SohoaError as exc:
-        return await _users_page(request, field_error(exc, FIELDS, "name"), {**typed, "password": ""}, exc.http_status)
+        return await _users_page(request, field_error(request, exc, FIELDS, "name"), {**typed, "password": ""}, exc.http_status)
     return RedirectResponse("/users", status_code=303)
 
 
@@ -70,7 +70,7 @@ async def create_token(request: Request):
         made = await run(request, lambda archive, actor: accounts.create_token(
             archive, actor, typed["name"], typed["role"], _agencies(typed["agencies"])))
     except SohoaError as exc:
-        return await _tokens_page(request, field_error(exc, FIELDS, "name"), typed, status=exc.http_status)
+        return await _tokens_page(request, field_error(request, exc, FIELDS, "name"), typed, status=exc.http_status)
     return await _tokens_page(request, made=made, status=201)  # the secret is shown this once, never again
 
 

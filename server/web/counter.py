@@ -15,7 +15,7 @@ from digitize import i18n
 from digitize.errors import BadArgument, NotFound, SohoaError, UnsupportedMedia
 from digitize.services import access, papers, records
 from server.context import RowId, call
-from server.web.pages import html, page
+from server.web.pages import html, page, said
 
 router = APIRouter(include_in_schema=False)
 N_ = i18n.N_
@@ -74,7 +74,7 @@ def _message(request: Request, exc: SohoaError, code: str) -> str:
     t = i18n.translations(i18n.language(request.state.actor.lang))
     if isinstance(exc, NotFound):
         return t.gettext("no record %(code)s in the register") % {"code": code}
-    return str(exc)
+    return said(request, exc)
 
 
 @router.post("/counter/code-image", **page("scan"))
@@ -92,7 +92,7 @@ async def code_from_image(request: Request):
         if not found:
             raise BadArgument(t.gettext("no record code in the QR codes of this image; type the code"), field="image")
     except SohoaError as exc:
-        error = {"field": "image", "message": str(exc)}
+        error = {"field": "image", "message": said(request, exc)}
         return html(request, "counter.html", status=exc.http_status, code="", found=None, error=error, states=STATES,
                     validity=VALIDITY)
     finally:
@@ -122,7 +122,7 @@ async def accept(request: Request, paper_id: RowId):
         await call(request, records.accept_rescan, paper_id, None, reason)
     except SohoaError as exc:
         t = i18n.translations(i18n.language(request.state.actor.lang))
-        message = t.gettext("say why the page is kept as it is") if exc.field == "reason" else str(exc)
+        message = t.gettext("say why the page is kept as it is") if exc.field == "reason" else said(request, exc)
         error = {"field": "reason", "message": message}
     found = await call(request, _paper, paper_id)
     # htmx swaps the card in on 200 only: a refusal is the card again, with the error beside the reason
@@ -145,7 +145,7 @@ async def reuse(request: Request):
         await call(request, papers.reuse, paper_id, code, component, force=bool(reason), reason=reason or None)
     except SohoaError as exc:
         t = i18n.translations(i18n.language(request.state.actor.lang))
-        message = t.gettext("this paper is not valid: say why it is reused anyway") if exc.field == "force" else str(exc)
+        message = t.gettext("this paper is not valid: say why it is reused anyway") if exc.field == "force" else said(request, exc)
         error = {"field": "reuse", "paper": paper_id, "component": component, "message": message}
         found = await call(request, view, code)
         return html(request, "counter.html", status=exc.http_status, code=code, found=found, error=error,

@@ -26,7 +26,7 @@ RULES = ("strict", "lenient")
 
 def _choice(value: str, allowed, field: str) -> str:
     if value not in allowed:
-        raise BadArgument(f"choose one of {', '.join(allowed)}", field=field)
+        raise BadArgument("choose one of {allowed}", field=field, allowed=", ".join(allowed))
     return value
 
 
@@ -52,7 +52,7 @@ async def dashboard(request: Request, by: str = "agency", date_from: str = "", d
 
         report, trend = await run(request, work)
     except SohoaError as exc:
-        errors = field_error(exc, ("by", "rule", "date_from", "date_to"), "by")
+        errors = field_error(request, exc, ("by", "rule", "date_from", "date_to"), "by")
     charts = {}
     if report:
         title = gettext("Digitized records rate by %(group)s") % {"group": gettext(GROUPINGS[by])}
@@ -102,7 +102,7 @@ async def audit(request: Request, user: str = "", paper: str = "", holder_id: st
             archive, actor, paper_id=int(paper) if paper.strip() else None, holder_id=holder_id or None,
             since=since or None))
     except SohoaError as exc:
-        errors = field_error(exc, tuple(form), "user")
+        errors = field_error(request, exc, tuple(form), "user")
     if user.strip():
         rows = [r for r in rows if r.get("user") == user.strip()]
     return html(request, "audit.html", form=form, rows=rows[-500:][::-1], total=len(rows), errors=errors, back="/")

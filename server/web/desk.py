@@ -17,7 +17,7 @@ from digitize.errors import SohoaError
 from digitize.services import papers, records, views
 from digitize.services.access import ALLOWED
 from server.context import RowId, opened
-from server.web.pages import html, page
+from server.web.pages import html, page, said
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 20
@@ -44,11 +44,12 @@ def may(request: Request, action: str) -> bool:
     return role is None or role in ALLOWED[action]
 
 
-def field_error(exc: SohoaError, fields, fallback: str) -> dict:
-    """{field: message} for the form: beside its field when the error names one of them."""
+def field_error(request: Request, exc: SohoaError, fields, fallback: str) -> dict:
+    """{field: message} for the form, in the user's language: beside its field when the error names
+    one of them."""
     field = (exc.field or "").replace("-", "_")
     field = {"from": "date_from", "to": "date_to"}.get(field, field)  # the services name the period so
-    return {field if field in fields else fallback: str(exc)}
+    return {field if field in fields else fallback: said(request, exc)}
 
 
 def quoted(value: str) -> str:
@@ -86,7 +87,7 @@ async def search(request: Request, q: str = "", page_number: int = 1, valid: str
                 archive, actor, query, limit=PER_PAGE, offset=(page_number - 1) * PER_PAGE, valid=form["valid"],
                 described=True, **dates))
         except SohoaError as exc:
-            errors = field_error(exc, SEARCH_FILTERS, "q")
+            errors = field_error(request, exc, SEARCH_FILTERS, "q")
     if found:
         for hit in found["hits"]:
             hit["parts"] = snippet_parts(hit["snippet"] or "")
@@ -138,7 +139,7 @@ async def edit(request: Request, paper_id: RowId):
     try:
         await run(request, work)
     except SohoaError as exc:
-        return await _paper_page(request, paper_id, q, errors=field_error(exc, EDITABLE, "form"), typed=typed,
+        return await _paper_page(request, paper_id, q, errors=field_error(request, exc, EDITABLE, "form"), typed=typed,
                                  status=exc.http_status)
     return RedirectResponse(f"/papers/{paper_id}?" + urlencode({"q": q, "done": "saved"}), status_code=303)
 
@@ -155,7 +156,7 @@ async def reuse(request: Request, paper_id: RowId):
             reason=typed["reason"] or None))
     except SohoaError as exc:
         return await _paper_page(request, paper_id, str(form.get("q", "")), status=exc.http_status,
-                                 reuse_errors=field_error(exc, ("record", "component", "reason"), "record"),
+                                 reuse_errors=field_error(request, exc, ("record", "component", "reason"), "record"),
                                  reuse_typed=typed)
     return RedirectResponse(f"/records/{done.get('record_code') or typed['record']}", status_code=303)
 
@@ -170,7 +171,7 @@ async def records_list(request: Request, agency: str = "", date_from: str = "", 
             archive, actor, agency=agency or None, date_from=date_from or None, date_to=date_to or None,
             not_digitized=form["not_digitized"]))
     except SohoaError as exc:
-        errors = field_error(exc, ("agency", "date_from", "date_to"), "agency")
+        errors = field_error(request, exc, ("agency", "date_from", "date_to"), "agency")
     return html(request, "records.html", form=form, rows=rows, errors=errors, back="/")
 
 

@@ -18,7 +18,7 @@ from digitize.services.actor import Actor
 from server.auth import SESSION_COOKIE, address, clear_session, resolve, set_session
 from server.context import ACTION, opened
 from server.routes.forms import form
-from server.web import render
+from server.web import render, say
 
 router = APIRouter(include_in_schema=False)
 FORM = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -70,10 +70,21 @@ PAGE_HEADERS = {
 }
 
 
+def lang_of(request: Request) -> str:
+    """The language of the request's user (a visitor's: the lang cookie)."""
+    actor = getattr(request.state, "actor", None)
+    return i18n.language(actor.lang if actor is not None else request.cookies.get("sohoa_lang"))
+
+
+def said(request: Request, error: SohoaError) -> str:
+    """A service's error in the request's user's language."""
+    return say(error, lang_of(request))
+
+
 def html(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
     """`template` for the request's user, in their language (a visitor's: the lang cookie)."""
     actor = getattr(request.state, "actor", None)
-    lang = actor.lang if actor is not None else request.cookies.get("sohoa_lang")
+    lang = lang_of(request)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return HTMLResponse(render(template, i18n.language(lang), user=actor, csrf=getattr(request.state, "csrf", None),
                                here=here, **context), status_code=status, headers=PAGE_HEADERS)
@@ -110,22 +121,12 @@ async def login(request: Request):
             limit.failed(key)
             exc.field = "password"
         return html(request, "login.html", status=exc.http_status, next=target, name=name,
-                    error={"message": _login_message(request, exc) or str(exc), "field": exc.field})
+                    error={"message": said(request, exc), "field": exc.field})
     limit.succeeded(key)
     cookie, csrf = request.app.state.sessions.issue(actor.name)
     response = RedirectResponse(target, status_code=303)
     set_session(request, response, cookie, csrf, request.app.state.settings.session_seconds)
     return response
-
-
-def _login_message(request: Request, exc: SohoaError) -> str | None:
-    """The login's refusals in the visitor's language (the services speak English)."""
-    t = i18n.translations(i18n.language(request.cookies.get("sohoa_lang")))
-    if isinstance(exc, Unauthorized):
-        return t.gettext("wrong user name or password")
-    if isinstance(exc, BadArgument) and exc.field == "name":
-        return t.gettext("enter your user name")
-    return None
 
 
 @router.post("/logout", **page(None))
@@ -141,7 +142,7 @@ async def switch_language(request: Request):
     form = await request.form()
     lang, target = str(form.get("lang", "")), local(str(form.get("next", "/")))
     if lang not in i18n.LANGUAGES:
-        raise BadArgument(f"no such language {lang!r}", field="lang")
+        raise BadArgument("no such language {value!r}", field="lang", value=lang)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         actor = await run_in_threadpool(resolve, request, None, cookie, str(form.get("csrf_token", "")))
@@ -167,9 +168,9 @@ HEADINGS = {401: N_("Please log in"), 403: N_("Not allowed"), 404: N_("Not found
             503: N_("Busy, try again")}
 
 
-def error_page(request: Request, status: int, kind: str, message: str):
+def error_page(request: Request, status: int, kind: str, message: str, error: SohoaError | None = None):
     """An error on a page: not logged in → the login page (then back here), else an HTML page in
-    the user's language (the message itself is the service's, escaped like any text)."""
+    the user's language (a service's `error` too; any message is escaped like any text)."""
     if status == 401 and request.method in ("GET", "HEAD"):
         return login_redirect(request)
     if status == 401 and request.headers.get("HX-Request"):  # htmx swaps no error in: the whole page goes,
@@ -179,4 +180,4 @@ def error_page(request: Request, status: int, kind: str, message: str):
     actor = getattr(request.state, "actor", None)
     t = i18n.translations(i18n.language(actor.lang if actor else request.cookies.get("sohoa_lang")))
     return html(request, "error.html", status=status, heading=t.gettext(HEADINGS.get(status) or N_("Error")),
-                message=message, back="/")
+                message=said(request, error) if error is not None else message, back="/")
