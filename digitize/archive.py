@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
+from typing import Callable
 
 from digitize import crashpoints
 from digitize.catalog import Catalog, without_password
@@ -314,13 +315,15 @@ class Archive:
         return (given or recorded_url(self.root / "index")
                 or (catalog if isinstance(catalog, str) and catalog.startswith("postgres") else None))
 
-    def reindex(self, timeout: float = 30.0, engine: str | None = None, search_url: str | None = None) -> int:
+    def reindex(self, timeout: float = 30.0, engine: str | None = None, search_url: str | None = None,
+                on_document: Callable[[int], None] | None = None) -> int:
         """Rebuild the index from the catalog (with another search ``engine``, to switch; ``search_url``:
-        the postgres engine's server)."""
+        the postgres engine's server). ``on_document(n)``: after the n-th paper is read (a job's progress)."""
         from index import open_index
 
         rebuilt: list[int] = []  # only these are marked indexed: a paper a scan adds meanwhile is not in
-        docs = (crashpoints.reached("reindex-build") or rebuilt.append(doc["id"]) or doc
+        docs = (crashpoints.reached("reindex-build") or rebuilt.append(doc["id"])
+                or (on_document and on_document(len(rebuilt))) or doc
                 for doc in self.catalog.index_documents())
         with library_errors():
             if engine:  # open with that engine even if the current one cannot be opened

@@ -21,6 +21,7 @@ import tarfile
 import tempfile
 import zlib
 from pathlib import Path
+from typing import Callable
 
 from digitize import audit
 from digitize.archive import Archive
@@ -48,8 +49,11 @@ class _Hashing:
         return data
 
 
-def backup(archive: Archive, file: Path, user: str) -> dict:
-    """Write a backup of `archive` to `file` (`.tar`, or `.tar.gz`/`.tgz` compressed)."""
+def backup(archive: Archive, file: Path, user: str, progress: Callable[[int, int], None] | None = None,
+           attempt: str = "") -> dict:
+    """Write a backup of `archive` to `file` (`.tar`, or `.tar.gz`/`.tgz` compressed); `progress(done,
+    total)` after each paper's file. `attempt` names the partial file, so two runs of one job that
+    overlap (a worker that lost its lease) never write into the same one."""
     file = Path(file)
     if file.is_dir():
         raise BadArgument(f"{file}: is a folder; give the backup a file name such as sohoa-backup.tar")
@@ -58,7 +62,7 @@ def backup(archive: Archive, file: Path, user: str) -> dict:
                            "sohoa backup does not copy yet; back it up with pg_dump (or the server's own backups) "
                            "and the archive's papers/ folder with it")
     mode = "w:gz" if file.name.endswith((".tar.gz", ".tgz")) else "w"
-    partial = file.with_name(f".{file.name}.partial")
+    partial = file.with_name(f".{file.name}{'.' + attempt if attempt else ''}.partial")
     files: dict[str, dict] = {}
     with archive.work_dir("backup-") as tmp:
         snapshot = Path(tmp) / CATALOG
@@ -66,7 +70,7 @@ def backup(archive: Archive, file: Path, user: str) -> dict:
         try:
             with tarfile.open(partial, mode) as tar:
                 files[CATALOG] = _add(tar, snapshot, CATALOG)
-                for paper_id, pdf_path, pdf_sha256 in rows:
+                for done, (paper_id, pdf_path, pdf_sha256) in enumerate(rows, 1):
                     try:
                         files[pdf_path] = _add(tar, archive.paper_path(pdf_path), pdf_path)
                     except FileNotFoundError:
@@ -75,6 +79,8 @@ def backup(archive: Archive, file: Path, user: str) -> dict:
                     if pdf_sha256 and files[pdf_path]["sha256"] != pdf_sha256:
                         raise ArchiveError(f"paper {paper_id}: its file {pdf_path} does not match its checksum; "
                                            "run sohoa check, then back up again")
+                    if progress:
+                        progress(done, len(rows))
                 manifest = {"format": FORMAT, "version": FORMAT_VERSION, "created_at": now_iso(),
                             "created_by": user, "archive": str(archive.root.resolve()),
                             "schema_version": schema_version, "papers": len(rows), "files": files}

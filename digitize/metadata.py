@@ -20,7 +20,7 @@ from datetime import date
 from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from digitize.catalog import METADATA_FIELDS, Catalog
 from digitize.codes import codes_in
@@ -490,13 +490,21 @@ def _store(catalog: Catalog, paper_id: int, found: dict[str, Found]) -> None:
         paper_id, [(f, v.value, v.confidence, v.text, v.note) for f, v in found.items() if f in FIELDS])
 
 
-def reextract(catalog: Catalog, paper_ids: Iterable[int] | None = None, missing_only: bool = False) -> int:
+REEXTRACT_CHUNK = 200  # papers per commit: other writers (scans, a job's lease) wait one chunk, not the whole run
+
+
+def reextract(catalog: Catalog, paper_ids: Iterable[int] | None = None, missing_only: bool = False,
+              progress: Callable[[int, int], None] | None = None) -> int:
     """Extract again from the stored text (after the types file changed, or for papers archived
-    before extraction existed); corrections are kept. Returns the number of papers done."""
+    before extraction existed); corrections are kept. Returns the number of papers done;
+    `progress(done, total)` after each commit. Run again, it does the same (a killed run: the rest)."""
     rows = catalog.metadata.texts(paper_ids, not_extracted=missing_only)
-    with catalog.transaction():
-        for paper_id, text in rows:
-            _store(catalog, paper_id, extract(text))
+    for start in range(0, len(rows), REEXTRACT_CHUNK):
+        with catalog.transaction():
+            for paper_id, text in rows[start:start + REEXTRACT_CHUNK]:
+                _store(catalog, paper_id, extract(text))
+        if progress:
+            progress(min(start + REEXTRACT_CHUNK, len(rows)), len(rows))
     return len(rows)
 
 

@@ -27,7 +27,7 @@ ALLOWED: dict[str, frozenset[str]] = {action: frozenset(roles) for action, roles
     # the counter: register in, papers scanned, attached, rescanned
     "import_register": (CLERK,),
     "scan": (CLERK,),
-    "jobs": (CLERK,),
+    "jobs": (CLERK, ADMIN),  # a clerk's scans, an admin's upkeep jobs (each sees only their kinds)
     "attach": (CLERK,),
     "rescan_list": (CLERK,),
     "accept_rescan": (CLERK,),
@@ -55,6 +55,8 @@ ALLOWED: dict[str, frozenset[str]] = {action: frozenset(roles) for action, roles
     "tokens": (ADMIN,),
     "check": (ADMIN,),
     "backup": (ADMIN,),
+    "reindex": (ADMIN,),
+    "re_extract": (ADMIN,),  # metadata extracted again from the stored text
 }.items()}
 
 # who may ask for citizen IDs unmasked (and is then logged)

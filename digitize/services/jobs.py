@@ -6,7 +6,10 @@ and indexes their papers in one commit before marking them done, so a done job's
 
 Exactly once: a job whose worker was killed is claimed again when its lease runs out (at most
 MAX_ATTEMPTS times); the scan it runs again finds the papers already archived by their SHA-256 and
-archives nothing twice, so the job still lists them (as `skipped`)."""
+archives nothing twice, so the job still lists them (as `skipped`).
+
+An admin's upkeep jobs — reindex, re-extract, backup — share the table, the broker and the workers;
+digitize/services/upkeep_jobs.py runs them."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import signal
 import socket
 import time
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
@@ -29,10 +33,11 @@ from digitize.errors import BadArgument, Conflict, NotFound, SohoaError
 from digitize.intake import sha256_file
 from digitize.scan.pool import PagePool
 from digitize.scan.targets import resolve_target
-from digitize.services import scanning
-from digitize.services.access import agencies, require
+from digitize.services import scanning, upkeep_jobs
+from digitize.services.access import agencies, allowed, require
 from digitize.services.actor import Actor
-from digitize.services.common import require_in_scope, seen
+from digitize.services.common import paper, require_in_scope, seen
+from index import ENGINES
 from ocr import TesseractEngine
 
 log = logging.getLogger("sohoa.worker")
@@ -41,8 +46,9 @@ MAX_ATTEMPTS = 3
 HOLD = 3  # jobs a worker archives before it indexes their papers in one commit and marks them done
 # (more would keep many clerks waiting at once, and leave the queue empty meanwhile)
 JOBS_DIR = "jobs"  # under the archive's tmp/: a job's file until it ends (never swept as a leftover)
-_SHOWN = ("id", "kind", "state", "source_name", "pages_done", "pages_total", "papers", "error", "attempts",
-          "created", "started", "finished")
+_SHOWN = ("id", "kind", "state", "source_name", "pages_done", "pages_total", "papers", "error", "outcome",
+          "attempts", "created", "started", "finished")
+ACTIONS = {"scan": "scan", "reindex": "reindex", "re-extract": "re_extract", "backup": "backup"}  # kind → right
 
 
 def _kinds() -> dict[int, str]:
@@ -65,7 +71,10 @@ def safe_name(name: str) -> str:
 
 
 def _visible(actor: Actor, job: dict) -> bool:
-    """A clerk bound to agencies sees the jobs of those agencies' clerks, and their own."""
+    """Those who may submit a kind see its jobs (a clerk scans, an admin the upkeep); a clerk bound to
+    agencies sees the jobs of those agencies' clerks, and their own."""
+    if not allowed(actor, ACTIONS.get(job["kind"], "scan")):
+        return False
     if actor.role is None or not actor.agencies:
         return True
     owner = job["actor"] or {}
@@ -73,7 +82,8 @@ def _visible(actor: Actor, job: dict) -> bool:
 
 
 def _shown(job: dict) -> dict:
-    return {k: job[k] for k in _SHOWN}
+    """`done` of `total`: pages for a scan, papers for the upkeep kinds."""
+    return {**{k: job[k] for k in _SHOWN}, "done": job["pages_done"], "total": job["pages_total"]}
 
 
 def _shown_to(archive: Archive, actor: Actor, job: dict) -> dict:
@@ -102,7 +112,13 @@ def submit_scan(archive: Archive, actor: Actor, path: Path, source_name: str, re
     kept = folder / safe_name(source_name)
     os.replace(path, kept)
     options = {"record": record, "component": component, "result": result, "split": split, "replaces": replaces}
-    job_id = archive.catalog.jobs.add("scan", source_name, str(kept), sha256_file(kept), options, asdict(actor))
+    return _queued(archive, actor, "scan", source_name, str(kept), sha256_file(kept), options)
+
+
+def _queued(archive: Archive, actor: Actor, kind: str, source_name: str, path: str, sha256: str,
+            options: dict) -> dict:
+    """A new job in the table, announced to the workers: the job as `get` shows it."""
+    job_id = archive.catalog.jobs.add(kind, source_name, path, sha256, options, asdict(actor))
     if queue.current() is not None:  # `--broker`: the workers hear of it from the broker
         queue.current().announce(job_id)
     return _shown(archive.catalog.jobs.get(job_id))
@@ -124,6 +140,46 @@ def _replaceable(archive: Archive, actor: Actor, paper_id: int, target, split: s
     if served and not wanted & served or wanted and not served:
         raise BadArgument("paper {paper} does not serve this record's component; send the new scan for the "
                           "component the paper serves", field="replaces", paper=paper_id)
+
+
+def submit_reindex(archive: Archive, actor: Actor, engine: str | None = None) -> dict:
+    """Queue a rebuild of the search index from the catalog (with another `engine`, to switch), as
+    `sohoa reindex` does it; its outcome {papers, engine}."""
+    require(actor, "reindex")
+    if engine is not None and engine not in ENGINES:
+        raise BadArgument("{engine} must be one of " + ", ".join(ENGINES) + f", not {engine!r}", field="engine")
+    return _queued(archive, actor, "reindex", "reindex" + (f" ({engine})" if engine else ""), "", "",
+                   {"engine": engine})
+
+
+def submit_extract(archive: Archive, actor: Actor, paper_ids: tuple[int, ...] = (), every: bool = False) -> dict:
+    """Queue a re-extraction of metadata from the stored text, as `sohoa extract` does it: of these
+    papers (checked now), else of `every` paper, else of those never extracted; its outcome {papers}."""
+    require(actor, "re_extract")
+    for paper_id in paper_ids:
+        paper(archive, actor, paper_id)
+    which = (f"{len(paper_ids)} papers" if paper_ids else "every paper" if every else "papers never extracted")
+    return _queued(archive, actor, "re-extract", f"re-extract ({which})", "", "",
+                   {"papers": list(paper_ids), "every": bool(every)})
+
+
+def submit_backup(archive: Archive, actor: Actor, folder: str | Path, name: str | None = None) -> dict:
+    """Queue a backup, as `sohoa backup` makes it, into `folder` — an absolute path on the storage the
+    workers share (a worker on another host writes it there) — as `name` (.tar or .tar.gz; default
+    sohoa-DATE-TIME.tar.gz, chosen now, so a second run writes the same file); its outcome as
+    `backup --json`, {file, papers, files, bytes, schema_version}."""
+    require(actor, "backup")
+    folder = Path(folder)
+    if not folder.is_absolute():
+        raise BadArgument("{folder} must be an absolute path on the storage the workers share (a worker on another "
+                          f"host writes the backup there), not {str(folder)!r}", field="folder")
+    if folder.exists() and not folder.is_dir():
+        raise BadArgument(f"{{folder}}: {folder} is a file, not a folder", field="folder")
+    name = name or f"sohoa-{datetime.now():%Y%m%d-%H%M%S-%f}.tar.gz"
+    if safe_name(name) != name or not name.endswith((".tar", ".tar.gz", ".tgz")):
+        raise BadArgument("{name} must be a plain file name ending in .tar or .tar.gz, not " + repr(name), field="name")
+    return _queued(archive, actor, "backup", f"backup to {folder / name}", "", "",
+                   {"folder": str(folder), "name": name})
 
 
 def get(archive: Archive, actor: Actor, job_id: int) -> dict:
@@ -166,7 +222,9 @@ def recover(archive: Archive) -> int:
 
 
 def run_job(archive: Archive, job: dict, worker: str, processes: int | None = None) -> str:
-    """Scan one claimed job's file; its final state."""
+    """Run one claimed job (scan its file, or the upkeep it asks for); its final state."""
+    if job["kind"] != "scan":
+        return upkeep_jobs.run(archive, job, worker, LEASE_SECONDS)
     return _finish(archive, job, worker, _scan(archive, job, worker, processes))
 
 
@@ -176,7 +234,7 @@ def _scan(archive: Archive, job: dict, worker: str, processes: int | None = None
     the worker, else with one of its own); the job's error, if any. The leases of the jobs `held`
     (archived, waiting for their index commit) are renewed with this one's."""
     jobs = archive.catalog.jobs
-    actor = Actor(**{**job["actor"], "agencies": tuple(job["actor"].get("agencies") or ())})
+    actor = upkeep_jobs.actor_of(job)
     options = job["options"]
     job["pages_done"] = 0
     try:
@@ -287,6 +345,15 @@ def run_worker(root: Path, processes: int | None = None, once: bool = False, pol
                         time.sleep(poll)
                     continue
                 log.info("job %s: %s", job["id"], job["source_name"])
+                if job["kind"] != "scan":  # an upkeep job may take long: the held scans end first
+                    if held:
+                        _release(archive, worker, held)
+                        held = []
+                    upkeep_jobs.run(archive, job, worker, LEASE_SECONDS)
+                    if feed:
+                        feed.done()
+                    ran += 1
+                    continue
                 held.append((job, _scan(archive, job, worker, processes, pool, [j for j, _ in held])))
                 if feed:  # one delivery at a time: the job ended, then acknowledged, before the next
                     _release(archive, worker, held)

@@ -6,6 +6,8 @@ by an index sync, so a search right after it finds the paper as it now is.
 
 from __future__ import annotations
 
+from typing import Callable
+
 from digitize import audit, metadata, register
 from digitize import reuse as reusing
 from digitize.archive import Archive
@@ -71,12 +73,15 @@ def edit(archive: Archive, actor: Actor, paper_id: int, changes: dict[str, str |
     return {"id": paper_id, "changes": masked(done), **masked(_metadata(archive, paper_id))}
 
 
-def extract(archive: Archive, actor: Actor, paper_ids: tuple[int, ...] = (), every: bool = False) -> int:
+def extract(archive: Archive, actor: Actor, paper_ids: tuple[int, ...] = (), every: bool = False,
+            progress: Callable[[int, int], None] | None = None) -> int:
     """Extract metadata again from the stored text of these papers (none: those never extracted;
-    `every`: all); corrections stay. Returns how many papers were done."""
+    `every`: all); corrections stay. Returns how many papers were done; `progress(done, total)`."""
+    require(actor, "re_extract")
     for paper_id in paper_ids:
         paper(archive, actor, paper_id)
-    count = metadata.reextract(archive.catalog, paper_ids or None, missing_only=not (paper_ids or every))
+    count = metadata.reextract(archive.catalog, paper_ids or None, missing_only=not (paper_ids or every),
+                               progress=progress)
     archive.sync_index()
     return count
 

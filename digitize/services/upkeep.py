@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from digitize import audit
 from digitize.archive import Archive
@@ -24,10 +25,12 @@ def init(archive: Archive, actor: Actor, engine: str | None = None, search_url: 
     return {"engine": name, "created": created, "catalog": archive.catalog_url}
 
 
-def reindex(archive: Archive, actor: Actor, engine: str | None = None, search_url: str | None = None) -> int:
+def reindex(archive: Archive, actor: Actor, engine: str | None = None, search_url: str | None = None,
+            on_document: Callable[[int], None] | None = None) -> int:
     """Rebuild the search index from the catalog (with another `engine`, to switch); a killed rebuild
-    resumes where it stopped. Returns how many papers were indexed."""
-    return archive.reindex(engine=engine, search_url=search_url)
+    resumes where it stopped. Returns how many papers were indexed; `on_document(n)` as it goes."""
+    require(actor, "reindex")
+    return archive.reindex(engine=engine, search_url=search_url, on_document=on_document)
 
 
 def check(archive: Archive, actor: Actor, repair: bool = False):
@@ -39,12 +42,14 @@ def check(archive: Archive, actor: Actor, repair: bool = False):
     return run_check(archive, repair=repair, user=actor.name)
 
 
-def backup(archive: Archive, actor: Actor, file: Path) -> dict:
-    """A consistent backup (catalog, archived files, manifest) written to `file` (.tar or .tar.gz)."""
+def backup(archive: Archive, actor: Actor, file: Path, progress: Callable[[int, int], None] | None = None,
+           attempt: str = "") -> dict:
+    """A consistent backup (catalog, archived files, manifest) written to `file` (.tar or .tar.gz);
+    `progress(done, total)` per paper, `attempt` (a job's) names its partial file."""
     require(actor, "backup")
     from digitize.backup import backup as run_backup
 
-    return run_backup(archive, file, user=actor.name)
+    return run_backup(archive, file, user=actor.name, progress=progress, attempt=attempt)
 
 
 def restore(actor: Actor, file: Path, root: Path) -> dict:

@@ -1,4 +1,4 @@
-"""Background jobs (scans uploaded to the server): a queue in the catalog, so a restarted server
+"""Background jobs (scans uploaded to the server; reindex, re-extract and backup asked by an admin): a queue in the catalog, so a restarted server
 resumes them. A worker claims a job with a lease it renews as it works; a job whose lease ran out
 (its worker was killed) is claimed again, up to a number of attempts, then failed."""
 
@@ -30,8 +30,10 @@ class Jobs(ABC):
         """Append one paper's view (the object `scan --json` prints) to the job's papers."""
 
     @abstractmethod
-    def finish(self, job_id: int, worker: str, state: str, error: dict | None = None) -> None:
-        """End the job (done or failed, with {kind, message}) if it is still this worker's."""
+    def finish(self, job_id: int, worker: str, state: str, error: dict | None = None,
+               outcome: dict | None = None) -> None:
+        """End the job (done or failed, with {kind, message}; an upkeep job's `outcome`) if it is
+        still this worker's."""
 
     @abstractmethod
     def release(self, job_id: int, worker: str) -> None:
@@ -40,7 +42,7 @@ class Jobs(ABC):
     @abstractmethod
     def get(self, job_id: int) -> dict | None:
         """{id, kind, state, source_name, path, sha256, options, actor, pages_done, pages_total,
-        papers, error, attempts, worker, created, started, finished}."""
+        papers, error, outcome, attempts, worker, created, started, finished}."""
 
     @abstractmethod
     def list(self, state: str | None = None, limit: int = 50) -> list[dict]:

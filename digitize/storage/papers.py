@@ -107,6 +107,10 @@ class Papers(ABC):
         """Mark papers (all of them when None) as changed since the index last read them."""
 
     @abstractmethod
+    def count(self) -> int:
+        """How many papers the catalog holds."""
+
+    @abstractmethod
     def files(self) -> list[dict]:
         """[{id, pdf_path, pdf_sha256, indexed}] of every paper, by id."""
 

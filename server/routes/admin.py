@@ -1,4 +1,5 @@
-"""Keeping the archive: the audit log, the integrity check, backups; users and tokens."""
+"""Keeping the archive: the audit log, the integrity check, backups; reindex, re-extract and backup
+as jobs for the workers (followed at GET /jobs/{id}); users and tokens."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ from datetime import datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from digitize.services import accounts, upkeep
-from server.context import API, call, needs
+from typing import Literal
+
+from digitize.services import accounts, jobs, upkeep
+from server.context import API, RowId, call, needs
 
 router = APIRouter(prefix=API, tags=["admin"])
 BACKUPS = "backups"  # under the archive: the server writes only where it is told to keep them
@@ -18,6 +22,23 @@ BACKUPS = "backups"  # under the archive: the server writes only where it is tol
 class Check(BaseModel):
     model_config = ConfigDict(extra="forbid")
     repair: bool = False
+
+
+class ReindexJob(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    engine: Literal["whoosh", "tantivy", "postgres"] | None = None
+
+
+class ExtractJob(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    papers: list[RowId] = Field(default_factory=list, max_length=100_000)
+    every: bool = False
+
+
+class BackupJob(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    folder: str = Field(min_length=1, max_length=4096)
+    name: str | None = Field(None, min_length=1, max_length=200)
 
 
 class NewUser(BaseModel):
@@ -66,6 +87,32 @@ def _backup(archive, actor) -> dict:
 async def backup(request: Request) -> dict:
     """A consistent backup into the archive's backups/ folder (as `backup --json`, with its `file`)."""
     return await call(request, _backup)
+
+
+def _queued(job: dict) -> JSONResponse:
+    return JSONResponse(job, status_code=202)
+
+
+@router.post("/jobs/reindex", status_code=202, **needs("reindex"))
+async def reindex_job(request: Request, body: ReindexJob | None = None) -> JSONResponse:
+    """Queue a rebuild of the search index (with another `engine`, to switch): 202 with the job; its
+    `outcome` {papers, engine} once done."""
+    return _queued(await call(request, jobs.submit_reindex, engine=body.engine if body else None))
+
+
+@router.post("/jobs/re-extract", status_code=202, **needs("re_extract", 404))
+async def re_extract_job(request: Request, body: ExtractJob | None = None) -> JSONResponse:
+    """Queue metadata extracted again from the stored text: of `papers`, else of `every` paper, else of
+    those never extracted (corrections stay): 202 with the job; its `outcome` {papers} once done."""
+    body = body or ExtractJob()
+    return _queued(await call(request, jobs.submit_extract, tuple(body.papers), every=body.every))
+
+
+@router.post("/jobs/backup", status_code=202, **needs("backup"))
+async def backup_job(request: Request, body: BackupJob) -> JSONResponse:
+    """Queue a backup into `folder`, an absolute path on the storage the workers share (as `name`,
+    default sohoa-DATE-TIME.tar.gz): 202 with the job; its `outcome` as `backup --json` once done."""
+    return _queued(await call(request, jobs.submit_backup, body.folder, name=body.name))
 
 
 @router.get("/users", **needs("users"))

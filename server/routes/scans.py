@@ -59,13 +59,14 @@ async def scan(request: Request) -> JSONResponse:
 
 @router.get("/jobs", **needs("jobs"))
 async def list_jobs(request: Request, state: State | None = None, limit: int = Query(50, ge=1, le=1000)) -> list[dict]:
-    """Scan jobs, newest first."""
+    """Jobs the asker may see — a clerk's scans, an admin's reindex, re-extract and backup — newest first."""
     return await call(request, lambda archive, actor: jobs.list_jobs(archive, actor, state=state, limit=limit))
 
 
 @router.get("/jobs/{job_id}", **needs("jobs", 404))
 async def job(request: Request, job_id: RowId) -> dict:
-    """{id, state, pages_done, pages_total, papers: [the objects of `scan --json`], source_name, error}."""
+    """{id, kind, state, done, total (pages of a scan, papers of the other kinds), papers: [the objects
+    of `scan --json`], outcome (reindex, re-extract: {papers}; backup: as `backup --json`), source_name, error}."""
     return await call(request, lambda archive, actor: jobs.get(archive, actor, job_id))
 
 

@@ -203,9 +203,12 @@ V10_PAPER_AGENCY = """
 V11_USER_LANG = """
     ALTER TABLE users ADD COLUMN lang TEXT NOT NULL DEFAULT 'vi';
 """
+V12_JOB_OUTCOME = """
+    ALTER TABLE jobs ADD COLUMN outcome TEXT;
+"""
 # Slot for slot as SQLite's MIGRATIONS.
 MIGRATIONS = [V1_BASE, V2_INTAKE, V3_METADATA, V4_REGISTER, V5_TRUST, V6_ACCOUNTS, V7_SIGNATURES, V8_AUDIT, V9_JOBS,
-              V10_PAPER_AGENCY, V11_USER_LANG]
+              V10_PAPER_AGENCY, V11_USER_LANG, V12_JOB_OUTCOME]
 assert len(MIGRATIONS) == SCHEMA_VERSION, "every SQLite migration needs its PostgreSQL twin"
 _MIGRATION_LOCK = 0x50A0A  # pg_advisory_xact_lock key: one migrator at a time
 

@@ -9,7 +9,7 @@ from digitize.storage.jobs import Jobs
 from digitize.storage.sqlite.schema import SqliteStore
 from digitize.storage.values import nfc, now_iso
 
-_JSON = ("options", "actor", "papers", "error")
+_JSON = ("options", "actor", "papers", "error", "outcome")
 
 
 def _row(row) -> dict | None:
@@ -59,10 +59,13 @@ class SqliteJobs(SqliteStore, Jobs):
                         "WHERE id = ? AND worker = ? AND state = 'running'",
                         (json.dumps(paper, ensure_ascii=False), job_id, worker))
 
-    def finish(self, job_id: int, worker: str, state: str, error: dict | None = None) -> None:
-        self.db.execute("UPDATE jobs SET state = ?, error = ?, finished = ?, lease_until = NULL "
+    def finish(self, job_id: int, worker: str, state: str, error: dict | None = None,
+               outcome: dict | None = None) -> None:
+        self.db.execute("UPDATE jobs SET state = ?, error = ?, outcome = ?, finished = ?, lease_until = NULL "
                         "WHERE id = ? AND worker = ? AND state = 'running'",
-                        (state, json.dumps(error, ensure_ascii=False) if error else None, now_iso(), job_id, worker))
+                        (state, json.dumps(error, ensure_ascii=False) if error else None,
+                         json.dumps(outcome, ensure_ascii=False) if outcome is not None else None, now_iso(),
+                         job_id, worker))
 
     def release(self, job_id: int, worker: str) -> None:
         self.db.execute("UPDATE jobs SET state = 'queued', worker = NULL, lease_until = NULL, "

@@ -154,6 +154,9 @@ class SqlitePapers(SqliteStore, Papers):
             (paper_id, record_code, component)).fetchone()
         return None if row is None else row[0]
 
+    def count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM papers").fetchone()[0]
+
     def files(self) -> list[dict]:
         return [dict(r) for r in self.db.execute("SELECT id, pdf_path, pdf_sha256, indexed FROM papers ORDER BY id")]
 

@@ -358,8 +358,13 @@ V11_USER_LANG = """
     ALTER TABLE users ADD COLUMN lang TEXT NOT NULL DEFAULT 'vi';
 """
 
+V12_JOB_OUTCOME = """
+    -- What an upkeep job (reindex, re-extract, backup) ended with, as JSON: papers done, the backup's file.
+    ALTER TABLE jobs ADD COLUMN outcome TEXT;
+"""
+
 MIGRATIONS = [V1_BASE, V2_INTAKE, V3_METADATA, V4_REGISTER, V5_TRUST, V6_ACCOUNTS, V7_SIGNATURES, V8_AUDIT, V9_JOBS,
-              V10_PAPER_AGENCY, V11_USER_LANG]
+              V10_PAPER_AGENCY, V11_USER_LANG, V12_JOB_OUTCOME]
 SCHEMA_VERSION = len(MIGRATIONS)
 NO_ROOM = 1 << 20  # bytes free under which an I/O error opening the catalog is the full disk
 
