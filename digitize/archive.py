@@ -6,7 +6,9 @@
                                 without its password (PGPASSWORD or ~/.pgpass give it, or the URL at run time)
       papers/ab/abcd….pdf       one searchable PDF per paper, named by the SHA-256 of its original
       papers/ab/abcd….s1.pdf    a later version of that copy (signed, converted to PDF/A), which the
-                                catalog then names instead
+                                catalog then names instead; all read and written through
+                                `paper_files` (digitize/storage/paper_files.py)
+      papers.url                or: the papers' store it uses instead of papers/ (SOHOA_PAPERS=scheme://…)
       trust/*.pem               the CAs whose signatures verify and check trust
       index/                    search index, derived from the catalog (`sohoa reindex` rebuilds it)
       index.engine              its engine: whoosh (also when missing), tantivy or postgres
@@ -16,12 +18,12 @@
                                 what a killed command left here is removed by the next one
 
 Citizens' papers are for the archive's owner and group, not other local users: the folders Sohoa
-makes are 0770 less the umask (0750 as `sohoa` runs, see cli.PRIVATE), the papers it copies 0640.
+makes are 0770 less the umask (0750 as `sohoa` runs, see cli.PRIVATE), the papers it copies 0640
+(digitize/storage/folder_files.py).
 """
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import hashlib
 import itertools
@@ -39,14 +41,15 @@ from typing import Callable
 from digitize import crashpoints
 from digitize.catalog import Catalog, without_password
 from digitize.errors import ArchiveError, ArchiveReadOnly, BadArgument, disk_full, library_errors
+from digitize.storage.folder_files import DIR_MODE, FILE_MODE, PARTIAL_PAPER, RESERVE, make_room  # noqa: F401 (RESERVE: tests)
+from digitize.storage.paper_files import PaperFiles, paper_key
+from digitize.storage.paper_stores import open_paper_files
 
 CATALOG_URL = "catalog.url"  # an archive on PostgreSQL names its catalog here
+PAPERS_URL = "papers.url"  # an archive whose papers are in another store names it here
 WORK_DIRS = ("scan-", "backup-", "sign-", "export-", "pdfa-")  # work_dir prefixes: the only folders of tmp/ ever removed
-PARTIAL_PAPER = ".paper-"  # temporary files of write_paper and quarantine
 STALE_AGE = 3600  # seconds: a work file this old without a live owner is a crash's leftover
 INDEX_BATCH = 25  # papers per index commit during a scan; a crash in between is healed by sync_index
-DIR_MODE, FILE_MODE = 0o770, 0o640  # nothing for other local users; the umask decides the group's writing
-RESERVE = 32 << 20  # bytes a paper must leave free: room to index and catalogue what was archived before it
 NAME_MAX = 255  # bytes in a file name, on every common file system
 
 
@@ -86,6 +89,21 @@ class Archive:
         self.catalog = Catalog(catalog, wait=wait, read_only=self.read_only, url=url)
         if url and not (self.root / CATALOG_URL).exists() and not self.read_only:
             _write_private(self.root / CATALOG_URL, (without_password(url) + "\n").encode())
+        self.paper_files: PaperFiles = open_paper_files(self._papers_url(os.environ.get("SOHOA_PAPERS") or None),
+                                                        self.root, crashpoints.reached)
+
+    def _papers_url(self, given: str | None) -> str | None:
+        """The papers' store to open (None: papers/ here): what was given must be the one the archive
+        records, and the first one given is recorded."""
+        recorded_file = self.root / PAPERS_URL
+        recorded = recorded_file.read_text(encoding="utf-8").strip() if recorded_file.exists() else None
+        if given and recorded and without_password(given) != recorded:
+            raise BadArgument(f"{self.root}: the archive's papers are in {recorded}, not {without_password(given)}; "
+                              "leave SOHOA_PAPERS unset or give the same one")
+        if given and not recorded and not self.read_only:
+            open_paper_files(given, self.root)  # an unknown scheme is refused before it is recorded
+            _write_private(recorded_file, (without_password(given) + "\n").encode())
+        return given or recorded
 
     def _catalog_url(self, given: str | None, sqlite: Path) -> str | None:
         """The PostgreSQL catalog to open, or None for catalog.sqlite: what was given must be the one
@@ -127,9 +145,6 @@ class Archive:
         self.close()
 
     # -- files ---------------------------------------------------------------------------
-    def paper_path(self, relative: str) -> Path:
-        return self.root / relative
-
     @contextmanager
     def work_dir(self, prefix: str):
         """A folder of one's own under tmp/ for a command's work files, removed afterwards.
@@ -166,7 +181,7 @@ class Archive:
                     with open(entry / ".lock") as lock:
                         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises while its command runs
                         shutil.rmtree(entry, ignore_errors=True)
-                elif entry.name.startswith(PARTIAL_PAPER) and entry.lstat().st_mtime < old:  # see write_paper
+                elif entry.name.startswith(PARTIAL_PAPER) and entry.lstat().st_mtime < old:  # see FolderFiles.put
                     entry.unlink()
             except BlockingIOError:
                 continue
@@ -177,33 +192,11 @@ class Archive:
                 continue  # not ours to judge (permissions): left for the administrator
 
     def write_paper(self, sha256: str, source: Path, version: str | None = None) -> tuple[str, str]:
-        """Copy a PDF into the archive atomically (temp name, fsync, rename); returns its relative path
-        and the SHA-256 of the bytes written. Copied in blocks: a 200-page paper is 200 MB, which
-        need not pass through memory; the checksum is of the copy, whatever the source does meanwhile.
-        A later `version` of a paper's copy (signed, PDF/A) is a file of its own beside the first,
-        named after it, so the catalog can move to it in one commit."""
-        relative = f"papers/{sha256[:2]}/{sha256}{'.' + version if version else ''}.pdf"
-        target = self.root / relative
-        self._make_room(Path(source).stat().st_size)
-        target.parent.mkdir(DIR_MODE, parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        fd, tmp = tempfile.mkstemp(dir=self.root / "tmp", prefix=PARTIAL_PAPER, suffix=".pdf")
-        try:
-            os.fchmod(fd, FILE_MODE)  # mkstemp makes it the owner's alone; the archive's group reads it too
-            with os.fdopen(fd, "wb") as f, open(source, "rb") as pdf:
-                for block in iter(lambda: pdf.read(1 << 20), b""):
-                    digest.update(block)
-                    f.write(block)
-                f.flush()
-                os.fsync(f.fileno())
-            crashpoints.reached("pdf-write")
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        _fsync_dir(target.parent)
-        crashpoints.reached("pdf-written")
-        return relative, digest.hexdigest()
+        """Store a PDF among the papers atomically; returns its key (the catalog's pdf_path) and the
+        SHA-256 of the bytes written. A later `version` of a paper's copy (signed, PDF/A) is a file of
+        its own beside the first, named after it, so the catalog can move to it in one commit."""
+        key = paper_key(sha256, version)
+        return key, self.paper_files.put(key, source)
 
     def quarantine(self, source: Path, reason: str) -> Path:
         """Set a copy of a file that failed aside, with the reason beside it; the original stays put.
@@ -252,7 +245,7 @@ class Archive:
         with open(fd, "rb") as original:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 return None, None
-            self._make_room(os.fstat(fd).st_size)
+            make_room(self.root, os.fstat(fd).st_size)
             out, tmp = tempfile.mkstemp(dir=self.root / "tmp", prefix=PARTIAL_PAPER)
             digest = hashlib.sha256()
             try:
@@ -267,12 +260,6 @@ class Archive:
                     return None, None  # unreadable after all: the reason file still says why
                 raise
         return Path(tmp), digest.hexdigest()
-
-    def _make_room(self, size: int) -> None:
-        """ENOSPC before a file that would leave less than RESERVE free on the archive's disk: a scan
-        stops there (errors.DiskFull) while the papers it archived can still be indexed."""
-        if shutil.disk_usage(self.root).free < size + RESERVE:
-            raise OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)}: less than {RESERVE >> 20} MB would be left")
 
     @staticmethod
     def _set_aside(folder: Path, copy: Path | None, sha: str | None, note: str) -> Path | None:
@@ -357,11 +344,3 @@ def _writable(path: Path) -> bool:
 def _write_private(path: Path, data: bytes) -> None:
     with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb") as f:
         f.write(data)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -15,10 +15,10 @@ import hashlib
 import io
 import json
 import os
-import re
 import shutil
 import tarfile
 import tempfile
+import time
 import zlib
 from pathlib import Path
 from typing import Callable
@@ -27,12 +27,14 @@ from digitize import audit
 from digitize.archive import Archive
 from digitize.catalog import now_iso
 from digitize.errors import ArchiveError, BadArgument, InputError, one_line
+from digitize.storage.folder_files import DIR_MODE, FILE_MODE
+from digitize.storage.paper_files import KEY, PaperFiles
+from digitize.storage.paper_stores import open_paper_files
 
 FORMAT = "sohoa-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 CATALOG = "catalog.sqlite"
-_PAPER_NAME = re.compile(r"papers/[0-9a-f]{2}/[0-9a-f]{64}\.pdf")
 
 
 class _Hashing:
@@ -72,7 +74,7 @@ def backup(archive: Archive, file: Path, user: str, progress: Callable[[int, int
                 files[CATALOG] = _add(tar, snapshot, CATALOG)
                 for done, (paper_id, pdf_path, pdf_sha256) in enumerate(rows, 1):
                     try:
-                        files[pdf_path] = _add(tar, archive.paper_path(pdf_path), pdf_path)
+                        files[pdf_path] = _add_paper(tar, archive.paper_files, pdf_path)
                     except FileNotFoundError:
                         raise ArchiveError(f"paper {paper_id}: its file {pdf_path} is missing; run sohoa check, "
                                            "then back up again") from None
@@ -104,8 +106,19 @@ def _add(tar: tarfile.TarFile, path: Path, name: str) -> dict:
         info = tar.gettarinfo(fileobj=f, arcname=name)
         info.uid = info.gid = 0
         info.uname = info.gname = ""
-        reader = _Hashing(f)
-        tar.addfile(info, reader)
+        return _write(tar, info, f)
+
+
+def _add_paper(tar: tarfile.TarFile, papers: PaperFiles, key: str) -> dict:
+    with papers.open(key) as f:
+        info = tarfile.TarInfo(key)
+        info.size, info.mode, info.mtime = papers.size(key), FILE_MODE, int(time.time() - papers.age(key))
+        return _write(tar, info, f)
+
+
+def _write(tar: tarfile.TarFile, info: tarfile.TarInfo, f) -> dict:
+    reader = _Hashing(f)
+    tar.addfile(info, reader)
     return {"sha256": reader.digest.hexdigest(), "size": reader.size}
 
 
@@ -157,19 +170,23 @@ def _extract_verified(file: Path, staging: Path) -> dict:
                                  "upgrade Sohoa to restore it")
             if CATALOG not in manifest["files"]:
                 raise damaged("the manifest lists no catalog")
+            (staging / "tmp").mkdir(DIR_MODE)
+            papers = open_paper_files(None, staging)  # the restored archive's own folder
             for name, expected in manifest["files"].items():
-                if name != CATALOG and not _PAPER_NAME.fullmatch(name):
+                if name != CATALOG and not KEY.fullmatch(name):
                     raise damaged(f"unexpected entry {name!r}")
                 member = members.get(name)
                 if member is None or not member.isfile():
                     raise damaged(f"{name} is missing")
-                target = staging / name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with tar.extractfile(member) as src, open(target, "wb") as out:
+                with tar.extractfile(member) as src:
                     reader = _Hashing(src)
-                    shutil.copyfileobj(reader, out)
-                    out.flush()
-                    os.fsync(out.fileno())
+                    if name == CATALOG:
+                        with open(staging / name, "wb") as out:
+                            shutil.copyfileobj(reader, out)
+                            out.flush()
+                            os.fsync(out.fileno())
+                    else:
+                        papers.put(name, reader)
                 if reader.size != expected["size"] or reader.digest.hexdigest() != expected["sha256"]:
                     raise damaged(f"{name} does not match its checksum")
     except InputError:

@@ -18,11 +18,9 @@ reported, to be restored from a backup.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import time
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 from digitize import pdfa, signatures
 from digitize.archive import Archive
@@ -120,30 +118,31 @@ def _inspect(archive: Archive) -> Report:
         problems.append(Problem("catalog", f"SQLite finds the catalog inconsistent ({'; '.join(verdict[:3])}); "
                                            f"{ADVICE['catalog']}"))
 
-    files = _paper_files(archive)  # listed before reading the rows: a file a scan adds meanwhile has its row
+    files = list(archive.paper_files.keys())  # listed before reading the rows: a file a scan adds meanwhile has its row
     rows = catalog.papers.files()
     signed = catalog.signatures.signed_papers()
     report.papers = len(rows)
     for row in rows:
-        path = archive.paper_path(row["pdf_path"])
-        try:
-            digest = sha256_file(path)
-        except FileNotFoundError:
-            problems.append(Problem("missing-file", ADVICE["missing-file"], row["id"], row["pdf_path"]))
-            continue
-        except OSError as exc:
-            problems.append(Problem("missing-file", f"cannot be read ({exc.strerror}); {ADVICE['missing-file']}",
-                                    row["id"], row["pdf_path"]))
-            continue
-        if row["pdf_sha256"] is None:
-            problems.append(Problem("no-checksum", ADVICE["no-checksum"], row["id"], row["pdf_path"]))
-        elif digest != row["pdf_sha256"]:
-            problems.append(Problem("bad-checksum", f"SHA-256 {digest[:12]}… but {row['pdf_sha256'][:12]}… was "
-                                                    f"recorded; {ADVICE['bad-checksum']}", row["id"], row["pdf_path"]))
-        else:
-            report.files_verified += 1
-            _check_pdfa(archive, report, row, path, signed.get(row["id"], []))
-        _check_signatures(report, row, path, signed.get(row["id"], []))
+        with ExitStack() as held:  # the file stays at hand for the checks below (a remote store's copy)
+            try:
+                path = held.enter_context(archive.paper_files.local_path(row["pdf_path"]))
+                digest = sha256_file(path)
+            except FileNotFoundError:
+                problems.append(Problem("missing-file", ADVICE["missing-file"], row["id"], row["pdf_path"]))
+                continue
+            except OSError as exc:
+                problems.append(Problem("missing-file", f"cannot be read ({exc.strerror}); {ADVICE['missing-file']}",
+                                        row["id"], row["pdf_path"]))
+                continue
+            if row["pdf_sha256"] is None:
+                problems.append(Problem("no-checksum", ADVICE["no-checksum"], row["id"], row["pdf_path"]))
+            elif digest != row["pdf_sha256"]:
+                problems.append(Problem("bad-checksum", f"SHA-256 {digest[:12]}… but {row['pdf_sha256'][:12]}… was "
+                                                        f"recorded; {ADVICE['bad-checksum']}", row["id"], row["pdf_path"]))
+            else:
+                report.files_verified += 1
+                _check_pdfa(archive, report, row, path, signed.get(row["id"], []))
+            _check_signatures(report, row, path, signed.get(row["id"], []))
 
     try:
         with library_errors():
@@ -227,7 +226,7 @@ def _repair(archive: Archive, report: Report, user: str) -> list[str]:
     if unrecorded:
         with archive.catalog.transaction():
             for p in unrecorded:
-                archive.catalog.papers.record_pdf_sha256(p.paper_id, sha256_file(archive.paper_path(p.path)))
+                archive.catalog.papers.record_pdf_sha256(p.paper_id, archive.paper_files.sha256(p.path))
         done.append(f"recorded the checksum of {len(unrecorded)} archived file(s)")
     if kinds & {"index", "extra-index"}:
         done.append(f"rebuilt the index ({archive.reindex()} papers)")
@@ -256,7 +255,8 @@ def _convert(archive: Archive, paper_id: int, user: str) -> bool:
     paper = catalog.get_paper(paper_id)
     with archive.work_dir("pdfa-") as work:
         copy = work / "copy.pdf"
-        shutil.copyfile(archive.paper_path(paper["pdf_path"]), copy)
+        with archive.paper_files.local_path(paper["pdf_path"]) as current:
+            shutil.copyfile(current, copy)
         out, _ = pdfa.archival(copy, True, paper["text"], paper["source_name"], catalog.papers.first_record(paper_id),
                                paper["scanned_by"], datetime.fromisoformat(paper["scanned_at"]))
         if out == copy or pdfa.findings(out):
@@ -267,21 +267,8 @@ def _convert(archive: Archive, paper_id: int, user: str) -> bool:
 
 
 def _move_orphan(archive: Archive, relative: str) -> str:
-    source = archive.root / relative
-    age = time.time() - source.stat().st_mtime
+    age = archive.paper_files.age(relative)
     if age < ORPHAN_GRACE_SECONDS:
         return f"left {relative} in place: written {age:.0f} s ago, it may belong to a scan still running"
-    target = archive.root / "orphans" / relative
-    n = 1
-    while target.exists():
-        n += 1
-        target = target.with_name(f"{Path(relative).stem}.{n}{Path(relative).suffix}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(source, target)
-    return f"moved {relative} to {target.relative_to(archive.root)}"
-
-
-def _paper_files(archive: Archive) -> list[str]:
-    root = archive.root / "papers"
-    return sorted(p.relative_to(archive.root).as_posix() for p in root.rglob("*") if p.is_file() or p.is_symlink())
+    return f"moved {relative} to {archive.paper_files.set_aside(relative)}"
 

@@ -136,7 +136,8 @@ def export_record(archive: Archive, record_code: str, folder: Path) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     files = []
     for paper, name in named:
-        shutil.copyfile(archive.paper_path(paper["pdf_path"]), folder / name)
+        with archive.paper_files.local_path(paper["pdf_path"]) as path:
+            shutil.copyfile(path, folder / name)
         files.append(str(folder / name))
     xml = folder / xml_name(record_code)
     tree.write(xml, encoding="UTF-8", xml_declaration=True)
@@ -150,7 +151,8 @@ def export_zip(archive: Archive, record_code: str, target: Path) -> dict:
     tree, named = describe(archive, record_code)
     with zipfile.ZipFile(target, "w") as z:
         for paper, name in named:
-            z.write(archive.paper_path(paper["pdf_path"]), name, compress_type=zipfile.ZIP_STORED)
+            with archive.paper_files.local_path(paper["pdf_path"]) as path:
+                z.write(path, name, compress_type=zipfile.ZIP_STORED)
         xml = io.BytesIO()
         tree.write(xml, encoding="UTF-8", xml_declaration=True)
         z.writestr(xml_name(record_code), xml.getvalue(), compress_type=zipfile.ZIP_DEFLATED)

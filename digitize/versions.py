@@ -1,7 +1,7 @@
 """A paper's archived copy replaced by a later version of it (signed, or converted to PDF/A).
 
 The paper's identity — the SHA-256 of its original — stays; the new copy is a file of its own
-beside the old (Archive.write_paper with a version), the catalog moves to it with its checksum in
+beside the old (Archive.write_paper with a version, through its PaperFiles), the catalog moves to it with its checksum in
 one commit together with what the caller records, and only then is the old file removed. A crash
 before the commit leaves the new file as an orphan (`sohoa check --repair` sets it aside), after it
 the old one: either way the catalog names one whole file whose checksum it has.
@@ -9,27 +9,30 @@ the old one: either way the catalog names one whole file whose checksum it has.
 
 from __future__ import annotations
 
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from digitize.archive import Archive
 from digitize.errors import ArchiveError
 from digitize.intake import sha256_file
 
 
-def current_copy(archive: Archive, paper: dict) -> Path:
-    """The paper's archived file, checked against its recorded checksum first: a later version is
-    made only from a copy known to be whole."""
-    path = archive.paper_path(paper["pdf_path"])
-    try:
-        digest = sha256_file(path)
-    except OSError as exc:
-        raise ArchiveError(f"paper {paper['id']}: its file {paper['pdf_path']} cannot be read ({exc.strerror}); "
-                           "run sohoa check") from None
-    if paper.get("pdf_sha256") and digest != paper["pdf_sha256"]:
-        raise ArchiveError(f"paper {paper['id']}: its file {paper['pdf_path']} does not match its checksum; "
-                           "run sohoa check and restore it from a backup")
-    return path
+@contextmanager
+def current_copy(archive: Archive, paper: dict) -> Iterator[Path]:
+    """The paper's archived file at hand (PaperFiles.local_path), checked against its recorded
+    checksum first: a later version is made only from a copy known to be whole."""
+    with ExitStack() as held:
+        try:
+            path = held.enter_context(archive.paper_files.local_path(paper["pdf_path"]))
+            digest = sha256_file(path)
+        except OSError as exc:
+            raise ArchiveError(f"paper {paper['id']}: its file {paper['pdf_path']} cannot be read ({exc.strerror}); "
+                               "run sohoa check") from None
+        if paper.get("pdf_sha256") and digest != paper["pdf_sha256"]:
+            raise ArchiveError(f"paper {paper['id']}: its file {paper['pdf_path']} does not match its checksum; "
+                               "run sohoa check and restore it from a backup")
+        yield path
 
 
 def replace_copy(archive: Archive, paper: dict, new_file: Path, version: str,
@@ -44,8 +47,8 @@ def replace_copy(archive: Archive, paper: dict, new_file: Path, version: str,
             record(digest)
     except BaseException:
         if relative != paper["pdf_path"]:
-            archive.paper_path(relative).unlink(missing_ok=True)
+            archive.paper_files.remove(relative)
         raise
     if relative != paper["pdf_path"]:
-        archive.paper_path(paper["pdf_path"]).unlink(missing_ok=True)
+        archive.paper_files.remove(paper["pdf_path"])
     return relative, digest

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PIL import Image
 
@@ -20,10 +22,14 @@ def logged(archive, paper_id: int, action: str) -> list[dict]:
 def test_the_pdf_is_the_papers_archived_copy_and_the_view_is_logged(opened):
     archive, ids = opened
     paper_id = ids["lltp.png"]
-    path = views.pdf(archive, STAFF, paper_id)
-    assert path.is_file() and path.read_bytes().startswith(b"%PDF")
-    assert str(path) == papers.show(archive, STAFF, paper_id)["pdf_path"]
-    assert path != views.pdf(archive, STAFF, ids["cccd.png"])
+    stream, size = views.pdf(archive, STAFF, paper_id)
+    with stream:
+        data = stream.read()
+    assert data.startswith(b"%PDF") and len(data) == size
+    assert data == Path(papers.show(archive, STAFF, paper_id)["pdf_path"]).read_bytes()
+    other, _ = views.pdf(archive, STAFF, ids["cccd.png"])
+    with other:
+        assert other.read() != data
     (event,) = logged(archive, paper_id, "view-pdf")
     assert event["user"] == "staff-views"
 

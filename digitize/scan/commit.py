@@ -22,7 +22,7 @@ class Archived:
 
     paper_id: int
     new: bool
-    pdf_path: Path
+    pdf_path: str  # where the file is, as shown (PaperFiles.where)
     pages: int
     note: str | None = None
 
@@ -86,10 +86,10 @@ def commit_paper(archive: Archive, user: str, row: NewPaper, pdf: Path, target: 
         # Rolled back: its file goes too, leaving no orphan. Not after a failed COMMIT of another
         # kind (an I/O error), which may yet count as committed when the catalog is next opened.
         if row.pdf_path and (disk_full(exc) or not committing):
-            archive.paper_path(row.pdf_path).unlink(missing_ok=True)
+            archive.paper_files.remove(row.pdf_path)
         raise
     crashpoints.reached("catalog-commit")
-    return Archived(paper_id, True, archive.paper_path(row.pdf_path), len(row.pages))
+    return Archived(paper_id, True, archive.paper_files.where(row.pdf_path), len(row.pages))
 
 
 def already_archived(archive: Archive, user: str, paper_id: int, target: Target | None) -> Archived:
@@ -99,4 +99,4 @@ def already_archived(archive: Archive, user: str, paper_id: int, target: Target 
         if archive.catalog.attach(paper_id, user=user, **target.link()):
             note += f"; now attached to {target.record_code}"
     paper = archive.catalog.get_paper(paper_id)
-    return Archived(paper_id, False, archive.paper_path(paper["pdf_path"]), paper["page_count"], note)
+    return Archived(paper_id, False, archive.paper_files.where(paper["pdf_path"]), paper["page_count"], note)

@@ -251,7 +251,7 @@ class Scanner:
         if not archived.new:
             return self._skipped(file, archived, target, (first, last), paper.record_code)
         return self._outcome(file, "new", target=target, id=archived.paper_id, pages=archived.pages, note=note,
-                             pdf_path=str(archived.pdf_path), mean_confidence=row.mean_confidence,
+                             pdf_path=archived.pdf_path, mean_confidence=row.mean_confidence,
                              page_range=_range(first, last), rescan=rescan, record_code=paper.record_code)
 
     # -- outcomes ------------------------------------------------------------------------------
@@ -263,7 +263,7 @@ class Scanner:
     def _skipped(self, file: InputFile, archived: Archived, target: Target | None, span: tuple[int, int] | None,
                  code: str | None) -> Outcome:
         return self._outcome(file, "skipped", target=target, id=archived.paper_id, pages=archived.pages,
-                             note=archived.note, pdf_path=str(archived.pdf_path),
+                             note=archived.note, pdf_path=archived.pdf_path,
                              page_range=_range(*span) if span else None, record_code=code)
 
     def _fail(self, file: InputFile, error: SohoaError) -> Outcome:

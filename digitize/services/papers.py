@@ -39,7 +39,7 @@ def show(archive: Archive, actor: Actor, paper_id: int, show_ids: bool = False) 
     made_here = archive.catalog.signatures.of_paper(paper_id)
     # born digital (or signed elsewhere) and archived as it came, before any signature made here
     found["kept_as_is"] = found["sha256"] == (made_here[0]["revision_sha256"] if made_here else found["pdf_sha256"])
-    found["pdf_path"] = str(archive.paper_path(found["pdf_path"]))
+    found["pdf_path"] = archive.paper_files.where(found["pdf_path"])
     found["text_chars"] = len(found.pop("text"))
     found.pop("indexed")
     found.update(_metadata(archive, paper_id))
@@ -129,7 +129,7 @@ def of_holder(archive: Archive, actor: Actor, holder_id: str, valid: bool = Fals
     visible = seen(archive, actor, [r["id"] for r in rows])
     rows = [r for r in rows if r["id"] in visible]
     for r in rows:
-        r["pdf_path"] = str(archive.paper_path(r["pdf_path"]))
+        r["pdf_path"] = archive.paper_files.where(r["pdf_path"])
         r["records"] = records_in_scope(archive, actor, r["records"])
     return shown(archive, actor, show_ids, "papers --holder-id", rows)
 
@@ -153,7 +153,7 @@ def offered(archive: Archive, actor: Actor, record_code: str) -> dict[str, list[
     offers = {c["name"]: [p for p in theirs if _fits(p.get("doc_type"), c["name"])] for c in record["components"]}
     for rows in offers.values():
         for r in rows:
-            r["pdf_path"] = str(archive.paper_path(r["pdf_path"]))
+            r["pdf_path"] = archive.paper_files.where(r["pdf_path"])
     return {name: shown(archive, actor, False, "", rows) for name, rows in offers.items()}
 
 
@@ -226,7 +226,7 @@ def search_page(archive: Archive, actor: Actor, query: str, limit: int = 10, off
             total, hits = _scoped_page(archive, actor, query, filters, limit, offset, total, hits)
     rows = [{
         "id": h.id, "record_code": h.record_code, "component": h.component, "source_name": h.source_name,
-        "pdf_path": str(archive.paper_path(h.pdf_path)) if h.pdf_path else None,
+        "pdf_path": archive.paper_files.where(h.pdf_path) if h.pdf_path else None,
         "score": round(h.score, 4), "snippet": h.snippet, "matched": h.matched,
     } for h in hits]
     if agencies(actor) is not None:

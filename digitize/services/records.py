@@ -91,7 +91,7 @@ def rescan_list(archive: Archive, actor: Actor) -> list[dict]:
     visible = seen(archive, actor, {r["id"] for r in rows})
     rows = [r for r in rows if r["id"] in visible]
     for row in rows:
-        row["pdf_path"] = str(archive.paper_path(row["pdf_path"]))
+        row["pdf_path"] = archive.paper_files.where(row["pdf_path"])
     return rows
 
 

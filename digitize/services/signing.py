@@ -91,8 +91,7 @@ def sign_paper(archive: Archive, actor: Actor, paper_id: int, signer, tsa_url: s
     """Sign one paper's copy with an open signer: {id, pdf_path, pdf_sha256, signature: {...}}."""
     require(actor, "sign")
     found = paper(archive, actor, paper_id)
-    source = current_copy(archive, found)
-    with archive.work_dir("sign-") as work:
+    with current_copy(archive, found) as source, archive.work_dir("sign-") as work:
         out = work / "signed.pdf"
         signed = sig.sign_file(source, out, signer, tsa_url=tsa_url)
         return _record(archive, actor, found, out, signed)
@@ -109,7 +108,7 @@ def _record(archive: Archive, actor: Actor, found: dict, out: Path, signed: sig.
                   detail=f"{signed.level} {signed.signer_subject} (serial {signed.signer_serial})")
 
     relative, digest = replace_copy(archive, found, out, f"s{count}", record)
-    return {"id": found["id"], "pdf_path": str(archive.paper_path(relative)), "pdf_sha256": digest,
+    return {"id": found["id"], "pdf_path": archive.paper_files.where(relative), "pdf_sha256": digest,
             "signature": signed.to_json()}
 
 
@@ -120,7 +119,8 @@ def prepare_signing(archive: Archive, actor: Actor, paper_id: int, certificate_d
     `.to_json()` is what the server keeps until the signature value comes back."""
     require(actor, "sign")
     found = paper(archive, actor, paper_id)
-    return sig.prepare(current_copy(archive, found), certificate_der, tsa_url=tsa_url)
+    with current_copy(archive, found) as source:
+        return sig.prepare(source, certificate_der, tsa_url=tsa_url)
 
 
 def finish_signing(archive: Archive, actor: Actor, paper_id: int, prepared: sig.Prepared,
@@ -129,10 +129,11 @@ def finish_signing(archive: Archive, actor: Actor, paper_id: int, prepared: sig.
     the copy changed since step 1 (another signature came first): prepare again."""
     require(actor, "sign")
     found = paper(archive, actor, paper_id)
-    source = current_copy(archive, found)
     from digitize.intake import sha256_file
 
-    if sha256_file(source) != prepared.revision_sha256:
+    with current_copy(archive, found) as source:
+        now = sha256_file(source)
+    if now != prepared.revision_sha256:
         raise BadArgument("paper {paper_id}'s copy changed since the signing was prepared; prepare it again",
                           field="paper_id", paper_id=paper_id)
     with archive.work_dir("sign-") as work:
@@ -207,26 +208,30 @@ def verify(archive: Archive, actor: Actor, target: str, trust: list[Path] | tupl
     """The signatures of paper `target` (an id) or of a PDF file: {paper_id, file, valid, trust,
     signatures: [Check]}. `valid` only when there is at least one and all are valid."""
     require(actor, "verify")
-    paper_id, path = _target(archive, actor, target)
-    roots = trust_files(archive, trust)
-    checks = sig.verify_file(path, sig.trust_roots(roots), fetch=fetch)
-    return {"paper_id": paper_id, "file": str(path), "trust": [str(p) for p in roots],
+    with _target(archive, actor, target) as (paper_id, path, shown):
+        roots = trust_files(archive, trust)
+        checks = sig.verify_file(path, sig.trust_roots(roots), fetch=fetch)
+    return {"paper_id": paper_id, "file": shown, "trust": [str(p) for p in roots],
             "valid": bool(checks) and all(c.valid for c in checks),
             "signatures": [c.to_json() for c in checks]}
 
 
-def _target(archive: Archive, actor: Actor, target: str) -> tuple[int | None, Path]:
+@contextmanager
+def _target(archive: Archive, actor: Actor, target: str) -> Iterator[tuple[int | None, Path, str]]:
+    """(paper id or None, a local path to read, the file as shown) of a paper ID or a PDF file."""
     path = Path(target)
     if path.suffix.lower() == ".pdf" or path.exists():
         if not path.is_file():
             raise InputError(f"{target}: no such file; give a paper ID or a PDF file")
-        return None, path
+        yield None, path, str(path)
+        return
     try:
         paper_id = int(target)
     except ValueError:
         raise BadArgument("{value!r} is neither a paper ID nor a PDF file", field="target", value=target) from None
     found = paper(archive, actor, paper_id)
-    return paper_id, archive.paper_path(found["pdf_path"])
+    with archive.paper_files.local_path(found["pdf_path"]) as path:
+        yield paper_id, path, archive.paper_files.where(found["pdf_path"])
 
 
 def require_valid(report: dict) -> None:
@@ -245,12 +250,12 @@ def shown_signatures(archive: Archive, paper_row: dict) -> list[dict]:
     """What `show` lists of a paper's signatures: each one in its file, checked against the
     archive's trust roots without fetching revocation lists (show stays offline and quick; verify
     fetches them), with what the catalog recorded of those made here."""
-    path = archive.paper_path(paper_row["pdf_path"])
-    if not sig.might_be_signed(path):
-        return []
     try:
-        checks = sig.verify_file(path, sig.trust_roots(trust_files(archive)), fetch=False)
-    except (InputError, NotFound):
+        with archive.paper_files.local_path(paper_row["pdf_path"]) as path:
+            if not sig.might_be_signed(path):
+                return []
+            checks = sig.verify_file(path, sig.trust_roots(trust_files(archive)), fetch=False)
+    except (InputError, NotFound, FileNotFoundError):  # a missing file is sohoa check's to report
         return []
     made = {s["field_name"]: s for s in archive.catalog.signatures.of_paper(paper_row["id"])}
     return [{**c.to_json(), "made_here": c.field_name in made,

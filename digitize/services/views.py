@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 import uuid
 import xml.etree.ElementTree as ET
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import BinaryIO, Iterator
 
 from digitize import audit
 from digitize.archive import Archive
-from digitize.errors import InputError, NotFound
+from digitize.errors import ArchiveError, InputError, NotFound
 from digitize.services.access import require
 from digitize.services.actor import Actor
 from digitize.services.common import paper
@@ -23,12 +25,18 @@ DPI = 150  # the render when no width is asked
 MIN_WIDTH, MAX_WIDTH = 16, 4000
 
 
-def pdf(archive: Archive, actor: Actor, paper_id: int) -> Path:
-    """The archived PDF of a paper; the view is logged."""
+def pdf(archive: Archive, actor: Actor, paper_id: int) -> tuple[BinaryIO, int]:
+    """The archived PDF of a paper, open for reading (the caller closes it), and its size in
+    bytes; the view is logged."""
     require(actor, "view")
-    path = archive.paper_path(paper(archive, actor, paper_id)["pdf_path"])
+    found = paper(archive, actor, paper_id)
+    try:
+        stream = archive.paper_files.open(found["pdf_path"])
+        size = archive.paper_files.size(found["pdf_path"])
+    except FileNotFoundError:
+        raise _missing(found) from None
     audit.log(archive.catalog, actor, "view-pdf", paper_id=paper_id)
-    return path
+    return stream, size
 
 
 def page_image(archive: Archive, actor: Actor, paper_id: int, page: int, width: int | None = None) -> Path:
@@ -38,15 +46,15 @@ def page_image(archive: Archive, actor: Actor, paper_id: int, page: int, width: 
     found = _page(archive, actor, paper_id, page)
     if width is not None:
         width = min(max(int(width), MIN_WIDTH), MAX_WIDTH)
-    source = archive.paper_path(found["pdf_path"])
-    folder = archive.root / "cache" / "pages"
+    folder = archive.root / "cache" / "pages"  # derived: on the archive's folder, whatever the papers' store
     cached = folder / f"{found['pdf_sha256'] or found['sha256']}-{page}-{width or f'{DPI}dpi'}.png"
     if not cached.exists():
         folder.mkdir(parents=True, exist_ok=True)
         prefix = folder / f".tmp-{uuid.uuid4().hex}"  # same folder: os.replace is atomic
         try:
-            made = (poppler.render_page(source, page, DPI, prefix) if width is None
-                    else poppler.render_page_width(source, page, width, prefix))
+            with _at_hand(archive, found) as source:
+                made = (poppler.render_page(source, page, DPI, prefix) if width is None
+                        else poppler.render_page_width(source, page, width, prefix))
             os.replace(made, cached)
         finally:
             prefix.with_suffix(".png").unlink(missing_ok=True)
@@ -60,7 +68,8 @@ def page_words(archive: Archive, actor: Actor, paper_id: int, page: int, query: 
     is one the search found (`match`), to highlight it over the page's image."""
     require(actor, "view")
     found = _page(archive, actor, paper_id, page)
-    layout = poppler.words_layout(archive.paper_path(found["pdf_path"]), page)
+    with _at_hand(archive, found) as source:
+        layout = poppler.words_layout(source, page)
     try:
         root = ET.fromstring(layout)
     except ET.ParseError as exc:
@@ -81,6 +90,21 @@ def page_words(archive: Archive, actor: Actor, paper_id: int, page: int, query: 
         for word, match in zip(words, matching_words(parse(query), [w["text"] for w in words])):
             word["match"] = match
     return words
+
+
+@contextmanager
+def _at_hand(archive: Archive, found: dict) -> Iterator[Path]:
+    """The paper's file as a local path for a program (PaperFiles.local_path)."""
+    with ExitStack() as held:
+        try:
+            path = held.enter_context(archive.paper_files.local_path(found["pdf_path"]))
+        except FileNotFoundError:
+            raise _missing(found) from None
+        yield path
+
+
+def _missing(found: dict) -> ArchiveError:
+    return ArchiveError(f"paper {found['id']}: its file {found['pdf_path']} is missing; run sohoa check")
 
 
 def _page(archive: Archive, actor: Actor, paper_id: int, page: int) -> dict:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, PlainTextResponse
+from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from digitize.metadata import FIELDS
@@ -75,11 +75,17 @@ async def text(request: Request, paper_id: Id) -> PlainTextResponse:
     return PlainTextResponse(await call(request, papers.text, paper_id))
 
 
-@router.get("/papers/{paper_id}/pdf", response_class=FileResponse, **needs("view", 404, returns="application/pdf"))
-async def pdf(request: Request, paper_id: Id) -> FileResponse:
+@router.get("/papers/{paper_id}/pdf", response_class=StreamingResponse, **needs("view", 404, returns="application/pdf"))
+async def pdf(request: Request, paper_id: Id) -> StreamingResponse:
     """The archived PDF (the view is logged)."""
-    path = await call(request, views.pdf, paper_id)
-    return FileResponse(path, media_type="application/pdf", filename=f"paper-{paper_id}.pdf")
+    stream, size = await call(request, views.pdf, paper_id)
+
+    def blocks():  # from the papers' store, whichever it is; closed when sent or when the client leaves
+        with stream:
+            yield from iter(lambda: stream.read(1 << 20), b"")
+
+    return StreamingResponse(blocks(), media_type="application/pdf", headers={
+        "Content-Length": str(size), "Content-Disposition": f'attachment; filename="paper-{paper_id}.pdf"'})
 
 
 @router.get("/papers/{paper_id}/pages/{page}.png", response_class=FileResponse, **needs("view", 404, returns="image/png"))
