@@ -147,7 +147,8 @@ def submit_reindex(archive: Archive, actor: Actor, engine: str | None = None) ->
     `sohoa reindex` does it; its outcome {papers, engine}."""
     require(actor, "reindex")
     if engine is not None and engine not in ENGINES:
-        raise BadArgument("{engine} must be one of " + ", ".join(ENGINES) + f", not {engine!r}", field="engine")
+        raise BadArgument("{engine} must be one of {engines}, not {value!r}", field="engine",
+                          engines=", ".join(ENGINES), value=engine)
     return _queued(archive, actor, "reindex", "reindex" + (f" ({engine})" if engine else ""), "", "",
                    {"engine": engine})
 
@@ -172,12 +173,13 @@ def submit_backup(archive: Archive, actor: Actor, folder: str | Path, name: str 
     folder = Path(folder)
     if not folder.is_absolute():
         raise BadArgument("{folder} must be an absolute path on the storage the workers share (a worker on another "
-                          f"host writes the backup there), not {str(folder)!r}", field="folder")
+                          "host writes the backup there), not {value!r}", field="folder", value=str(folder))
     if folder.exists() and not folder.is_dir():
-        raise BadArgument(f"{{folder}}: {folder} is a file, not a folder", field="folder")
+        raise BadArgument("{folder}: {path} is a file, not a folder", field="folder", path=str(folder))
     name = name or f"sohoa-{datetime.now():%Y%m%d-%H%M%S-%f}.tar.gz"
     if safe_name(name) != name or not name.endswith((".tar", ".tar.gz", ".tgz")):
-        raise BadArgument("{name} must be a plain file name ending in .tar or .tar.gz, not " + repr(name), field="name")
+        raise BadArgument("{name} must be a plain file name ending in .tar or .tar.gz, not {value!r}", field="name",
+                          value=name)
     return _queued(archive, actor, "backup", f"backup to {folder / name}", "", "",
                    {"folder": str(folder), "name": name})
 

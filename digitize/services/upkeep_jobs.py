@@ -117,8 +117,8 @@ def _re_extract(archive: Archive, actor: Actor, job: dict, beat: Heartbeat) -> d
 def _backup(archive: Archive, actor: Actor, job: dict, beat: Heartbeat) -> dict:
     folder, name = Path(job["options"]["folder"]), job["options"]["name"]
     if not folder.is_dir():
-        raise ArchiveError(f"{folder}: no such folder on the worker's host {socket.gethostname()}; the backup folder "
-                           "must be on the storage every worker mounts, at the same path")
+        raise ArchiveError("{path}: no such folder on the worker's host {host}; the backup folder must be on the "
+                           "storage every worker mounts, at the same path", path=str(folder), host=socket.gethostname())
     mine = f"job{job['id']}-{job['attempts']}"
     # what an earlier attempt of this job left when its worker was killed mid-file
     earlier = re.compile(re.escape(f".{name}.job{job['id']}-") + r"(\d+)\.partial")

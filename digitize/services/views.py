@@ -104,7 +104,8 @@ def _at_hand(archive: Archive, found: dict) -> Iterator[Path]:
 
 
 def _missing(found: dict) -> ArchiveError:
-    return ArchiveError(f"paper {found['id']}: its file {found['pdf_path']} is missing; run sohoa check")
+    return ArchiveError("paper {paper}: its file {path} is missing; run sohoa check", paper=found["id"],
+                        path=found["pdf_path"])
 
 
 def _page(archive: Archive, actor: Actor, paper_id: int, page: int) -> dict:

@@ -35,5 +35,5 @@ def row_id(form: Form, name: str) -> int | None:
     if not value:
         return None
     if not value.isdigit() or int(value) < 1:
-        raise BadArgument("{" + name + "} must be a paper's id, not {value!r}", field=name, value=value)
+        raise BadArgument("{name} must be a paper's id, not {value!r}", field=name, name=Field(name), value=value)
     return int(value)
