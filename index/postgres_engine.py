@@ -15,11 +15,12 @@ citizen IDs are an exact ``text[]`` column, dates YYYYMMDD integers. One-edit an
 of the folded words (a ``pg_trgm`` GIN index finds the close ones, Python keeps those within
 one edit), then searched like any word, for a constant score below real matches.
 
-A query matching more than ``CANDIDATES`` papers is not ranked whole (ranking unpacks each
-paper's text vector): its best hits are those of a bounded candidate set — the first
-``CANDIDATES`` matches in table order, plus as many of those with the query's exact spellings,
-its citizen IDs, or all its words in one metadata field (name, type, code…) — and its total is
-estimated from how far into the table those first matches reached (``total_estimated``).
+A query matching more than ``RANKED`` papers is not ranked whole (ranking unpacks each paper's
+text vector): its best hits are those of a bounded candidate set — the first ``RANKED`` matches
+in table order, plus as many of those with the query's exact spellings, its citizen IDs, or all
+its words in one metadata field (name, type, code…). Its total is counted up to ``CANDIDATES``;
+above, it is estimated from how far into the table those first matches reached (an
+:class:`~index.hits.Estimate`, ``total_estimated`` in the API).
 
 The index directory (ARCHIVE/index) holds only ``postgres.json``, naming the table its data is
 in, so building, swapping, resuming and the writers' lock are those of :mod:`index.base`: a
@@ -49,7 +50,8 @@ from .query import Query as Parsed
 
 RANK_SCALE = 10.0  # ts_rank of one plain occurrence is ~0.06: scaled, any real match is above FUZZY_SCORE
 GROUP_COLUMNS = {g: i for i, g in enumerate(GROUPS)}  # group -> its number in the vocabulary table
-CANDIDATES = 1000  # matches ranked at most per tier; above, the total is an estimate
+CANDIDATES = 1000  # matches counted at most; above, the total is an estimate
+RANKED = 200  # matches ranked at most a tier (ranking unpacks the text's vector: ~10-50 µs a paper)
 MAX_POS, MAX_POSITIONS = 16383, 256  # a tsvector's highest position, positions kept per word (as to_tsvector)
 META_GROUPS = [g for g in GROUPS if g != "all"]  # the small vectors of metadata fields
 # Columns in table order: the folded and exact vector of each group, the text's folded words without positions.
@@ -185,7 +187,7 @@ class _Builder:
 
 class PostgresIndex(IndexBase):
     name = "postgres"
-    candidates = CANDIDATES
+    candidates, ranked_at_most = CANDIDATES, RANKED  # per index, so that tests can make them small
 
     def __init__(self, path: Path, url: str | None = None):
         path = Path(path)
@@ -392,20 +394,25 @@ class PostgresIndex(IndexBase):
             raise OSError(f"the index's table went away: {e}") from None  # swapped by a rebuild: reopen
 
     def _bounded_search(self, query: Parsed, filters: Filters, limit: int) -> tuple[list[tuple[dict, float]], int]:
-        """Rank at most ``cap`` matches a tier; above that many the total is an :class:`Estimate`."""
+        """Rank at most ``ranked`` matches a tier, count at most ``candidates``; above, the total is an :class:`Estimate`."""
         where, score, tiers = self._where(query, filters)
         t = sql.Identifier(self.table)
         db = self._conn()
-        cap = max(self.candidates, limit)
+        ranked = max(self.ranked_at_most, limit)
+        cap = max(self.candidates, ranked)
         # Without an order, the matches come in table order (one process: no parallel workers),
-        # so the last one's block tells how much of the table held the first `cap` + 1.
-        first = db.execute(sql.SQL("SELECT id, ({score})::float8, (ctid::text::point)[0] FROM {t} WHERE {where} LIMIT {n}")
-                           .format(score=score, t=t, where=where, n=sql.Literal(cap + 1))).fetchall()
-        scored = {i: s for i, s, _ in first}
+        # so the last one's block tells how much of the table held the first `cap` + 1. Only the
+        # first `ranked` are scored (CASE evaluates its branch only when the row number says so).
+        first = db.execute(sql.SQL("SELECT id, CASE WHEN row_number() OVER () <= {r} THEN ({score})::float8 END,"
+                                   " block FROM (SELECT (ctid::text::point)[0] AS block, * FROM {t} WHERE {where} LIMIT {n}) c")
+                           .format(score=score, t=t, where=where, r=sql.Literal(ranked), n=sql.Literal(cap + 1))).fetchall()
+        scored = {i: s for i, s, _ in first if s is not None}
         total: int = len(first)
         if len(first) > cap:
             blocks = db.execute("SELECT pg_relation_size(%s) / current_setting('block_size')::int", (self.table,)).fetchone()[0]
             total = Estimate(max(cap + 1, round((cap + 1) * blocks / (max(b for _, _, b in first) + 1))))
+        if len(first) > ranked:
+            cap = ranked
             for tier in tiers:
                 scored.update(db.execute(sql.SQL("SELECT id, ({score})::float8 FROM {t} WHERE {where} AND {tier} LIMIT {n}")
                                          .format(score=score, t=t, where=where, tier=tier, n=sql.Literal(cap))).fetchall())
