@@ -26,7 +26,7 @@ _ORDER = {name: i for i, name in enumerate(MATCH_ORDER)}
 
 class Estimate(int):
     """A search's total that is an estimate, not a count: the postgres engine's, for a query
-    matching more papers than it ranks (see postgres_engine.CANDIDATES). An int all the same."""
+    matching more papers than it counts (see postgres_engine.CANDIDATES). An int all the same."""
 
     estimated = True
 

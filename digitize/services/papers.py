@@ -207,7 +207,7 @@ def search_page(archive: Archive, actor: Actor, query: str, limit: int = 10, off
                 show_ids: bool = False, issued_from: str | None = None, issued_to: str | None = None,
                 expires_from: str | None = None, expires_to: str | None = None, described: bool = False) -> dict:
     """`search`, a page at a time: {total (papers matching in all), total_estimated (the total is an
-    estimate: the postgres engine's, for a query matching more papers than it ranks), hits (from `offset` on)};
+    estimate: the postgres engine's, for a query matching more papers than it counts), hits (from `offset` on)};
     `described`: each hit also with its paper's doc_type, holder_name, holder_id and validity (the
     search desk's columns)."""
     require(actor, "search")
