@@ -24,6 +24,13 @@ _WORD = re.compile(WORD_PATTERN)
 _ORDER = {name: i for i, name in enumerate(MATCH_ORDER)}
 
 
+class Estimate(int):
+    """A search's total that is an estimate, not a count: the postgres engine's, for a query
+    matching more papers than it counts (see postgres_engine.CANDIDATES). An int all the same."""
+
+    estimated = True
+
+
 @dataclass
 class Hit:
     """One search result."""

@@ -459,6 +459,31 @@ def test_postgres_records_its_server_without_the_password_and_needs_one(tmp_path
 
 
 @pytest.mark.skipif(find_spec("psycopg") is None, reason="psycopg not installed")
+def test_postgres_ranks_a_bounded_set_of_a_broad_query_and_says_its_total_is_an_estimate(postgres_url, tmp_path):
+    from index.hits import Estimate
+
+    docs = [paper(n, f"Giấy tờ số {n} của Nguyễn Văn An" + " Nguyễn" * (n % 4)) for n in range(1, 31)]
+    docs += [paper(40, "Giấy tờ của Nguyễn Văn Ân"),  # the exact spelling, far beyond the first matches
+             paper(41, "Giấy tờ số 41", holder_name="Nguyễn Văn Bình", holder_id=CITIZEN)]  # the words in one field
+    with open_index(tmp_path / "index", "postgres", url=postgres_url) as ix:
+        ix.rebuild(docs)
+        ix.candidates, ix.ranked_at_most = 12, 5
+        total, hits = ix.search_page("nguyen", limit=3)
+        assert isinstance(total, Estimate) and total.estimated and total > 12 and len(hits) == 3
+        assert ids(ix.search("Nguyễn Văn Ân"))[0] == 40  # exact spellings first, the set bounded or not
+        assert 41 in ids(ix.search("nguyen van binh"))
+        assert ids(ix.search(f"nguyen {CITIZEN}")) == [41]
+        ix.candidates = 40  # fewer matches than counted: a count, though not all of them ranked
+        total, hits = ix.search_page("Nguyễn Văn Ân", limit=3)
+        assert total == len(ix.ranked("van an")) == 31 and not isinstance(total, Estimate) and ids(hits)[0] == 40
+        ix.candidates = 12
+        assert len(ix.ranked("nguyen")) == 32  # every match, when every match is asked for
+        ix.candidates = ix.ranked_at_most = 1000
+        total, _ = ix.search_page("nguyen")
+        assert total == 32 and not isinstance(total, Estimate)
+
+
+@pytest.mark.skipif(find_spec("psycopg") is None, reason="psycopg not installed")
 def test_postgres_folds_like_python(postgres_url, tmp_path):
     import psycopg
 

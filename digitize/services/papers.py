@@ -211,7 +211,8 @@ def _own_record(archive: Archive, actor: Actor, rows: list[dict]) -> None:
 def search_page(archive: Archive, actor: Actor, query: str, limit: int = 10, offset: int = 0, valid: bool = False,
                 show_ids: bool = False, issued_from: str | None = None, issued_to: str | None = None,
                 expires_from: str | None = None, expires_to: str | None = None, described: bool = False) -> dict:
-    """`search`, a page at a time: {total (papers matching in all), hits (from `offset` on)};
+    """`search`, a page at a time: {total (papers matching in all), total_estimated (the total is an
+    estimate: the postgres engine's, for a query matching more papers than it counts), hits (from `offset` on)};
     `described`: each hit also with its paper's doc_type, holder_name, holder_id and validity (the
     search desk's columns)."""
     require(actor, "search")
@@ -236,4 +237,5 @@ def search_page(archive: Archive, actor: Actor, query: str, limit: int = 10, off
             values = reusing.values(archive.catalog, row["id"])
             row.update({k: values.get(k) for k in ("doc_type", "holder_name", "holder_id")},
                        validity=reusing.validity(values)["status"])
-    return {"total": total, "hits": shown(archive, actor, show_ids, "search " + query, rows)}
+    return {"total": int(total), "total_estimated": bool(getattr(total, "estimated", False)),
+            "hits": shown(archive, actor, show_ids, "search " + query, rows)}
