@@ -95,21 +95,24 @@ class Archive:
     def _papers_url(self, given: str | None) -> str | None:
         """The papers' store to open (None: papers/ here): what was given must be the one the archive
         records, and the first one given is recorded."""
-        recorded_file = self.root / PAPERS_URL
-        recorded = recorded_file.read_text(encoding="utf-8").strip() if recorded_file.exists() else None
+        recorded = self._recorded(PAPERS_URL)
         if given and recorded and without_password(given) != recorded:
             raise BadArgument(f"{self.root}: the archive's papers are in {recorded}, not {without_password(given)}; "
                               "leave SOHOA_PAPERS unset or give the same one")
         if given and not recorded and not self.read_only:
             open_paper_files(given, self.root)  # an unknown scheme is refused before it is recorded
-            _write_private(recorded_file, (without_password(given) + "\n").encode())
+            _write_private(self.root / PAPERS_URL, (without_password(given) + "\n").encode())
         return given or recorded
+
+    def _recorded(self, name: str) -> str | None:
+        """The URL the archive records in its file `name` (catalog.url, papers.url), if any."""
+        path = self.root / name
+        return path.read_text(encoding="utf-8").strip() if path.exists() else None
 
     def _catalog_url(self, given: str | None, sqlite: Path) -> str | None:
         """The PostgreSQL catalog to open, or None for catalog.sqlite: what was given must be the one
         the archive records, and an archive with a SQLite catalog keeps it."""
-        recorded_file = self.root / CATALOG_URL
-        recorded = recorded_file.read_text(encoding="utf-8").strip() if recorded_file.exists() else None
+        recorded = self._recorded(CATALOG_URL)
         if given and not given.startswith(("postgresql://", "postgres://")):
             raise BadArgument("{catalog} takes a PostgreSQL URL, postgresql://USER@HOST/DB; got {given}",
                               field="catalog", given=without_password(given))

@@ -263,10 +263,10 @@ def _scan(archive: Archive, job: dict, worker: str, processes: int | None = None
             _replace(archive, actor, options["replaces"], batch.outcomes, index=pool is None)
         return None
     except SohoaError as exc:
-        return _error(job, exc)
+        return upkeep_jobs.job_error(job, exc)
     except Exception as exc:  # a bug: the job says so, the worker goes on with the next
         log.exception("job %s failed", job["id"])
-        return _error(job, exc)
+        return upkeep_jobs.job_error(job, exc)
 
 
 def _replace(archive: Archive, actor: Actor, old: int, outcomes: list, index: bool) -> None:
@@ -280,13 +280,6 @@ def _replace(archive: Archive, actor: Actor, old: int, outcomes: list, index: bo
     reusing.replace(archive.catalog, old, new[0], user=actor.name)
     if index:  # else the worker indexes the held jobs' papers, their new validity with them
         archive.sync_index()
-
-
-def _error(job: dict, exc: Exception) -> dict:
-    if isinstance(exc, SohoaError):
-        return {"kind": type(exc).__name__, "message": f"{job['source_name']}: {exc}"}
-    return {"kind": "InternalError", "message": f"an internal error stopped this scan ({type(exc).__name__}); "
-                                                "the server's log has the details"}
 
 
 def _finish(archive: Archive, job: dict, worker: str, error: dict | None) -> str:
@@ -306,7 +299,7 @@ def _release(archive: Archive, worker: str, held: list[tuple[dict, dict | None]]
             log.exception("indexing jobs %s failed", [job["id"] for job, _ in held])
         indexing = exc
     for job, error in held:
-        _finish(archive, job, worker, error or (_error(job, indexing) if indexing else None))
+        _finish(archive, job, worker, error or (upkeep_jobs.job_error(job, indexing) if indexing else None))
 
 
 def run_worker(root: Path, processes: int | None = None, once: bool = False, poll: float = 0.5,

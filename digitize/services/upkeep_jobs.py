@@ -71,6 +71,15 @@ class Heartbeat:
         self.thread.join()
 
 
+def job_error(job: dict, exc: Exception) -> dict:
+    """A job's error as its row keeps it: a user's mistake in one line naming the job's file; a bug
+    only by its class (the worker's log has the traceback)."""
+    if isinstance(exc, SohoaError):
+        return {"kind": type(exc).__name__, "message": f"{job['source_name']}: {exc}"}
+    return {"kind": "InternalError", "message": f"an internal error stopped this job ({type(exc).__name__}); "
+                                                "the worker's log has the details"}
+
+
 def run(archive: Archive, job: dict, worker: str, lease: float) -> str:
     """Run one claimed upkeep job to its end: its final state (or 'lost' when another worker took it)."""
     jobs = archive.catalog.jobs
@@ -82,12 +91,10 @@ def run(archive: Archive, job: dict, worker: str, lease: float) -> str:
     except JobLost:
         log.warning("job %s: its lease ran out and another worker runs it; this run stops", job["id"])
         return "lost"
-    except SohoaError as exc:
-        error = {"kind": type(exc).__name__, "message": f"{job['source_name']}: {exc}"}
-    except Exception as exc:  # a bug: the job says so, the worker goes on with the next
-        log.exception("job %s failed", job["id"])
-        error = {"kind": "InternalError", "message": f"an internal error stopped this job ({type(exc).__name__}); "
-                                                     "the worker's log has the details"}
+    except Exception as exc:  # a bug too: the job says so, the worker goes on with the next
+        if not isinstance(exc, SohoaError):
+            log.exception("job %s failed", job["id"])
+        error = job_error(job, exc)
     finally:
         beat.stop()
     if error is None:
