@@ -101,8 +101,7 @@ class Catalog:
     def require_paper(self, paper_id: int) -> None:
         """NotFound unless the paper exists: what every action on one paper checks first."""
         if not self.papers.exists(paper_id):
-            raise NotFound("no paper {paper} in {archive}; find ids with sohoa search", paper=paper_id,
-                           archive=str(self.path.parent))
+            raise NotFound("no paper {paper} in this archive; find ids with sohoa search", paper=paper_id)
 
     def index_documents(self, only_unindexed: bool = False) -> Iterator[dict]:
         return self.papers.index_documents(only_unindexed)

@@ -39,7 +39,7 @@ def test_extraction_finds_the_pages_messages():
     messages = used()
     assert "Log in" in messages and "Counter" in messages and "Not allowed" in messages
     # the templates of the errors the pages show (digitize/errors.py): babel.cfg's keywords find them
-    assert "no paper {paper} in {archive}; find ids with sohoa search" in messages
+    assert "no paper {paper} in this archive; find ids with sohoa search" in messages
     assert "{date} {value!r}: {reason}; use YYYY-MM-DD or DD/MM/YYYY" in messages
     assert any(where.startswith("server/web/templates/") for where in messages.values())
 

@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from digitize.errors import BadArgument, NotFound
+from digitize.errors import BadArgument, NotFound, SohoaError, Text
 
 if TYPE_CHECKING:
     from digitize.archive import Archive
@@ -37,14 +37,15 @@ def resolve_target(archive: Archive, record: str | None, component: str | None, 
         return None
     found = archive.catalog.get_record(record.strip())
     if found is None or (agencies is not None and found.agency not in agencies):
+        # The hint is a message of its own, translated with the error on the pages.
         if agencies is not None:  # the register's codes would name other agencies' records
-            hint = "list yours with sohoa records list"
+            hint = Text("list yours with sohoa records list")
         else:
             codes = archive.catalog.record_codes()
             close = difflib.get_close_matches(record, codes, n=5, cutoff=0.6)
-            hint = f"did you mean {', '.join(close)}?" if close else (
-                "import the register first (sohoa records import FILE.csv)" if not codes
-                else f"registered codes include {', '.join(codes[:5])}{' …' if len(codes) > 5 else ''}")
+            hint = (SohoaError("did you mean {codes}?", codes=", ".join(close)) if close
+                    else Text("import the register first (sohoa records import FILE.csv)") if not codes
+                    else SohoaError("registered codes include {codes}", codes=", ".join(codes[:5]) + (" …" if len(codes) > 5 else "")))
         raise NotFound("unknown record code {value!r}; {hint}", field="record", value=record, hint=hint)
     if component and result:
         raise BadArgument("give either {component:NAME} or {result}, not both", field="component")

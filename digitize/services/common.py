@@ -52,8 +52,7 @@ def require_in_scope(archive: Archive, actor: Actor, paper_id: int, field: str |
     """NotFound (about `field`, if given) unless the paper exists and `actor` may see it: one out of
     scope is not revealed (the same message as an unknown id)."""
     if not archive.catalog.papers.exists(paper_id) or not in_scope(archive, actor, paper_id):
-        raise NotFound("no paper {paper} in {archive}; find ids with sohoa search", paper=paper_id,
-                       archive=str(archive.catalog.path.parent), field=field)
+        raise NotFound("no paper {paper} in this archive; find ids with sohoa search", paper=paper_id, field=field)
 
 
 def records_in_scope(archive: Archive, actor: Actor, rows: list[dict]) -> list[dict]:
